@@ -1,0 +1,367 @@
+//! The config file's raw shape, `DETOUR_*` overrides, and resolution of
+//! environment-held secrets into [`Settings`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use super::{
+    ActionSpec, ConfigError, EngineSettings, Isolation, ServerSettings, Settings, StoreSettings,
+    Upstream,
+};
+
+/// Environment lookup: `Some(value)` when the variable is set.
+pub type EnvLookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+/// The scalar settings that `DETOUR_<SECTION>__<FIELD>` variables override,
+/// e.g. `DETOUR_STORE__REDIS_URL`.
+pub const OVERRIDABLE: &[(&str, &str)] = &[
+    ("server", "listen"),
+    ("server", "public_url"),
+    ("store", "redis_url"),
+    ("store", "login_ttl_secs"),
+    ("engine", "isolation"),
+    ("engine", "timeout_ms"),
+    ("engine", "memory_limit_mb"),
+    ("engine", "workers"),
+    ("engine", "queue_capacity"),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    server: RawServer,
+    #[serde(default)]
+    store: RawStore,
+    #[serde(default)]
+    engine: RawEngine,
+    #[serde(default)]
+    upstreams: Vec<RawUpstream>,
+    #[serde(default)]
+    actions: Vec<RawAction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    #[serde(default = "default_listen")]
+    listen: String,
+    public_url: Url,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStore {
+    redis_url: Option<String>,
+    #[serde(default = "default_login_ttl")]
+    login_ttl_secs: u64,
+}
+
+impl Default for RawStore {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            login_ttl_secs: default_login_ttl(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEngine {
+    #[serde(default = "default_isolation")]
+    isolation: Isolation,
+    #[serde(default = "default_timeout_ms")]
+    timeout_ms: u64,
+    #[serde(default = "default_memory_mb")]
+    memory_limit_mb: u64,
+    workers: Option<usize>,
+    #[serde(default = "default_queue")]
+    queue_capacity: usize,
+}
+
+impl Default for RawEngine {
+    fn default() -> Self {
+        Self {
+            isolation: default_isolation(),
+            timeout_ms: default_timeout_ms(),
+            memory_limit_mb: default_memory_mb(),
+            workers: None,
+            queue_capacity: default_queue(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpstream {
+    id: String,
+    api_key_env: String,
+    result_secret_env: String,
+    return_to: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAction {
+    name: String,
+    file: String,
+    #[serde(default)]
+    secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    allow_hosts: Vec<String>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_login_ttl() -> u64 {
+    3600
+}
+fn default_isolation() -> Isolation {
+    Isolation::PerInstance
+}
+fn default_timeout_ms() -> u64 {
+    20_000
+}
+fn default_memory_mb() -> u64 {
+    64
+}
+fn default_queue() -> usize {
+    1024
+}
+
+/// Parses TOML text, applies `DETOUR_*` overrides, and checks the shape.
+pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, ConfigError> {
+    let mut table: toml::Table =
+        toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+    for (section, field) in OVERRIDABLE {
+        let var = format!(
+            "DETOUR_{}__{}",
+            section.to_uppercase(),
+            field.to_uppercase()
+        );
+        let Some(value) = env(&var) else { continue };
+        let entry = table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let toml::Value::Table(section_table) = entry else {
+            return Err(ConfigError::Field {
+                field: (*section).into(),
+                message: "must be a table".into(),
+            });
+        };
+        // Numbers stay numbers so `DETOUR_ENGINE__TIMEOUT_MS=500` works.
+        let value = value
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .unwrap_or(toml::Value::String(value));
+        section_table.insert(field.to_string(), value);
+    }
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let field = e.path().to_string();
+        ConfigError::Field {
+            field,
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+type ReadAction<'a> = dyn Fn(&str, &str) -> Result<(PathBuf, String), ConfigError> + 'a;
+
+/// Resolves environment-held secrets and reads the Action sources.
+pub(super) fn resolve(
+    raw: RawConfig,
+    env: &EnvLookup<'_>,
+    read_action: &ReadAction<'_>,
+) -> Result<Settings, ConfigError> {
+    let secret = |var: &str, field: String| -> Result<SecretString, ConfigError> {
+        env(var)
+            .map(SecretString::from)
+            .ok_or_else(|| ConfigError::MissingEnv {
+                var: var.to_owned(),
+                field,
+            })
+    };
+    let field_err = |field: &str, message: &str| ConfigError::Field {
+        field: field.into(),
+        message: message.into(),
+    };
+
+    if raw.store.login_ttl_secs == 0 {
+        return Err(field_err("store.login_ttl_secs", "must be at least 1"));
+    }
+    if raw.engine.timeout_ms == 0 {
+        return Err(field_err("engine.timeout_ms", "must be at least 1"));
+    }
+    if raw.engine.memory_limit_mb == 0 {
+        return Err(field_err("engine.memory_limit_mb", "must be at least 1"));
+    }
+    if raw.engine.workers == Some(0) {
+        return Err(field_err("engine.workers", "must be at least 1"));
+    }
+
+    let mut upstreams = Vec::with_capacity(raw.upstreams.len());
+    for (i, u) in raw.upstreams.into_iter().enumerate() {
+        if u.id.is_empty() {
+            return Err(field_err(
+                &format!("upstreams[{i}].id"),
+                "must not be empty",
+            ));
+        }
+        for (j, url) in u.return_to.iter().enumerate() {
+            let parsed = Url::parse(url).map_err(|e| {
+                field_err(&format!("upstreams[{i}].return_to[{j}]"), &e.to_string())
+            })?;
+            if parsed.scheme() != "https" && parsed.scheme() != "http" {
+                return Err(field_err(
+                    &format!("upstreams[{i}].return_to[{j}]"),
+                    "must be an http or https URL",
+                ));
+            }
+        }
+        upstreams.push(Upstream {
+            api_key: secret(&u.api_key_env, format!("upstreams[{i}].api_key_env"))?,
+            result_secret: secret(
+                &u.result_secret_env,
+                format!("upstreams[{i}].result_secret_env"),
+            )?,
+            id: u.id,
+            return_to: u.return_to,
+        });
+    }
+
+    let mut actions = Vec::with_capacity(raw.actions.len());
+    for (i, a) in raw.actions.into_iter().enumerate() {
+        if a.name.is_empty() {
+            return Err(field_err(
+                &format!("actions[{i}].name"),
+                "must not be empty",
+            ));
+        }
+        if actions.iter().any(|x: &ActionSpec| x.name == a.name) {
+            return Err(field_err(
+                &format!("actions[{i}].name"),
+                &format!("`{}` is used twice", a.name),
+            ));
+        }
+        let mut secrets = BTreeMap::new();
+        for (name, var) in &a.secrets {
+            secrets.insert(
+                name.clone(),
+                secret(var, format!("actions[{i}].secrets.{name}"))?,
+            );
+        }
+        let (file, source) = read_action(&a.name, &a.file)?;
+        actions.push(ActionSpec {
+            name: a.name,
+            file,
+            source,
+            secrets,
+            allow_hosts: a.allow_hosts,
+        });
+    }
+
+    let workers = raw.engine.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    Ok(Settings {
+        server: ServerSettings {
+            listen: raw.server.listen,
+            public_url: raw.server.public_url,
+        },
+        store: StoreSettings {
+            redis_url: raw.store.redis_url.filter(|u| !u.is_empty()),
+            login_ttl: Duration::from_secs(raw.store.login_ttl_secs),
+        },
+        engine: EngineSettings {
+            isolation: raw.engine.isolation,
+            timeout: Duration::from_millis(raw.engine.timeout_ms),
+            memory_limit_bytes: usize::try_from(raw.engine.memory_limit_mb)
+                .unwrap_or(usize::MAX / (1 << 20))
+                .saturating_mul(1 << 20),
+            workers,
+            queue_capacity: raw.engine.queue_capacity.max(1),
+        },
+        upstreams,
+        actions,
+    })
+}
+
+/// The sample mode's loader: sources come from the binary, not the disk.
+pub(super) fn resolve_embedded(
+    raw: RawConfig,
+    env: &EnvLookup<'_>,
+    files: &[(&str, &str)],
+) -> Result<Settings, ConfigError> {
+    resolve(raw, env, &|name, rel| {
+        files
+            .iter()
+            .find(|(f, _)| *f == rel)
+            .map(|(f, src)| (PathBuf::from("actions").join(f), (*src).to_owned()))
+            .ok_or_else(|| ConfigError::ActionFile {
+                name: name.to_owned(),
+                path: PathBuf::from(rel),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn unknown_field_is_named_with_its_path() {
+        let err = parse(
+            "[server]\npublic_url='http://x'\n[engine]\ntimeout='3'\n",
+            &env(&[]),
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().contains("engine"), "{err}");
+        assert!(err.to_string().contains("timeout"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_scalars_with_their_type() {
+        let raw = parse(
+            "[server]\npublic_url='http://x'\n",
+            &env(&[("DETOUR_ENGINE__TIMEOUT_MS", "500")]),
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(raw.engine.timeout_ms, 500);
+    }
+
+    #[test]
+    fn missing_secret_variable_is_named() {
+        let raw = parse(
+            "[server]\npublic_url='http://x'\n[[upstreams]]\nid='a'\napi_key_env='K'\nresult_secret_env='S'\nreturn_to=['http://x/cb']\n",
+            &env(&[("K", "k")]),
+        )
+        .ok()
+        .unwrap();
+        let err = resolve(raw, &env(&[("K", "k")]), &|_, _| unreachable!())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "environment variable S (named by `upstreams[0].result_secret_env`) is not set"
+        );
+    }
+}

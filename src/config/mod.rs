@@ -1,0 +1,193 @@
+//! Typed configuration: one TOML file, scalar overrides from `DETOUR_*`
+//! environment variables, and secrets only from the environment.
+//!
+//! Loading happens once at start-up. Every failure names the field or the
+//! environment variable at fault, so an operator can fix it without reading
+//! code. Nothing here is global: the resulting [`Settings`] is passed down
+//! explicitly.
+
+mod file;
+mod sample;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+pub use file::{EnvLookup, OVERRIDABLE};
+pub use sample::sample_settings;
+
+/// Everything Detour needs to run, validated and with secrets resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen and how Detour is reached from outside.
+    pub server: ServerSettings,
+    /// The state store.
+    pub store: StoreSettings,
+    /// JavaScript engine limits and isolation.
+    pub engine: EngineSettings,
+    /// Servers allowed to call `POST /v1/post-login`.
+    pub upstreams: Vec<Upstream>,
+    /// The post-login Actions, in execution order.
+    pub actions: Vec<ActionSpec>,
+}
+
+/// The `[server]` section.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Socket address to bind (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Detour's own public base URL; `/continue` lives under it and it is the
+    /// `iss` of result tokens.
+    pub public_url: Url,
+}
+
+/// The `[store]` section.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// Redis (`redis://`) URL; `None` selects the in-memory store.
+    pub redis_url: Option<String>,
+    /// How long a suspended login may wait for `/continue`, counted from
+    /// the start of the login.
+    pub login_ttl: Duration,
+}
+
+/// How executions are isolated from each other (see DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// Auth0's semantics: module scope lives on across executions.
+    PerInstance,
+    /// A fresh context for every execution: nothing survives.
+    PerExecution,
+}
+
+/// The `[engine]` section.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Isolation mode.
+    pub isolation: Isolation,
+    /// Wall-clock budget for one trigger run (before, and separately after,
+    /// a detour).
+    pub timeout: Duration,
+    /// Memory limit of one engine, in bytes.
+    pub memory_limit_bytes: usize,
+    /// Number of engine threads.
+    pub workers: usize,
+    /// How many executions may wait for a free engine before new logins are
+    /// refused with `503 temporarily_unavailable`.
+    pub queue_capacity: usize,
+}
+
+/// A server that may call Detour.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// Identifier; the result token's `aud`.
+    pub id: String,
+    /// Bearer key for `POST /v1/post-login`.
+    pub api_key: SecretString,
+    /// HS256 key of result tokens.
+    pub result_secret: SecretString,
+    /// Exact `return_to` URLs this upstream may use.
+    pub return_to: Vec<String>,
+}
+
+/// One post-login Action binding.
+#[derive(Debug, Clone)]
+pub struct ActionSpec {
+    /// Name used in execution records and logs.
+    pub name: String,
+    /// Where the source came from (for error messages).
+    pub file: PathBuf,
+    /// The JavaScript source.
+    pub source: String,
+    /// `event.secrets` of this Action, resolved from the environment.
+    pub secrets: BTreeMap<String, SecretString>,
+    /// Outbound HTTP allowlist.
+    pub allow_hosts: Vec<String>,
+}
+
+/// A configuration problem found at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The path tried.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is not well-formed.
+    #[error("config is not valid TOML: {0}")]
+    Syntax(String),
+    /// A field is missing, unknown or has the wrong type.
+    #[error("config field `{field}`: {message}")]
+    Field {
+        /// Dotted path of the field.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A referenced environment variable is not set.
+    #[error("environment variable {var} (named by `{field}`) is not set")]
+    MissingEnv {
+        /// The variable.
+        var: String,
+        /// The config field that names it.
+        field: String,
+    },
+    /// An Action file could not be read.
+    #[error("action `{name}`: cannot read {path}: {source}")]
+    ActionFile {
+        /// Action name.
+        name: String,
+        /// Resolved path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Settings {
+    /// Loads settings from a TOML file; relative action paths are resolved
+    /// against the file's directory.
+    pub fn from_file(path: &Path, env: &EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml_str(&text, base, env)
+    }
+
+    /// Loads settings from TOML text. `base_dir` resolves relative action
+    /// paths; `env` looks up environment variables (injected so tests never
+    /// touch the process environment).
+    pub fn from_toml_str(
+        toml: &str,
+        base_dir: &Path,
+        env: &EnvLookup<'_>,
+    ) -> Result<Self, ConfigError> {
+        let raw = file::parse(toml, env)?;
+        file::resolve(raw, env, &|name, rel| {
+            let path = base_dir.join(rel);
+            std::fs::read_to_string(&path)
+                .map(|source| (path.clone(), source))
+                .map_err(|source| ConfigError::ActionFile {
+                    name: name.to_owned(),
+                    path,
+                    source,
+                })
+        })
+    }
+
+    /// Looks up an upstream by id.
+    pub fn upstream(&self, id: &str) -> Option<&Upstream> {
+        self.upstreams.iter().find(|u| u.id == id)
+    }
+}

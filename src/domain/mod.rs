@@ -1,0 +1,3 @@
+//! Small validated types shared by every layer.
+
+pub mod state;

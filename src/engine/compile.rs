@@ -1,0 +1,126 @@
+//! Turning an Action file into something an engine can load, and refusing
+//! bad files at start-up with their file and line.
+
+use std::time::{Duration, Instant};
+
+use rquickjs::context::EvalOptions;
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Runtime};
+
+use crate::config::{ActionSpec, EngineSettings};
+
+use super::host;
+
+/// The JS half of the engine boundary.
+pub const PRELUDE: &str = include_str!("prelude.js");
+
+/// An Action prepared for loading.
+#[derive(Debug, Clone)]
+pub struct ActionSource {
+    /// Action name.
+    pub name: String,
+    /// File name used in stack traces and errors.
+    pub file: String,
+    /// The source wrapped as a CommonJS factory. The wrapper adds no line
+    /// before the Action's first line, so line numbers match the file.
+    pub wrapped: String,
+    /// `event.secrets` as JSON text: handed to each execution by the
+    /// engine itself, so secrets never pass through the pipeline or the
+    /// store.
+    pub secrets_json: String,
+}
+
+impl ActionSource {
+    /// Wraps an Action's source.
+    pub fn new(spec: &ActionSpec) -> Self {
+        use secrecy::ExposeSecret;
+        let secrets: serde_json::Map<String, serde_json::Value> = spec
+            .secrets
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expose_secret().into()))
+            .collect();
+        Self {
+            name: spec.name.clone(),
+            file: spec.file.display().to_string(),
+            wrapped: format!(
+                "__detour_define(function (exports, require, module, __filename, __dirname) {{{}\n}});",
+                spec.source
+            ),
+            secrets_json: serde_json::Value::Object(secrets).to_string(),
+        }
+    }
+}
+
+/// An Action cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The file does not parse.
+    #[error("{file}:{line}: {message}")]
+    Syntax {
+        /// The Action file.
+        file: String,
+        /// 1-based line, or 0 when QuickJS did not say.
+        line: u32,
+        /// QuickJS's message.
+        message: String,
+    },
+    /// The engine itself could not be set up.
+    #[error("cannot start the engine: {0}")]
+    Startup(String),
+}
+
+/// Evaluates the prelude and the Action in `ctx`. Returns the error the
+/// module threw at load time, if any (Auth0 reports it on every execution,
+/// so it is not a start-up failure).
+pub fn load(ctx: &Ctx<'_>, source: &ActionSource) -> Result<Option<String>, CompileError> {
+    let startup = |e: String| CompileError::Startup(e);
+    host::install(ctx).map_err(|e| startup(e.to_string()))?;
+    let mut prelude = EvalOptions::default();
+    prelude.filename = Some("detour:prelude".into());
+    ctx.eval_with_options::<(), _>(PRELUDE, prelude)
+        .catch(ctx)
+        .map_err(|e| startup(e.to_string()))?;
+    let mut options = EvalOptions::default();
+    // CommonJS modules are sloppy-mode scripts in Node.
+    options.strict = false;
+    options.filename = Some(source.file.clone());
+    ctx.eval_with_options::<Option<String>, _>(source.wrapped.as_str(), options)
+        .catch(ctx)
+        .map_err(|e| syntax_error(&source.file, e))
+}
+
+fn syntax_error(file: &str, e: CaughtError<'_>) -> CompileError {
+    let (message, stack) = match &e {
+        CaughtError::Exception(ex) => (
+            ex.message().unwrap_or_default(),
+            ex.stack().unwrap_or_default(),
+        ),
+        other => (other.to_string(), String::new()),
+    };
+    let line = stack
+        .split(&format!("{file}:"))
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    CompileError::Syntax {
+        file: file.to_owned(),
+        line,
+        message: format!("SyntaxError: {message}"),
+    }
+}
+
+/// Loads an Action once in a throwaway runtime, under the engine's limits,
+/// so a broken file stops start-up instead of failing logins.
+pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), CompileError> {
+    let startup = |e: rquickjs::Error| CompileError::Startup(e.to_string());
+    let rt = Runtime::new().map_err(startup)?;
+    rt.set_memory_limit(settings.memory_limit_bytes);
+    let deadline = Instant::now() + settings.timeout.min(Duration::from_secs(5));
+    rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
+    let ctx = Context::full(&rt).map_err(startup)?;
+    let load_error = ctx.with(|ctx| load(&ctx, source))?;
+    if let Some(err) = load_error {
+        tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! The JavaScript engine: everything that touches rquickjs lives here, and
+//! no JS value ever leaves this module.
+//!
+//! Layout: a fixed set of engine threads ([`EnginePool`]), each with its own
+//! QuickJS runtime (runtimes are single-threaded) and a current-thread tokio
+//! runtime to drive promises. HTTP workers hand executions over through a
+//! bounded queue and await the reply, so a slow Action never blocks an HTTP
+//! worker, and a full queue is a fast `Busy` instead of unbounded latency.
+//!
+//! Inputs and outputs are plain Rust: an [`Execution`] carries the event as
+//! JSON, an [`ActionReport`] carries the recorded [`Command`]s and console
+//! output.
+
+mod compile;
+mod host;
+mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::config::{ActionSpec, EngineSettings};
+
+pub use compile::CompileError;
+
+/// Which handler of an Action to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handler {
+    /// `onExecutePostLogin`.
+    Execute,
+    /// `onContinuePostLogin`, when resuming after a redirect.
+    Continue,
+}
+
+impl Handler {
+    /// The exported function's name.
+    pub fn export_name(self) -> &'static str {
+        match self {
+            Handler::Execute => "onExecutePostLogin",
+            Handler::Continue => "onContinuePostLogin",
+        }
+    }
+}
+
+/// One Action execution to run.
+#[derive(Debug)]
+pub struct Execution {
+    /// Index of the Action in the configured order.
+    pub action: usize,
+    /// Which handler.
+    pub handler: Handler,
+    /// `{event, can_redirect, continue}` as JSON (the engine adds the
+    /// Action's secrets itself).
+    pub input: String,
+    /// When the trigger run's budget ends.
+    pub deadline: Instant,
+}
+
+/// A command an Action issued through `api`, in call order.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Command {
+    /// `api.access.deny(reason)`.
+    Deny {
+        /// Shown to the user.
+        reason: String,
+    },
+    /// `api.idToken.setCustomClaim`.
+    IdClaim {
+        /// Claim name.
+        key: String,
+        /// Claim value.
+        #[serde(default)]
+        value: Value,
+    },
+    /// `api.accessToken.setCustomClaim`.
+    AccessClaim {
+        /// Claim name.
+        key: String,
+        /// Claim value.
+        #[serde(default)]
+        value: Value,
+    },
+    /// `api.accessToken.addScope`.
+    AddScope {
+        /// The trimmed scope.
+        scope: String,
+    },
+    /// `api.accessToken.removeScope`.
+    RemoveScope {
+        /// The trimmed scope.
+        scope: String,
+    },
+    /// `api.user.setUserMetadata`.
+    UserMetadata {
+        /// Top-level key.
+        key: String,
+        /// New value; `null` deletes.
+        #[serde(default)]
+        value: Value,
+    },
+    /// `api.user.setAppMetadata`.
+    AppMetadata {
+        /// Top-level key.
+        key: String,
+        /// New value; `null` deletes.
+        #[serde(default)]
+        value: Value,
+    },
+    /// `api.multifactor.enable`.
+    Multifactor {
+        /// `{provider, allow_remember_browser, provider_options?}`.
+        value: Value,
+    },
+    /// `api.transaction.setMetadata`.
+    TransactionMetadata {
+        /// Key.
+        key: String,
+        /// Scalar value; `null` deletes.
+        #[serde(default)]
+        value: Value,
+    },
+    /// `api.redirect.sendUserTo`, with the query already applied.
+    Redirect {
+        /// Absolute URL, without `state`.
+        url: String,
+    },
+}
+
+/// An error the Action threw (or a promise it rejected).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Thrown {
+    /// The error's `name`, e.g. `TypeError`.
+    #[serde(default)]
+    pub name: String,
+    /// The error's `message`.
+    pub message: String,
+    /// The JS stack, for logs.
+    #[serde(default)]
+    pub stack: String,
+}
+
+/// What one execution produced.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActionReport {
+    /// Recorded commands (empty when the Action threw: Auth0 discards them).
+    pub commands: Vec<Command>,
+    /// Console output.
+    pub logs: Vec<String>,
+    /// The uncaught error, if any.
+    pub error: Option<Thrown>,
+    /// Wall time spent in the engine.
+    #[serde(skip, default)]
+    pub duration: Duration,
+}
+
+/// An execution could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The trigger run's wall-clock budget ran out.
+    #[error("the Action exceeded the execution time limit")]
+    Timeout,
+    /// The engine's memory limit was reached.
+    #[error("the Action exceeded the memory limit")]
+    OutOfMemory,
+    /// Every engine is busy and the queue is full.
+    #[error("all Action engines are busy")]
+    Busy,
+    /// The engine failed in a way the Action did not cause.
+    #[error("engine failure: {0}")]
+    Internal(String),
+}
+
+pub(crate) type Reply = oneshot::Sender<Result<ActionReport, EngineError>>;
+
+/// The engine threads and the queue that feeds them. Cheap to clone.
+#[derive(Clone)]
+pub struct EnginePool {
+    queue: async_channel::Sender<(Execution, Reply)>,
+}
+
+impl EnginePool {
+    /// Checks that every Action compiles, then starts the engine threads.
+    pub fn start(settings: &EngineSettings, actions: &[ActionSpec]) -> Result<Self, CompileError> {
+        let sources: Vec<compile::ActionSource> =
+            actions.iter().map(compile::ActionSource::new).collect();
+        for source in &sources {
+            compile::check(source, settings)?;
+        }
+        let sources = Arc::new(sources);
+        let (tx, rx) = async_channel::bounded(settings.queue_capacity);
+        for n in 0..settings.workers {
+            worker::spawn(n, rx.clone(), sources.clone(), settings.clone())
+                .map_err(|e| CompileError::Startup(e.to_string()))?;
+        }
+        Ok(Self { queue: tx })
+    }
+
+    /// Runs one execution on the next free engine.
+    pub async fn execute(&self, execution: Execution) -> Result<ActionReport, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.queue
+            .try_send((execution, reply))
+            .map_err(|e| match e {
+                async_channel::TrySendError::Full(_) => EngineError::Busy,
+                async_channel::TrySendError::Closed(_) => {
+                    EngineError::Internal("engine threads have stopped".into())
+                }
+            })?;
+        rx.await
+            .map_err(|_| EngineError::Internal("engine thread dropped the execution".into()))?
+    }
+}

@@ -1,0 +1,223 @@
+// Detour's JS side of the engine boundary. Evaluated once in every context,
+// before the Action's own code. It defines:
+//   __detour_define(factory)  evaluates the Action as a CommonJS module;
+//   __detour_run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
+//     with a fresh `event` and `api`, and resolves to the JSON report
+//     {commands, logs, error}.
+// The `api` only records commands; Rust applies them after the Action ends,
+// as Auth0 does. Host functions (`__detour_host`) are taken into this closure
+// and removed from the global object so Actions cannot call them directly.
+(function (host) {
+  'use strict';
+
+  const MAX_LOG_BYTES = 64 * 1024;
+  let current = null; // the running execution's recorder
+  let moduleExports = null;
+  let loadError = null;
+
+  // ---- console: captured per execution, capped -------------------------
+  const show = (v) => {
+    if (typeof v === 'string') return v;
+    if (v instanceof Error) return v.stack ? `${v.name}: ${v.message}\n${v.stack}` : String(v);
+    if (typeof v === 'function') return `[Function: ${v.name || 'anonymous'}]`;
+    if (v === undefined) return 'undefined';
+    try {
+      const s = JSON.stringify(v);
+      return s === undefined ? String(v) : s;
+    } catch (_) {
+      return String(v);
+    }
+  };
+  const record = (level) => (...args) => {
+    const rec = current;
+    if (!rec || rec.logsTruncated) return;
+    const line = (level === 'log' || level === 'info' ? '' : `${level.toUpperCase()}: `) + args.map(show).join(' ');
+    rec.logBytes += line.length;
+    if (rec.logBytes > MAX_LOG_BYTES) {
+      rec.logsTruncated = true;
+      rec.logs.push('[console output truncated: more than 64 KiB]');
+      return;
+    }
+    rec.logs.push(line);
+  };
+  globalThis.console = Object.freeze({
+    log: record('log'), info: record('info'), warn: record('warn'),
+    error: record('error'), debug: record('debug'), trace: record('trace'),
+  });
+
+  // ---- modules ------------------------------------------------------------
+  function require(name) {
+    throw new Error(`Cannot find module '${name}': Detour does not provide it to Actions.`);
+  }
+
+  globalThis.__detour_define = function (factory) {
+    const module = { exports: {} };
+    try {
+      factory.call(module.exports, module.exports, require, module);
+      moduleExports = module.exports;
+    } catch (e) {
+      loadError = e;
+    }
+    return loadError ? String(loadError && loadError.message !== undefined ? loadError.message : loadError) : null;
+  };
+
+  // ---- argument checks (Auth0's messages where known) ---------------------
+  const RESERVED_CLAIMS = ['scope'];
+  function checkClaim(key) {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new TypeError('The claim name must be a non-empty string.');
+    }
+    if (RESERVED_CLAIMS.includes(key)) throw new Error(`The "${key}" claim cannot be set.`);
+  }
+  function checkScope(scope) {
+    if (typeof scope !== 'string') throw new TypeError('The scope must be a string.');
+    const s = scope.trim();
+    if (s.length === 0) throw new Error('The scope must not be empty.');
+    if (s.length > 280) throw new Error('The scope must be at most 280 characters long.');
+    if (/\s/.test(s)) throw new Error('The scope must not contain whitespace.');
+    return s;
+  }
+  const jsonValue = (v) => (v === undefined ? null : JSON.parse(JSON.stringify(v) ?? 'null'));
+  function checkMetadata(event, which) {
+    const m = event.user && event.user[which];
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+      throw new Error(`Unexpected ${which} format. Must be a valid JSON object`);
+    }
+  }
+  const MFA_PROVIDERS = ['any', 'duo', 'guardian', 'google-authenticator', 'none'];
+
+  // ---- the api ------------------------------------------------------------
+  function makeApi(event, input, rec) {
+    const cmd = (c) => { rec.commands.push(c); };
+    const api = {};
+    const claimSetter = (op) => function setCustomClaim(key, value) {
+      checkClaim(key);
+      cmd({ op, key, value: jsonValue(value) });
+      return api;
+    };
+    const metadataSetter = (op, which) => function (key, value) {
+      checkMetadata(event, which);
+      if (typeof key !== 'string' || key.length === 0) throw new TypeError('The metadata key must be a non-empty string.');
+      cmd({ op, key, value: jsonValue(value) });
+      return api;
+    };
+    api.access = Object.freeze({
+      deny(reason) {
+        cmd({ op: 'deny', reason: reason === undefined ? '' : String(reason) });
+        return api;
+      },
+    });
+    api.idToken = Object.freeze({ setCustomClaim: claimSetter('id_claim') });
+    api.accessToken = Object.freeze({
+      setCustomClaim: claimSetter('access_claim'),
+      addScope(scope) { cmd({ op: 'add_scope', scope: checkScope(scope) }); return api; },
+      removeScope(scope) { cmd({ op: 'remove_scope', scope: checkScope(scope) }); return api; },
+    });
+    api.user = Object.freeze({
+      setUserMetadata: metadataSetter('user_metadata', 'user_metadata'),
+      setAppMetadata: metadataSetter('app_metadata', 'app_metadata'),
+    });
+    api.multifactor = Object.freeze({
+      enable(provider, options) {
+        if (!MFA_PROVIDERS.includes(provider)) {
+          throw new Error(`Invalid MFA provider "${provider}". Expected one of: ${MFA_PROVIDERS.join(', ')}.`);
+        }
+        const o = options || {};
+        const mfa = { provider, allow_remember_browser: o.allowRememberBrowser === true };
+        if (o.providerOptions !== undefined) mfa.provider_options = jsonValue(o.providerOptions);
+        cmd({ op: 'multifactor', value: mfa });
+        return api;
+      },
+    });
+    api.transaction = Object.freeze({
+      setMetadata(key, value) {
+        if (typeof key !== 'string' || key.length === 0 || key.length > 64) {
+          throw new Error('The transaction metadata key must be a string of 1 to 64 characters.');
+        }
+        const t = typeof value;
+        if (!(value === null || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(value)))) {
+          throw new TypeError('Transaction metadata values must be a string, number, boolean or null.');
+        }
+        if (t === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+          throw new RangeError('Transaction metadata numbers must be safe integers.');
+        }
+        const md = event.transaction.metadata;
+        if (value === null) delete md[key]; else md[key] = value;
+        cmd({ op: 'transaction_metadata', key, value });
+      },
+    });
+    api.redirect = Object.freeze({
+      canRedirect() { return input.can_redirect === true; },
+      encodeToken(options) {
+        const o = options || {};
+        if (typeof o.secret !== 'string' || o.secret.length === 0) {
+          throw new TypeError('encodeToken: "secret" must be a non-empty string.');
+        }
+        const expiresIn = o.expiresInSeconds === undefined ? 900 : o.expiresInSeconds;
+        if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+          throw new TypeError('encodeToken: "expiresInSeconds" must be a positive number.');
+        }
+        const iat = Math.floor(Date.now() / 1000);
+        const claims = Object.assign({
+          iat,
+          iss: event.request.hostname,
+          sub: event.user.user_id,
+          exp: iat + Math.floor(expiresIn),
+          ip: event.request.ip,
+        }, jsonValue(o.payload) || {});
+        return host.sign(o.secret, JSON.stringify(claims));
+      },
+      sendUserTo(url, options) {
+        const query = (options && options.query) || {};
+        const r = JSON.parse(host.buildUrl(String(url), JSON.stringify(query)));
+        if (!r.ok) throw new TypeError(r.error);
+        cmd({ op: 'redirect', url: r.url });
+        return api;
+      },
+      validateToken(options) {
+        const o = options || {};
+        const name = o.tokenParameterName === undefined ? 'session_token' : String(o.tokenParameterName);
+        if (typeof o.secret !== 'string' || o.secret.length === 0) {
+          throw new TypeError('validateToken: "secret" must be a non-empty string.');
+        }
+        const cont = input.continue;
+        const params = Object.assign({}, event.request.query, event.request.body);
+        const token = params[name];
+        if (typeof token !== 'string') {
+          throw new Error(`There is no parameter called '${name}' available in either the POST body or query string.`);
+        }
+        const state = cont ? cont.state : '';
+        const r = JSON.parse(host.verify(token, o.secret, state, String(event.user.user_id)));
+        if (!r.ok) throw new Error(`The session token is invalid: ${r.reason}`);
+        return r.payload;
+      },
+    });
+    return Object.freeze(api);
+  }
+
+  globalThis.__detour_run = async function (handlerName, inputJson, secretsJson) {
+    const input = JSON.parse(inputJson);
+    const rec = { commands: [], logs: [], logBytes: 0, logsTruncated: false };
+    current = rec;
+    try {
+      if (loadError) throw loadError;
+      const handler = moduleExports && moduleExports[handlerName];
+      if (typeof handler !== 'function') {
+        throw new Error(handlerName === 'onContinuePostLogin'
+          ? 'The Action redirected but does not export onContinuePostLogin, so the login cannot resume.'
+          : `The Action does not export ${handlerName}.`);
+      }
+      const event = input.event;
+      event.secrets = JSON.parse(secretsJson);
+      await handler.call(moduleExports, event, makeApi(event, input, rec));
+      return JSON.stringify({ commands: rec.commands, logs: rec.logs, error: null });
+    } catch (e) {
+      const message = e && e.message !== undefined ? String(e.message) : String(e);
+      const name = (e && e.name) || 'Error';
+      return JSON.stringify({ commands: [], logs: rec.logs, error: { name, message, stack: (e && e.stack) || '' } });
+    } finally {
+      if (current === rec) current = null;
+    }
+  };
+})(globalThis.__detour_host);
+delete globalThis.__detour_host;

@@ -1,0 +1,201 @@
+//! One engine thread: a QuickJS runtime with one context per Action, and a
+//! current-thread tokio runtime that drives the Actions' promises.
+//!
+//! Executions on one thread run one at a time, each under the trigger run's
+//! deadline: the interrupt handler stops CPU loops, a tokio timeout stops
+//! promises that never settle. An engine that broke a limit is thrown away
+//! and rebuilt before it runs again, so no half-finished state leaks into
+//! the next login.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant as StdInstant;
+
+use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
+
+use super::compile::{self, ActionSource};
+use super::{ActionReport, EngineError, Execution, Reply};
+use crate::config::{EngineSettings, Isolation};
+
+/// QuickJS's own stack limit; the thread gets a larger native stack so the
+/// limit, not the OS, is what recursion hits.
+const JS_STACK_BYTES: usize = 1 << 20;
+const THREAD_STACK_BYTES: usize = 8 << 20;
+
+type Queue = async_channel::Receiver<(Execution, Reply)>;
+
+/// Starts engine thread `n`.
+pub fn spawn(
+    n: usize,
+    queue: Queue,
+    sources: Arc<Vec<ActionSource>>,
+    settings: EngineSettings,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(format!("detour-engine-{n}"))
+        .stack_size(THREAD_STACK_BYTES)
+        .spawn(move || runtime.block_on(serve(queue, sources, settings)))?;
+    Ok(())
+}
+
+async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSettings) {
+    let mut engine: Option<Engine> = None;
+    while let Ok((execution, reply)) = queue.recv().await {
+        if reply.is_closed() {
+            continue; // the login was abandoned while it waited
+        }
+        let Some(source) = sources.get(execution.action) else {
+            let _ = reply.send(Err(EngineError::Internal("unknown action".into())));
+            continue;
+        };
+        let current = match engine.take() {
+            Some(e) => e,
+            None => match Engine::new(&settings, sources.len()).await {
+                Ok(e) => e,
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                    continue;
+                }
+            },
+        };
+        let mut current = current;
+        let (result, healthy) = current.run(source, execution).await;
+        if healthy {
+            engine = Some(current);
+        } else {
+            tracing::warn!(action = %source.name, "engine broke a limit; it is rebuilt before its next execution");
+        }
+        let _ = reply.send(result);
+    }
+}
+
+struct Engine {
+    // Field order is drop order: every context must be freed before the
+    // runtime, or QuickJS aborts the process (STACK.md pitfalls).
+    contexts: Vec<Option<AsyncContext>>,
+    runtime: AsyncRuntime,
+    deadline: Rc<Cell<Option<StdInstant>>>,
+    isolation: Isolation,
+}
+
+impl Engine {
+    async fn new(settings: &EngineSettings, actions: usize) -> Result<Self, EngineError> {
+        let runtime = AsyncRuntime::new().map_err(|e| EngineError::Internal(e.to_string()))?;
+        runtime.set_memory_limit(settings.memory_limit_bytes).await;
+        runtime.set_max_stack_size(JS_STACK_BYTES).await;
+        let deadline: Rc<Cell<Option<StdInstant>>> = Rc::default();
+        let armed = deadline.clone();
+        runtime
+            .set_interrupt_handler(Some(Box::new(move || {
+                armed.get().is_some_and(|d| StdInstant::now() >= d)
+            })))
+            .await;
+        Ok(Self {
+            contexts: (0..actions).map(|_| None).collect(),
+            runtime,
+            deadline,
+            isolation: settings.isolation,
+        })
+    }
+
+    async fn context(
+        &mut self,
+        index: usize,
+        source: &ActionSource,
+    ) -> Result<AsyncContext, EngineError> {
+        if self.isolation == Isolation::PerInstance
+            && let Some(Some(ctx)) = self.contexts.get(index)
+        {
+            return Ok(ctx.clone());
+        }
+        let ctx = AsyncContext::full(&self.runtime)
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        ctx.with(|ctx| compile::load(&ctx, source))
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        if self.isolation == Isolation::PerInstance
+            && let Some(slot) = self.contexts.get_mut(index)
+        {
+            *slot = Some(ctx.clone());
+        }
+        Ok(ctx)
+    }
+
+    /// Runs one execution. The flag says whether the engine may be reused.
+    async fn run(
+        &mut self,
+        source: &ActionSource,
+        execution: Execution,
+    ) -> (Result<ActionReport, EngineError>, bool) {
+        let started = StdInstant::now();
+        let deadline = execution.deadline;
+        self.deadline.set(Some(deadline.into_std()));
+        let result = match self.context(execution.action, source).await {
+            Ok(ctx) => {
+                let handler = execution.handler.export_name();
+                let input = execution.input;
+                let secrets = source.secrets_json.clone();
+                let call = ctx.async_with(async move |ctx| -> Result<String, String> {
+                    let run: Function = ctx
+                        .globals()
+                        .get("__detour_run")
+                        .map_err(|e| e.to_string())?;
+                    let promise: Promise = run
+                        .call((handler, input, secrets))
+                        .catch(&ctx)
+                        .map_err(|e| e.to_string())?;
+                    promise
+                        .into_future::<String>()
+                        .await
+                        .catch(&ctx)
+                        .map_err(|e| e.to_string())
+                });
+                tokio::time::timeout_at(deadline, call).await
+            }
+            Err(e) => Ok(Err(e.to_string())),
+        };
+        self.deadline.set(None);
+        let timed_out = tokio::time::Instant::now() >= deadline;
+        let outcome = match result {
+            Err(_elapsed) => (Err(EngineError::Timeout), false),
+            Ok(Err(message)) => {
+                let error = if timed_out || message.contains("interrupted") {
+                    EngineError::Timeout
+                } else if message.contains("out of memory") {
+                    EngineError::OutOfMemory
+                } else {
+                    EngineError::Internal(message)
+                };
+                (Err(error), false)
+            }
+            Ok(Ok(json)) => match serde_json::from_str::<ActionReport>(&json) {
+                Ok(mut report) => {
+                    report.duration = started.elapsed();
+                    let oom = report
+                        .error
+                        .as_ref()
+                        .is_some_and(|e| e.message.contains("out of memory"));
+                    if oom {
+                        (Err(EngineError::OutOfMemory), false)
+                    } else {
+                        (Ok(report), true)
+                    }
+                }
+                Err(e) => (
+                    Err(EngineError::Internal(format!("bad report: {e}"))),
+                    false,
+                ),
+            },
+        };
+        if self.isolation == Isolation::PerExecution {
+            // Nothing of this execution may be seen by the next one.
+            self.runtime.run_gc().await;
+        }
+        outcome
+    }
+}

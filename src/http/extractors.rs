@@ -1,0 +1,148 @@
+//! Request-side plumbing: shared state, upstream authentication, and the
+//! parsing of `/continue` parameters.
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::error::{ApiError, ErrorCode};
+use crate::config::{Settings, Upstream};
+use crate::pipeline::Pipeline;
+use crate::pipeline::event::ContinueRequest;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The settings in force.
+    pub settings: Arc<Settings>,
+    /// The login pipeline.
+    pub pipeline: Pipeline,
+}
+
+/// The upstream that called, authenticated by its bearer API key.
+pub struct UpstreamAuth(pub Upstream);
+
+impl FromRequest for UpstreamAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<UpstreamAuth, ApiError> {
+    let unauthorized = || ApiError::api(ErrorCode::InvalidClient, "a valid API key is required");
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::api(ErrorCode::ServerError, "state missing"))?;
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthorized)?;
+    // Compare digests so neither the content nor the length of a key leaks
+    // through timing; check every upstream so the position does not either.
+    let presented = Sha256::digest(presented.trim().as_bytes());
+    let mut found = None;
+    for upstream in &state.settings.upstreams {
+        let key = Sha256::digest(upstream.api_key.expose_secret().as_bytes());
+        if bool::from(key.ct_eq(&presented)) {
+            found = Some(upstream.clone());
+        }
+    }
+    found.map(UpstreamAuth).ok_or_else(unauthorized)
+}
+
+/// Parses `a=1&b=2` into an object. Duplicated names are refused: which
+/// one an Action (or Detour) would read is ambiguous, and ambiguity in a
+/// login request is an attack surface.
+pub fn parse_params(
+    req: &HttpRequest,
+    raw: &[u8],
+    what: &str,
+) -> Result<Map<String, Value>, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).map_err(|_| {
+        ApiError::browser(
+            req,
+            ErrorCode::InvalidRequest,
+            format!("the {what} is not valid URL encoding"),
+        )
+    })?;
+    let mut map = Map::new();
+    for (k, v) in pairs {
+        if map.contains_key(&k) {
+            return Err(ApiError::browser(
+                req,
+                ErrorCode::InvalidRequest,
+                format!("the parameter `{k}` appears more than once"),
+            ));
+        }
+        map.insert(k, Value::String(v));
+    }
+    Ok(map)
+}
+
+/// Builds the pipeline's view of a `/continue` request.
+pub fn continue_request(req: &HttpRequest, body: &[u8]) -> Result<ContinueRequest, ApiError> {
+    let query = parse_params(req, req.query_string().as_bytes(), "query string")?;
+    let body = if body.is_empty() {
+        Map::new()
+    } else {
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !form {
+            return Err(ApiError::browser(
+                req,
+                ErrorCode::UnsupportedMediaType,
+                "/continue accepts application/x-www-form-urlencoded bodies only",
+            ));
+        }
+        parse_params(req, body, "form body")?
+    };
+    // The body wins, as for validateToken (AUTH0_API.md §4.4).
+    let state = body
+        .get("state")
+        .or_else(|| query.get("state"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let header_str = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    Ok(ContinueRequest {
+        state,
+        method: req.method().as_str().to_owned(),
+        query,
+        body,
+        ip: req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+        hostname: header_str(header::HOST).and_then(|h| {
+            // `event.request.hostname` is a host name, without the port.
+            url::Url::parse(&format!("http://{h}"))
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+        }),
+        user_agent: header_str(header::USER_AGENT),
+        language: header_str(header::ACCEPT_LANGUAGE).and_then(|l| {
+            l.split([',', ';'])
+                .next()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        }),
+    })
+}

@@ -1,0 +1,20 @@
+//! The HTTP surface (actix only: no Redis, no JWT crypto, no JS here).
+
+pub mod error;
+mod extractors;
+mod pages;
+mod routes;
+
+use actix_web::web;
+
+pub use extractors::AppState;
+
+/// Largest accepted `POST /v1/post-login` body.
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+/// Largest accepted `/continue` body.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    routes::configure(cfg);
+}

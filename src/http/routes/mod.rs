@@ -1,0 +1,16 @@
+//! One module per route.
+
+mod health;
+mod post_login;
+mod resume;
+
+use actix_web::web;
+
+/// Registers the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(post_login::post_login)
+        .route("/continue", web::get().to(resume::resume))
+        .route("/continue", web::post().to(resume::resume))
+        .service(health::healthz)
+        .service(health::readyz);
+}

@@ -1,0 +1,183 @@
+//! The Auth0-shaped `event`: filling the fields Auth0 always provides, the
+//! `canRedirect` rule, and the `/continue` request that replaces
+//! `event.request` on resume.
+
+use serde_json::{Map, Value, json};
+
+/// Protocols with no browser to redirect: `api.redirect.canRedirect()` is
+/// false and a `sendUserTo` ends the login with `interaction_required`.
+/// The first four are Auth0's own list; the rest are back-channel flows
+/// that cannot redirect either (AUTH0_API.md §4.5).
+pub const NON_INTERACTIVE_PROTOCOLS: &[&str] = &[
+    "oauth2-resource-owner",
+    "oauth2-refresh-token",
+    "oauth2-password",
+    "oauth2-webauthn",
+    "oauth2-token-exchange",
+    "oauth2-resource-owner-jwt-bearer",
+    "oidc-ciba",
+    "oauth2-access-token",
+    "wstrust-usernamemixed",
+];
+
+/// The event is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EventError(pub String);
+
+/// Checks the parts Detour relies on and fills in what Auth0 always
+/// provides, so real Actions do not crash on a sparse event.
+pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Result<(), EventError> {
+    let user_id_ok = event
+        .get("user")
+        .and_then(|u| u.get("user_id"))
+        .and_then(Value::as_str)
+        .is_some_and(|id| !id.is_empty());
+    if !user_id_ok {
+        return Err(EventError(
+            "event.user.user_id must be a non-empty string".into(),
+        ));
+    }
+    let defaults = json!({
+        "user": { "app_metadata": {}, "user_metadata": {}, "identities": [] },
+        "request": { "ip": "", "method": "GET", "query": {}, "body": {}, "geoip": {}, "hostname": default_hostname },
+        "transaction": { "metadata": {} },
+        "authorization": { "roles": [] },
+        "client": { "client_id": "", "name": "", "metadata": {} },
+        "connection": { "id": "", "name": "", "strategy": "", "metadata": {} },
+        "stats": { "logins_count": 1 },
+        "tenant": { "id": "" },
+        "configuration": {},
+    });
+    if let Value::Object(defaults) = defaults {
+        fill(event, &defaults);
+    }
+    Ok(())
+}
+
+/// Adds each default key that is missing (recursing into objects present
+/// on both sides); never overwrites what the upstream sent.
+fn fill(target: &mut Map<String, Value>, defaults: &Map<String, Value>) {
+    for (key, default) in defaults {
+        match (target.get_mut(key), default) {
+            (None, _) | (Some(Value::Null), _) => {
+                target.insert(key.clone(), default.clone());
+            }
+            (Some(Value::Object(inner)), Value::Object(d)) => fill(inner, d),
+            _ => {}
+        }
+    }
+}
+
+/// Whether this login can send the browser somewhere (Auth0's rule).
+pub fn can_redirect(event: &Map<String, Value>) -> bool {
+    let prompt_none_query = event
+        .get("request")
+        .and_then(|r| r.get("query"))
+        .and_then(|q| q.get("prompt"))
+        .and_then(Value::as_str)
+        == Some("none");
+    let prompt_none_tx = event
+        .get("transaction")
+        .and_then(|t| t.get("prompt"))
+        .and_then(Value::as_array)
+        .is_some_and(|p| p.iter().any(|v| v.as_str() == Some("none")));
+    let back_channel = event
+        .get("transaction")
+        .and_then(|t| t.get("protocol"))
+        .and_then(Value::as_str)
+        .is_some_and(|p| NON_INTERACTIVE_PROTOCOLS.contains(&p));
+    !(prompt_none_query || prompt_none_tx || back_channel)
+}
+
+/// The browser request that came back to `/continue`.
+#[derive(Debug, Clone, Default)]
+pub struct ContinueRequest {
+    /// The raw `state` parameter, if any.
+    pub state: Option<String>,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Query parameters.
+    pub query: Map<String, Value>,
+    /// Form body parameters.
+    pub body: Map<String, Value>,
+    /// Peer address.
+    pub ip: String,
+    /// `Host` header.
+    pub hostname: Option<String>,
+    /// `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// First language of `Accept-Language`.
+    pub language: Option<String>,
+}
+
+/// Replaces `event.request` with the `/continue` request, keeping the
+/// original `geoip` and `asn` (Detour cannot look them up itself).
+pub fn apply_continue_request(event: &mut Map<String, Value>, request: &ContinueRequest) {
+    let old = event.remove("request").unwrap_or_default();
+    let mut new = Map::new();
+    new.insert("ip".into(), request.ip.clone().into());
+    new.insert("method".into(), request.method.clone().into());
+    new.insert("query".into(), Value::Object(request.query.clone()));
+    new.insert("body".into(), Value::Object(request.body.clone()));
+    new.insert(
+        "geoip".into(),
+        old.get("geoip").cloned().unwrap_or_else(|| json!({})),
+    );
+    if let Some(asn) = old.get("asn") {
+        new.insert("asn".into(), asn.clone());
+    }
+    let hostname = request
+        .hostname
+        .clone()
+        .map(Value::from)
+        .or_else(|| old.get("hostname").cloned());
+    for (key, value) in [
+        ("hostname", hostname),
+        ("user_agent", request.user_agent.clone().map(Value::from)),
+        ("language", request.language.clone().map(Value::from)),
+    ] {
+        if let Some(v) = value {
+            new.insert(key.into(), v);
+        }
+    }
+    event.insert("request".into(), Value::Object(new));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn prompt_none_and_back_channel_protocols_cannot_redirect() {
+        assert!(can_redirect(&ev(json!({"request": {"query": {}}}))));
+        assert!(!can_redirect(&ev(
+            json!({"request": {"query": {"prompt": "none"}}})
+        )));
+        assert!(!can_redirect(&ev(
+            json!({"transaction": {"protocol": "oauth2-refresh-token"}})
+        )));
+        assert!(can_redirect(&ev(
+            json!({"transaction": {"protocol": "oidc-basic-profile"}})
+        )));
+    }
+
+    #[test]
+    fn sparse_events_get_auth0s_always_present_fields() {
+        let mut e = ev(json!({"user": {"user_id": "u1", "app_metadata": {"a": 1}}}));
+        normalize(&mut e, "detour.example").unwrap();
+        assert_eq!(e["user"]["app_metadata"], json!({"a": 1}));
+        assert_eq!(e["user"]["user_metadata"], json!({}));
+        assert_eq!(e["request"]["hostname"], "detour.example");
+        assert_eq!(e["transaction"]["metadata"], json!({}));
+    }
+
+    #[test]
+    fn an_event_without_a_user_id_is_refused() {
+        assert!(normalize(&mut ev(json!({"user": {}})), "h").is_err());
+    }
+}

@@ -1,0 +1,315 @@
+//! The effects gathered from every Action of a login, merged by Auth0's
+//! rules (AUTH0_API.md §6): claims and metadata keys last-write-wins,
+//! scopes per-scope last operation wins, MFA last call wins.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::engine::Command;
+
+/// Claim names Auth0 refuses to let an Action set; they are silently left
+/// out, as Auth0 does (§5.4).
+const RESTRICTED_CLAIMS: &[&str] = &[
+    "acr",
+    "act",
+    "active",
+    "amr",
+    "at_hash",
+    "ath",
+    "attest",
+    "aud",
+    "auth_time",
+    "authorization_details",
+    "azp",
+    "c_hash",
+    "client_id",
+    "cnf",
+    "cty",
+    "dest",
+    "entitlements",
+    "events",
+    "exp",
+    "groups",
+    "gty",
+    "htm",
+    "htu",
+    "iat",
+    "internalService",
+    "iss",
+    "jcard",
+    "jku",
+    "jti",
+    "jwe",
+    "jwk",
+    "kid",
+    "may_act",
+    "mky",
+    "nbf",
+    "nonce",
+    "object_id",
+    "org_id",
+    "org_name",
+    "orig",
+    "origid",
+    "permissions",
+    "roles",
+    "rph",
+    "s_hash",
+    "sid",
+    "sip_callid",
+    "sip_cseq_num",
+    "sip_date",
+    "sip_from_tag",
+    "sip_via_branch",
+    "sub",
+    "sub_jwk",
+    "toe",
+    "txn",
+    "typ",
+    "uuid",
+    "vot",
+    "vtm",
+    "x5t#S256",
+    "scope",
+];
+
+/// Namespaces reserved by Auth0.
+const RESERVED_NAMESPACES: &[&str] = &["auth0.com", "webtask.io", "webtask.run"];
+
+/// Whether a custom claim name may be set.
+pub fn claim_allowed(key: &str) -> bool {
+    if RESTRICTED_CLAIMS.contains(&key) || key.starts_with("urn:auth0") {
+        return false;
+    }
+    let host = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .map(|rest| rest.split('/').next().unwrap_or(""));
+    !host.is_some_and(|h| {
+        RESERVED_NAMESPACES
+            .iter()
+            .any(|ns| h == *ns || h.ends_with(&format!(".{ns}")))
+    })
+}
+
+/// Accumulated effects of a login.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Mutations {
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    id_claims: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    access_claims: Map<String, Value>,
+    /// scope -> "add" | "remove"
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    scopes: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    user_metadata: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    app_metadata: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    multifactor: Option<Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    transaction_metadata: Map<String, Value>,
+}
+
+/// What the flow should do after an Action, from its commands.
+#[derive(Debug, Default)]
+pub struct Control {
+    /// `api.access.deny` was called (last reason wins).
+    pub deny: Option<String>,
+    /// `api.redirect.sendUserTo` was called (last URL wins).
+    pub redirect: Option<String>,
+}
+
+impl Mutations {
+    /// Applies one Action's commands, and mirrors the changes later Actions
+    /// must see into `event` (metadata in `event.user`, transaction metadata
+    /// in `event.transaction.metadata`).
+    pub fn apply(&mut self, commands: Vec<Command>, event: &mut Map<String, Value>) -> Control {
+        let mut control = Control::default();
+        for command in commands {
+            match command {
+                Command::Deny { reason } => control.deny = Some(reason),
+                Command::Redirect { url } => control.redirect = Some(url),
+                Command::IdClaim { key, value } => {
+                    if claim_allowed(&key) {
+                        self.id_claims.insert(key, value);
+                    }
+                }
+                Command::AccessClaim { key, value } => {
+                    if claim_allowed(&key) {
+                        self.access_claims.insert(key, value);
+                    }
+                }
+                Command::AddScope { scope } => {
+                    self.scopes.shift_remove(&scope);
+                    self.scopes.insert(scope, "add".into());
+                }
+                Command::RemoveScope { scope } => {
+                    self.scopes.shift_remove(&scope);
+                    self.scopes.insert(scope, "remove".into());
+                }
+                Command::UserMetadata { key, value } => {
+                    merge_key(
+                        event_object(event, &["user", "user_metadata"]),
+                        &key,
+                        &value,
+                    );
+                    self.user_metadata.insert(key, value);
+                }
+                Command::AppMetadata { key, value } => {
+                    merge_key(event_object(event, &["user", "app_metadata"]), &key, &value);
+                    self.app_metadata.insert(key, value);
+                }
+                Command::Multifactor { value } => self.multifactor = Some(value),
+                Command::TransactionMetadata { key, value } => {
+                    merge_key(
+                        event_object(event, &["transaction", "metadata"]),
+                        &key,
+                        &value,
+                    );
+                    if value.is_null() {
+                        self.transaction_metadata.shift_remove(&key);
+                    } else {
+                        self.transaction_metadata.insert(key, value);
+                    }
+                }
+            }
+        }
+        control
+    }
+
+    /// The outcome fields (PROTOCOL.md): empty sections are left out.
+    pub fn write_wire(&self, out: &mut Map<String, Value>) {
+        if !self.id_claims.is_empty() {
+            out.insert("id_token".into(), json!({ "claims": self.id_claims }));
+        }
+        if !self.access_claims.is_empty() || !self.scopes.is_empty() {
+            let pick = |op: &str| -> Vec<&String> {
+                self.scopes
+                    .iter()
+                    .filter(|(_, v)| v.as_str() == Some(op))
+                    .map(|(k, _)| k)
+                    .collect()
+            };
+            out.insert(
+                "access_token".into(),
+                json!({
+                    "claims": self.access_claims,
+                    "scopes": { "add": pick("add"), "remove": pick("remove") },
+                }),
+            );
+        }
+        if !self.user_metadata.is_empty() || !self.app_metadata.is_empty() {
+            out.insert(
+                "user".into(),
+                json!({ "user_metadata": self.user_metadata, "app_metadata": self.app_metadata }),
+            );
+        }
+        if let Some(mfa) = &self.multifactor {
+            out.insert("multifactor".into(), mfa.clone());
+        }
+        if !self.transaction_metadata.is_empty() {
+            out.insert(
+                "transaction_metadata".into(),
+                Value::Object(self.transaction_metadata.clone()),
+            );
+        }
+    }
+}
+
+/// The object at `path` inside the event, created when missing or not an
+/// object.
+fn event_object<'a>(
+    event: &'a mut Map<String, Value>,
+    path: &[&str],
+) -> &'a mut Map<String, Value> {
+    let mut current = event;
+    for key in path {
+        let slot = current
+            .entry((*key).to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        let Value::Object(next) = slot else {
+            unreachable!("just made an object")
+        };
+        current = next;
+    }
+    current
+}
+
+fn merge_key(target: &mut Map<String, Value>, key: &str, value: &Value) {
+    if value.is_null() {
+        target.shift_remove(key);
+    } else {
+        target.insert(key.to_owned(), value.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restricted_and_auth0_namespaced_claims_are_refused() {
+        for bad in [
+            "sub",
+            "roles",
+            "scope",
+            "https://auth0.com/x",
+            "https://a.webtask.io/x",
+            "urn:auth0:x",
+        ] {
+            assert!(!claim_allowed(bad), "{bad}");
+        }
+        for good in ["https://my-app.example.com/roles", "color", "email"] {
+            assert!(claim_allowed(good), "{good}");
+        }
+    }
+
+    #[test]
+    fn the_last_operation_on_a_scope_wins() {
+        let mut m = Mutations::default();
+        let mut event = Map::new();
+        m.apply(
+            vec![
+                Command::AddScope { scope: "a".into() },
+                Command::AddScope { scope: "b".into() },
+                Command::RemoveScope { scope: "a".into() },
+            ],
+            &mut event,
+        );
+        let mut out = Map::new();
+        m.write_wire(&mut out);
+        assert_eq!(
+            out["access_token"]["scopes"],
+            json!({"add": ["b"], "remove": ["a"]})
+        );
+    }
+
+    #[test]
+    fn metadata_changes_are_mirrored_into_the_event_and_null_deletes() {
+        let mut m = Mutations::default();
+        let mut event =
+            serde_json::from_value(json!({"user": {"user_metadata": {"a": 1, "b": 2}}})).unwrap();
+        m.apply(
+            vec![
+                Command::UserMetadata {
+                    key: "a".into(),
+                    value: Value::Null,
+                },
+                Command::UserMetadata {
+                    key: "c".into(),
+                    value: json!(3),
+                },
+            ],
+            &mut event,
+        );
+        assert_eq!(event["user"]["user_metadata"], json!({"b": 2, "c": 3}));
+        let mut out = Map::new();
+        m.write_wire(&mut out);
+        assert_eq!(out["user"]["user_metadata"], json!({"a": null, "c": 3}));
+    }
+}

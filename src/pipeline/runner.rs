@@ -1,0 +1,139 @@
+//! Runs the Actions of one trigger run in order, from a given Action, and
+//! decides where the run stops: the end, a deny, a failure, or a redirect.
+
+use serde_json::{Map, Value, json};
+use tokio::time::Instant;
+
+use super::PipelineError;
+use super::event::can_redirect;
+use super::mutations::Mutations;
+use super::outcome::{DenyCode, ExecutionRecord};
+use crate::config::ActionSpec;
+use crate::engine::{EngineError, EnginePool, Execution, Handler};
+
+/// The login as it moves through the Actions.
+pub struct Login {
+    /// The event, with earlier metadata changes applied.
+    pub event: Map<String, Value>,
+    /// Effects so far.
+    pub mutations: Mutations,
+    /// Execution records so far.
+    pub executions: Vec<ExecutionRecord>,
+}
+
+/// Where a run stopped.
+pub enum RunEnd {
+    /// Every Action ran.
+    Finished,
+    /// The login must fail.
+    Denied(DenyCode, String),
+    /// Action `action` asked to send the browser to `url`.
+    Suspended {
+        /// Index of the redirecting Action.
+        action: usize,
+        /// The URL, without `state`.
+        url: String,
+    },
+}
+
+/// Where to start a run.
+pub struct StartAt<'a> {
+    /// First Action to run.
+    pub action: usize,
+    /// `Continue` to resume that Action after a redirect.
+    pub handler: Handler,
+    /// The `/continue` state, when resuming.
+    pub state: Option<&'a str>,
+}
+
+/// Runs Actions from `from` until the run ends. The whole run shares one
+/// deadline (Auth0's per-trigger budget).
+pub async fn run(
+    engine: &EnginePool,
+    actions: &[ActionSpec],
+    login: &mut Login,
+    from: StartAt<'_>,
+    deadline: Instant,
+    timeout_ms: u128,
+) -> Result<RunEnd, PipelineError> {
+    let redirectable = can_redirect(&login.event);
+    for (index, spec) in actions.iter().enumerate().skip(from.action) {
+        let handler = if index == from.action {
+            from.handler
+        } else {
+            Handler::Execute
+        };
+        let input = json!({
+            "event": login.event,
+            "can_redirect": redirectable,
+            "continue": from.state.filter(|_| handler == Handler::Continue).map(|s| json!({"state": s})),
+        });
+        let execution = Execution {
+            action: index,
+            handler,
+            input: input.to_string(),
+            deadline,
+        };
+        let mut record = ExecutionRecord {
+            action: spec.name.clone(),
+            handler: handler.export_name().into(),
+            duration_ms: 0.0,
+            logs: Vec::new(),
+            error: None,
+        };
+        let started = std::time::Instant::now();
+        let report = match engine.execute(execution).await {
+            Ok(report) => report,
+            Err(EngineError::Busy) => return Err(PipelineError::Busy),
+            Err(e) => {
+                let description = match e {
+                    EngineError::Timeout => format!(
+                        "Action \"{}\" exceeded the execution time limit of {timeout_ms} ms",
+                        spec.name
+                    ),
+                    EngineError::OutOfMemory => {
+                        format!("Action \"{}\" exceeded the memory limit", spec.name)
+                    }
+                    other => format!("Action \"{}\" could not run: {other}", spec.name),
+                };
+                tracing::warn!(action = %spec.name, error = %description, "action failed");
+                record.duration_ms = ms(started.elapsed());
+                record.error = Some(description.clone());
+                login.executions.push(record);
+                return Ok(RunEnd::Denied(DenyCode::AccessDenied, description));
+            }
+        };
+        record.duration_ms = ms(report.duration);
+        record.logs = report.logs;
+        if let Some(thrown) = report.error {
+            // Auth0 discards a throwing Action's commands and fails the login
+            // with the error's message.
+            tracing::info!(action = %spec.name, error = %thrown.message, "action threw");
+            record.error = Some(thrown.message.clone());
+            login.executions.push(record);
+            return Ok(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
+        }
+        login.executions.push(record);
+        let control = login.mutations.apply(report.commands, &mut login.event);
+        if let Some(reason) = control.deny {
+            return Ok(RunEnd::Denied(DenyCode::AccessDenied, reason));
+        }
+        if let Some(url) = control.redirect {
+            if !redirectable {
+                return Ok(RunEnd::Denied(
+                    DenyCode::InteractionRequired,
+                    format!(
+                        "Action \"{}\" asked to redirect the user, but this login cannot redirect (prompt=none or a non-interactive protocol)",
+                        spec.name
+                    ),
+                ));
+            }
+            return Ok(RunEnd::Suspended { action: index, url });
+        }
+    }
+    Ok(RunEnd::Finished)
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,41 @@
+//! The suspended-login record: everything needed to resume on any Detour
+//! instance, and nothing secret (no state, no Action secrets, no keys).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::mutations::Mutations;
+use super::outcome::ExecutionRecord;
+
+/// Bumped when the record's shape changes incompatibly; an old record is
+/// then refused as an invalid state rather than misread.
+pub const RECORD_VERSION: u32 = 1;
+
+/// A login waiting for `/continue`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuspendedLogin {
+    /// [`RECORD_VERSION`] at the time of writing.
+    pub v: u32,
+    /// The upstream that started the login.
+    pub upstream: String,
+    /// Where the result goes.
+    pub return_to: String,
+    /// The upstream's own transaction id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
+    /// Index of the Action that redirected.
+    pub action: usize,
+    /// Name of that Action, checked on resume so a reordered config fails
+    /// clearly instead of resuming the wrong Action.
+    pub action_name: String,
+    /// Redirects so far in this login.
+    pub redirects: u32,
+    /// Unix seconds when the login started.
+    pub created_at: u64,
+    /// The event, with the metadata changes so far applied.
+    pub event: Map<String, Value>,
+    /// Effects gathered so far.
+    pub mutations: Mutations,
+    /// Execution records so far.
+    pub executions: Vec<ExecutionRecord>,
+}

@@ -1,0 +1,11 @@
+//! Every store key format, in one place.
+//!
+//! Keys carry a Redis Cluster hash tag (`{…}`) around the state hash, so
+//! every key of one login lands in one slot.
+
+use crate::domain::state::StateKey;
+
+/// Key of a suspended login.
+pub fn login(key: &StateKey) -> String {
+    format!("detour:login:{{{}}}", key.as_str())
+}

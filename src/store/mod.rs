@@ -1,0 +1,85 @@
+//! Where suspended logins wait for `/continue`.
+//!
+//! Two implementations with the same semantics: Redis (shared by any number
+//! of Detour instances) and an in-process map (one instance, for local
+//! runs). Invariants both keep:
+//! - a record lives at most its TTL;
+//! - `take_login` is atomic and single use: of any number of concurrent
+//!   takes of one key, exactly one gets the record;
+//! - keys are derived from the hash of the state, never the raw value.
+//!
+//! The store knows keys and TTLs, not the protocol.
+
+pub mod keys;
+mod memory;
+mod redis;
+
+use std::time::Duration;
+
+pub use memory::MemoryStore;
+pub use redis::RedisStore;
+
+use crate::domain::state::StateKey;
+
+/// A store operation failed; the login cannot proceed right now.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store did not answer in time or the connection failed.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A record already exists under this key (a state collision, which
+    /// at 256 bits means a bug, not bad luck).
+    #[error("a record already exists under this key")]
+    Exists,
+}
+
+/// The configured store. An enum rather than a trait object: there are
+/// exactly two implementations and enum dispatch keeps the futures simple.
+#[derive(Clone)]
+pub enum Store {
+    /// In-process, single instance.
+    Memory(MemoryStore),
+    /// Redis, shared.
+    Redis(RedisStore),
+}
+
+impl Store {
+    /// Human-readable kind, for start-up logs.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Store::Memory(_) => {
+                "in-memory store (single instance; suspended logins are lost on restart)"
+            }
+            Store::Redis(_) => "Redis store",
+        }
+    }
+
+    /// Saves a suspended login for `ttl`. Fails if the key exists.
+    pub async fn put_login(
+        &self,
+        key: &StateKey,
+        record: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => m.put(&keys::login(key), record, ttl),
+            Store::Redis(r) => r.put(&keys::login(key), record, ttl).await,
+        }
+    }
+
+    /// Removes and returns a suspended login, atomically.
+    pub async fn take_login(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.take(&keys::login(key))),
+            Store::Redis(r) => r.take(&keys::login(key)).await,
+        }
+    }
+
+    /// Checks the store answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(_) => Ok(()),
+            Store::Redis(r) => r.ping().await,
+        }
+    }
+}
