@@ -38,7 +38,7 @@ impl MemoryStore {
         let now = Instant::now();
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.writes += 1;
-        if inner.writes % SWEEP_EVERY == 0 {
+        if inner.writes.is_multiple_of(SWEEP_EVERY) {
             inner.entries.retain(|_, (_, exp)| *exp > now);
         }
         if let Some((_, exp)) = inner.entries.get(key)
