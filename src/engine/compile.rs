@@ -71,9 +71,13 @@ pub enum CompileError {
 /// Evaluates the prelude and the Action in `ctx`. Returns the error the
 /// module threw at load time, if any (Auth0 reports it on every execution,
 /// so it is not a start-up failure).
-pub fn load(ctx: &Ctx<'_>, source: &ActionSource) -> Result<Option<String>, CompileError> {
+pub fn load(
+    ctx: &Ctx<'_>,
+    source: &ActionSource,
+    logs: host::LogSink,
+) -> Result<Option<String>, CompileError> {
     let startup = |e: String| CompileError::Startup(e);
-    host::install(ctx).map_err(|e| startup(e.to_string()))?;
+    host::install(ctx, logs).map_err(|e| startup(e.to_string()))?;
     let mut prelude = EvalOptions::default();
     prelude.filename = Some("detour:prelude".into());
     ctx.eval_with_options::<(), _>(PRELUDE, prelude)
@@ -118,7 +122,7 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     let deadline = Instant::now() + settings.timeout.min(Duration::from_secs(5));
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
     let ctx = Context::full(&rt).map_err(startup)?;
-    let load_error = ctx.with(|ctx| load(&ctx, source))?;
+    let load_error = ctx.with(|ctx| load(&ctx, source, host::LogSink::default()))?;
     if let Some(err) = load_error {
         tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
     }

@@ -1,14 +1,27 @@
 //! Host functions the prelude calls: token signing and checking, and URL
 //! building. They speak JSON strings so the engine boundary stays narrow.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
 
 use crate::token::session::{self, Expected};
 
+/// Console lines of the running execution, collected on the Rust side so
+/// they survive an execution stopped by a limit.
+pub type LogSink = Rc<RefCell<Vec<String>>>;
+
 /// Installs `globalThis.__detour_host`; the prelude takes it and deletes it.
-pub fn install(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+pub fn install(ctx: &Ctx<'_>, logs: LogSink) -> rquickjs::Result<()> {
     let host = Object::new(ctx.clone())?;
+    host.set(
+        "log",
+        Function::new(ctx.clone(), move |line: String| {
+            logs.borrow_mut().push(line)
+        })?,
+    )?;
     host.set("sign", Function::new(ctx.clone(), sign)?)?;
     host.set("verify", Function::new(ctx.clone(), verify)?)?;
     host.set("buildUrl", Function::new(ctx.clone(), build_url)?)?;

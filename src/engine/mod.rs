@@ -150,6 +150,7 @@ pub struct ActionReport {
     /// Recorded commands (empty when the Action threw: Auth0 discards them).
     pub commands: Vec<Command>,
     /// Console output.
+    #[serde(skip, default)]
     pub logs: Vec<String>,
     /// The uncaught error, if any.
     pub error: Option<Thrown>,
@@ -175,7 +176,26 @@ pub enum EngineError {
     Internal(String),
 }
 
-pub(crate) type Reply = oneshot::Sender<Result<ActionReport, EngineError>>;
+/// An execution that could not complete, with the console output it
+/// produced before it was stopped.
+#[derive(Debug)]
+pub struct Failure {
+    /// Why it stopped.
+    pub error: EngineError,
+    /// Console output until then.
+    pub logs: Vec<String>,
+}
+
+impl From<EngineError> for Failure {
+    fn from(error: EngineError) -> Self {
+        Self {
+            error,
+            logs: Vec::new(),
+        }
+    }
+}
+
+pub(crate) type Reply = oneshot::Sender<Result<ActionReport, Failure>>;
 
 /// The engine threads and the queue that feeds them. Cheap to clone.
 #[derive(Clone)]
@@ -201,7 +221,7 @@ impl EnginePool {
     }
 
     /// Runs one execution on the next free engine.
-    pub async fn execute(&self, execution: Execution) -> Result<ActionReport, EngineError> {
+    pub async fn execute(&self, execution: Execution) -> Result<ActionReport, Failure> {
         let (reply, rx) = oneshot::channel();
         self.queue
             .try_send((execution, reply))
@@ -211,7 +231,10 @@ impl EnginePool {
                     EngineError::Internal("engine threads have stopped".into())
                 }
             })?;
-        rx.await
-            .map_err(|_| EngineError::Internal("engine thread dropped the execution".into()))?
+        rx.await.map_err(|_| {
+            Failure::from(EngineError::Internal(
+                "engine thread dropped the execution".into(),
+            ))
+        })?
     }
 }

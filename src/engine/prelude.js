@@ -3,7 +3,8 @@
 //   __detour_define(factory)  evaluates the Action as a CommonJS module;
 //   __detour_run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
 //     with a fresh `event` and `api`, and resolves to the JSON report
-//     {commands, logs, error}.
+//     {commands, error}. Console lines go straight to Rust (host.log), so
+//     they survive an execution that is stopped by a limit.
 // The `api` only records commands; Rust applies them after the Action ends,
 // as Auth0 does. Host functions (`__detour_host`) are taken into this closure
 // and removed from the global object so Actions cannot call them directly.
@@ -35,10 +36,10 @@
     rec.logBytes += line.length;
     if (rec.logBytes > MAX_LOG_BYTES) {
       rec.logsTruncated = true;
-      rec.logs.push('[console output truncated: more than 64 KiB]');
+      host.log('[console output truncated: more than 64 KiB]');
       return;
     }
-    rec.logs.push(line);
+    host.log(line);
   };
   globalThis.console = Object.freeze({
     log: record('log'), info: record('info'), warn: record('warn'),
@@ -197,7 +198,7 @@
 
   globalThis.__detour_run = async function (handlerName, inputJson, secretsJson) {
     const input = JSON.parse(inputJson);
-    const rec = { commands: [], logs: [], logBytes: 0, logsTruncated: false };
+    const rec = { commands: [], logBytes: 0, logsTruncated: false };
     current = rec;
     try {
       if (loadError) throw loadError;
@@ -210,11 +211,11 @@
       const event = input.event;
       event.secrets = JSON.parse(secretsJson);
       await handler.call(moduleExports, event, makeApi(event, input, rec));
-      return JSON.stringify({ commands: rec.commands, logs: rec.logs, error: null });
+      return JSON.stringify({ commands: rec.commands, error: null });
     } catch (e) {
       const message = e && e.message !== undefined ? String(e.message) : String(e);
       const name = (e && e.name) || 'Error';
-      return JSON.stringify({ commands: [], logs: rec.logs, error: { name, message, stack: (e && e.stack) || '' } });
+      return JSON.stringify({ commands: [], error: { name, message, stack: (e && e.stack) || '' } });
     } finally {
       if (current === rec) current = null;
     }

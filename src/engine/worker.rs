@@ -15,7 +15,8 @@ use std::time::Instant as StdInstant;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
 
 use super::compile::{self, ActionSource};
-use super::{ActionReport, EngineError, Execution, Reply};
+use super::host::LogSink;
+use super::{ActionReport, EngineError, Execution, Failure, Reply};
 use crate::config::{EngineSettings, Isolation};
 
 /// QuickJS's own stack limit; the thread gets a larger native stack so the
@@ -49,7 +50,7 @@ async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSe
             continue; // the login was abandoned while it waited
         }
         let Some(source) = sources.get(execution.action) else {
-            let _ = reply.send(Err(EngineError::Internal("unknown action".into())));
+            let _ = reply.send(Err(EngineError::Internal("unknown action".into()).into()));
             continue;
         };
         let current = match engine.take() {
@@ -57,7 +58,7 @@ async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSe
             None => match Engine::new(&settings, sources.len()).await {
                 Ok(e) => e,
                 Err(e) => {
-                    let _ = reply.send(Err(e));
+                    let _ = reply.send(Err(e.into()));
                     continue;
                 }
             },
@@ -79,6 +80,7 @@ struct Engine {
     contexts: Vec<Option<AsyncContext>>,
     runtime: AsyncRuntime,
     deadline: Rc<Cell<Option<StdInstant>>>,
+    logs: LogSink,
     isolation: Isolation,
 }
 
@@ -98,6 +100,7 @@ impl Engine {
             contexts: (0..actions).map(|_| None).collect(),
             runtime,
             deadline,
+            logs: LogSink::default(),
             isolation: settings.isolation,
         })
     }
@@ -115,7 +118,8 @@ impl Engine {
         let ctx = AsyncContext::full(&self.runtime)
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
-        ctx.with(|ctx| compile::load(&ctx, source))
+        let logs = self.logs.clone();
+        ctx.with(|ctx| compile::load(&ctx, source, logs))
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
         if self.isolation == Isolation::PerInstance
@@ -131,8 +135,9 @@ impl Engine {
         &mut self,
         source: &ActionSource,
         execution: Execution,
-    ) -> (Result<ActionReport, EngineError>, bool) {
+    ) -> (Result<ActionReport, Failure>, bool) {
         let started = StdInstant::now();
+        self.logs.borrow_mut().clear();
         let deadline = execution.deadline;
         self.deadline.set(Some(deadline.into_std()));
         let result = match self.context(execution.action, source).await {
@@ -196,6 +201,15 @@ impl Engine {
             // Nothing of this execution may be seen by the next one.
             self.runtime.run_gc().await;
         }
-        outcome
+        let logs = std::mem::take(&mut *self.logs.borrow_mut());
+        let (result, healthy) = outcome;
+        let result = match result {
+            Ok(mut report) => {
+                report.logs = logs;
+                Ok(report)
+            }
+            Err(error) => Err(Failure { error, logs }),
+        };
+        (result, healthy)
     }
 }

@@ -9,7 +9,7 @@ use super::event::can_redirect;
 use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::ActionSpec;
-use crate::engine::{EngineError, EnginePool, Execution, Handler};
+use crate::engine::{EngineError, EnginePool, Execution, Failure, Handler};
 
 /// The login as it moves through the Actions.
 pub struct Login {
@@ -84,9 +84,12 @@ pub async fn run(
         let started = std::time::Instant::now();
         let report = match engine.execute(execution).await {
             Ok(report) => report,
-            Err(EngineError::Busy) => return Err(PipelineError::Busy),
-            Err(e) => {
-                let description = match e {
+            Err(Failure {
+                error: EngineError::Busy,
+                ..
+            }) => return Err(PipelineError::Busy),
+            Err(Failure { error, logs }) => {
+                let description = match error {
                     EngineError::Timeout => format!(
                         "Action \"{}\" exceeded the execution time limit of {timeout_ms} ms",
                         spec.name
@@ -98,6 +101,7 @@ pub async fn run(
                 };
                 tracing::warn!(action = %spec.name, error = %description, "action failed");
                 record.duration_ms = ms(started.elapsed());
+                record.logs = logs;
                 record.error = Some(description.clone());
                 login.executions.push(record);
                 return Ok(RunEnd::Denied(DenyCode::AccessDenied, description));
