@@ -124,6 +124,20 @@ pub enum Command {
         #[serde(default)]
         value: Value,
     },
+    /// `api.cache.set`.
+    CacheSet {
+        /// Cache key.
+        key: String,
+        /// Cached string.
+        value: String,
+        /// Expiry, ms since the epoch.
+        expires_at: u64,
+    },
+    /// `api.cache.delete`.
+    CacheDelete {
+        /// Cache key.
+        key: String,
+    },
     /// `api.redirect.sendUserTo`, with the query already applied.
     Redirect {
         /// Absolute URL, without `state`.

@@ -87,6 +87,66 @@
   }
   const MFA_PROVIDERS = ['any', 'duo', 'guardian', 'google-authenticator', 'none'];
 
+  // api.cache limits (AUTH0_API.md §3.8); the default lifetime is the one
+  // of Auth0's types and reference implementation.
+  const CACHE = { defaultTtl: 15 * 60 * 1000, maxTtl: 24 * 60 * 60 * 1000, maxKey: 64,
+                  maxValue: 4096, maxTotal: 8192, maxEntries: 20, maxWrites: 20 };
+  const utf8Length = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
+  function makeCache(input, cmd) {
+    const entries = Object.assign(Object.create(null), input.cache || {});
+    let writes = 0;
+    const live = (k) => { const e = entries[k]; return e && e.expires_at > Date.now() ? e : undefined; };
+    const fail = (code) => ({ type: 'error', code });
+    return Object.freeze({
+      get(key) {
+        const e = live(String(key));
+        return e ? { value: e.value, expires_at: e.expires_at } : undefined;
+      },
+      set(key, value, options) {
+        key = String(key);
+        value = String(value);
+        if (writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
+        if (utf8Length(key) > CACHE.maxKey) return fail('CacheKeySizeExceeded');
+        if (utf8Length(value) > CACHE.maxValue) return fail('CacheValueSizeExceeded');
+        const now = Date.now();
+        const o = options || {};
+        let expires = now + CACHE.defaultTtl;
+        if (o.ttl !== undefined || o.expires_at !== undefined) {
+          const candidates = [];
+          if (o.ttl !== undefined) {
+            if (typeof o.ttl !== 'number' || !Number.isFinite(o.ttl) || o.ttl <= 0) return fail('InvalidExpiry');
+            candidates.push(now + o.ttl);
+          }
+          if (o.expires_at !== undefined) {
+            if (typeof o.expires_at !== 'number' || !Number.isFinite(o.expires_at)) return fail('InvalidExpiry');
+            if (o.expires_at <= now) return fail('ItemAlreadyExpired');
+            candidates.push(o.expires_at);
+          }
+          expires = Math.min(...candidates);
+        }
+        expires = Math.floor(Math.min(expires, now + CACHE.maxTtl));
+        const others = Object.keys(entries).filter((k) => k !== key && live(k));
+        if (others.length >= CACHE.maxEntries) return fail('CacheSizeExceeded');
+        const total = others.reduce((n, k) => n + utf8Length(k) + utf8Length(entries[k].value), 0);
+        if (total + utf8Length(key) + utf8Length(value) > CACHE.maxTotal) return fail('CacheSizeExceeded');
+        writes++;
+        const record = { value, expires_at: expires };
+        entries[key] = record;
+        cmd({ op: 'cache_set', key, value, expires_at: expires });
+        return { type: 'success', record: { value, expires_at: expires } };
+      },
+      delete(key) {
+        key = String(key);
+        if (writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
+        if (!live(key)) return fail('CacheKeyDoesNotExist');
+        writes++;
+        delete entries[key];
+        cmd({ op: 'cache_delete', key });
+        return { type: 'success' };
+      },
+    });
+  }
+
   // ---- the api ------------------------------------------------------------
   function makeApi(event, input, rec) {
     const cmd = (c) => { rec.commands.push(c); };
@@ -147,6 +207,7 @@
         cmd({ op: 'transaction_metadata', key, value });
       },
     });
+    api.cache = makeCache(input, cmd);
     api.redirect = Object.freeze({
       canRedirect() { return input.can_redirect === true; },
       encodeToken(options) {

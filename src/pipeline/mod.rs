@@ -253,6 +253,7 @@ impl Pipeline {
         let timeout = self.settings.engine.timeout;
         runner::run(
             &self.engine,
+            &self.store,
             &self.settings.actions,
             login,
             from,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::engine::Command;
+use crate::store::cache::{CacheChanges, CacheEntry};
 
 /// Claim names Auth0 refuses to let an Action set; they are silently left
 /// out, as Auth0 does (§5.4).
@@ -119,6 +120,8 @@ pub struct Control {
     pub deny: Option<String>,
     /// `api.redirect.sendUserTo` was called (last URL wins).
     pub redirect: Option<String>,
+    /// `api.cache` writes, for the store.
+    pub cache: CacheChanges,
 }
 
 impl Mutations {
@@ -162,6 +165,15 @@ impl Mutations {
                     self.app_metadata.insert(key, value);
                 }
                 Command::Multifactor { value } => self.multifactor = Some(value),
+                Command::CacheSet {
+                    key,
+                    value,
+                    expires_at,
+                } => control
+                    .cache
+                    .set
+                    .push((key, CacheEntry { value, expires_at })),
+                Command::CacheDelete { key } => control.cache.delete.push(key),
                 Command::TransactionMetadata { key, value } => {
                     merge_key(
                         event_object(event, &["transaction", "metadata"]),

@@ -10,6 +10,7 @@ use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::ActionSpec;
 use crate::engine::{EngineError, EnginePool, Execution, Failure, Handler};
+use crate::store::Store;
 
 /// The login as it moves through the Actions.
 pub struct Login {
@@ -50,6 +51,7 @@ pub struct StartAt<'a> {
 /// deadline (Auth0's per-trigger budget).
 pub async fn run(
     engine: &EnginePool,
+    store: &Store,
     actions: &[ActionSpec],
     login: &mut Login,
     from: StartAt<'_>,
@@ -63,8 +65,15 @@ pub async fn run(
         } else {
             Handler::Execute
         };
+        // Only Actions that mention the cache pay for loading it.
+        let cache = if spec.source.contains("cache") {
+            load_cache(store, &spec.name).await
+        } else {
+            Map::new()
+        };
         let input = json!({
             "event": login.event,
+            "cache": cache,
             "can_redirect": redirectable,
             "continue": from.state.filter(|_| handler == Handler::Continue).map(|s| json!({"state": s})),
         });
@@ -118,7 +127,13 @@ pub async fn run(
             return Ok(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
         }
         login.executions.push(record);
-        let control = login.mutations.apply(report.commands, &mut login.event);
+        let mut control = login.mutations.apply(report.commands, &mut login.event);
+        let changes = std::mem::take(&mut control.cache);
+        if let Err(e) = store.cache_apply(&spec.name, changes).await {
+            // api.cache is best effort (as on Auth0): a lost write is logged,
+            // not a failed login.
+            tracing::warn!(action = %spec.name, error = %e, "api.cache write lost");
+        }
         if let Some(reason) = control.deny {
             return Ok(RunEnd::Denied(DenyCode::AccessDenied, reason));
         }
@@ -136,6 +151,19 @@ pub async fn run(
         }
     }
     Ok(RunEnd::Finished)
+}
+
+async fn load_cache(store: &Store, action: &str) -> Map<String, Value> {
+    match store.cache_load(action).await {
+        Ok(entries) => entries
+            .into_iter()
+            .map(|(k, e)| (k, json!({"value": e.value, "expires_at": e.expires_at})))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(action, error = %e, "api.cache unavailable; the Action sees an empty cache");
+            Map::new()
+        }
+    }
 }
 
 fn ms(d: std::time::Duration) -> f64 {

@@ -9,3 +9,8 @@ use crate::domain::state::StateKey;
 pub fn login(key: &StateKey) -> String {
     format!("detour:login:{{{}}}", key.as_str())
 }
+
+/// Key of an Action's `api.cache` namespace (a Redis hash).
+pub fn cache(action: &str) -> String {
+    format!("detour:cache:{{{action}}}")
+}

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::StoreError;
+use super::cache::{CacheChanges, CacheEntry, now_ms};
 
 /// Sweep expired entries every this many writes, so abandoned logins do not
 /// pile up even if nobody reads them.
@@ -19,6 +20,7 @@ const SWEEP_EVERY: u64 = 256;
 #[derive(Default)]
 struct Inner {
     entries: HashMap<String, (Vec<u8>, Instant)>,
+    caches: HashMap<String, HashMap<String, CacheEntry>>,
     writes: u64,
 }
 
@@ -56,7 +58,29 @@ impl MemoryStore {
         (exp > Instant::now()).then_some(value)
     }
 
-    /// Number of live entries (for tests and metrics).
+    pub(super) fn cache_load(&self, namespace: &str) -> Vec<(String, CacheEntry)> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner
+            .caches
+            .get(namespace)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn cache_apply(&self, namespace: &str, changes: CacheChanges) {
+        let now = now_ms();
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let ns = inner.caches.entry(namespace.to_owned()).or_default();
+        ns.retain(|_, e| e.expires_at > now);
+        for key in changes.delete {
+            ns.remove(&key);
+        }
+        for (key, entry) in changes.set {
+            ns.insert(key, entry);
+        }
+    }
+
+    /// Number of live suspended logins (for tests and metrics).
     pub fn len(&self) -> usize {
         let now = Instant::now();
         let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);

@@ -10,6 +10,7 @@
 //!
 //! The store knows keys and TTLs, not the protocol.
 
+pub mod cache;
 pub mod keys;
 mod memory;
 mod redis;
@@ -20,6 +21,7 @@ pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
 use crate::domain::state::StateKey;
+use cache::{CacheChanges, CacheEntry};
 
 /// A store operation failed; the login cannot proceed right now.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,33 @@ impl Store {
         match self {
             Store::Memory(m) => Ok(m.take(&keys::login(key))),
             Store::Redis(r) => r.take(&keys::login(key)).await,
+        }
+    }
+
+    /// Loads the live entries of an Action's cache namespace.
+    pub async fn cache_load(&self, action: &str) -> Result<Vec<(String, CacheEntry)>, StoreError> {
+        let now = cache::now_ms();
+        let entries = match self {
+            Store::Memory(m) => m.cache_load(&keys::cache(action)),
+            Store::Redis(r) => r.cache_load(&keys::cache(action)).await?,
+        };
+        Ok(entries
+            .into_iter()
+            .filter(|(_, e)| e.expires_at > now)
+            .collect())
+    }
+
+    /// Writes an execution's cache changes.
+    pub async fn cache_apply(&self, action: &str, changes: CacheChanges) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Store::Memory(m) => {
+                m.cache_apply(&keys::cache(action), changes);
+                Ok(())
+            }
+            Store::Redis(r) => r.cache_apply(&keys::cache(action), changes).await,
         }
     }
 

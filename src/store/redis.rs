@@ -11,6 +11,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncTypedCommands, ExistenceCheck, SetExpiry, SetOptions};
 
 use super::StoreError;
+use super::cache::{CacheChanges, CacheEntry, now_ms};
 
 /// Upper bound on one store call, including waiting for a reconnect.
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
@@ -59,6 +60,61 @@ impl RedisStore {
         let value: Option<Vec<u8>> =
             bounded(redis::cmd("GETDEL").arg(key).query_async(&mut conn)).await?;
         Ok(value)
+    }
+
+    pub(super) async fn cache_load(
+        &self,
+        namespace: &str,
+    ) -> Result<Vec<(String, CacheEntry)>, StoreError> {
+        let mut conn = self.conn.clone();
+        let raw: Vec<(String, String)> =
+            bounded(redis::cmd("HGETALL").arg(namespace).query_async(&mut conn)).await?;
+        Ok(raw
+            .into_iter()
+            .filter_map(|(k, v)| serde_json::from_str(&v).ok().map(|e| (k, e)))
+            .collect())
+    }
+
+    pub(super) async fn cache_apply(
+        &self,
+        namespace: &str,
+        changes: CacheChanges,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let latest = changes
+            .set
+            .iter()
+            .map(|(_, e)| e.expires_at)
+            .max()
+            .unwrap_or(0);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        if !changes.delete.is_empty() {
+            pipe.cmd("HDEL")
+                .arg(namespace)
+                .arg(&changes.delete)
+                .ignore();
+        }
+        for (key, entry) in &changes.set {
+            let json =
+                serde_json::to_string(entry).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            pipe.cmd("HSET").arg(namespace).arg(key).arg(json).ignore();
+        }
+        if latest > now_ms() {
+            // The namespace lives as long as its longest entry; GT never
+            // shortens a longer life another login gave it.
+            pipe.cmd("PEXPIREAT")
+                .arg(namespace)
+                .arg(latest)
+                .arg("GT")
+                .ignore();
+            pipe.cmd("PEXPIREAT")
+                .arg(namespace)
+                .arg(latest)
+                .arg("NX")
+                .ignore();
+        }
+        bounded(pipe.query_async::<()>(&mut conn)).await
     }
 
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
