@@ -29,6 +29,9 @@ pub const OVERRIDABLE: &[(&str, &str)] = &[
     ("engine", "memory_limit_mb"),
     ("engine", "workers"),
     ("engine", "queue_capacity"),
+    ("engine", "fetch_timeout_ms"),
+    ("engine", "fetch_max_response_kb"),
+    ("engine", "allow_private_networks"),
 ];
 
 #[derive(Deserialize)]
@@ -82,6 +85,12 @@ struct RawEngine {
     workers: Option<usize>,
     #[serde(default = "default_queue")]
     queue_capacity: usize,
+    #[serde(default = "default_fetch_timeout_ms")]
+    fetch_timeout_ms: u64,
+    #[serde(default = "default_fetch_max_kb")]
+    fetch_max_response_kb: usize,
+    #[serde(default)]
+    allow_private_networks: bool,
 }
 
 impl Default for RawEngine {
@@ -92,6 +101,9 @@ impl Default for RawEngine {
             memory_limit_mb: default_memory_mb(),
             workers: None,
             queue_capacity: default_queue(),
+            fetch_timeout_ms: default_fetch_timeout_ms(),
+            fetch_max_response_kb: default_fetch_max_kb(),
+            allow_private_networks: false,
         }
     }
 }
@@ -134,6 +146,13 @@ fn default_memory_mb() -> u64 {
 fn default_queue() -> usize {
     1024
 }
+fn default_fetch_timeout_ms() -> u64 {
+    // Auth0's guidance for outbound calls from Actions: under 10 s.
+    10_000
+}
+fn default_fetch_max_kb() -> usize {
+    1024
+}
 
 /// Parses TOML text, applies `DETOUR_*` overrides, and checks the shape.
 pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, ConfigError> {
@@ -155,10 +174,11 @@ pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, Config
                 message: "must be a table".into(),
             });
         };
-        // Numbers stay numbers so `DETOUR_ENGINE__TIMEOUT_MS=500` works.
+        // Numbers and booleans keep their type so `DETOUR_ENGINE__TIMEOUT_MS=500` works.
         let value = value
             .parse::<i64>()
             .map(toml::Value::Integer)
+            .or_else(|_| value.parse::<bool>().map(toml::Value::Boolean))
             .unwrap_or(toml::Value::String(value));
         section_table.insert(field.to_string(), value);
     }
@@ -288,6 +308,9 @@ pub(super) fn resolve(
                 .saturating_mul(1 << 20),
             workers,
             queue_capacity: raw.engine.queue_capacity.max(1),
+            fetch_timeout: Duration::from_millis(raw.engine.fetch_timeout_ms.max(1)),
+            fetch_max_response_bytes: raw.engine.fetch_max_response_kb.saturating_mul(1024),
+            allow_private_networks: raw.engine.allow_private_networks,
         },
         upstreams,
         actions,

@@ -79,6 +79,12 @@ pub struct EngineSettings {
     /// How many executions may wait for a free engine before new logins are
     /// refused with `503 temporarily_unavailable`.
     pub queue_capacity: usize,
+    /// Timeout of one outbound `fetch`.
+    pub fetch_timeout: Duration,
+    /// Largest outbound response body an Action may read.
+    pub fetch_max_response_bytes: usize,
+    /// Whether Actions may reach loopback, link-local and private addresses.
+    pub allow_private_networks: bool,
 }
 
 /// A server that may call Detour.

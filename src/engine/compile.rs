@@ -27,6 +27,8 @@ pub struct ActionSource {
     /// engine itself, so secrets never pass through the pipeline or the
     /// store.
     pub secrets_json: String,
+    /// Outbound HTTP allowlist.
+    pub allow_hosts: Vec<String>,
 }
 
 impl ActionSource {
@@ -46,6 +48,7 @@ impl ActionSource {
                 spec.source
             ),
             secrets_json: serde_json::Value::Object(secrets).to_string(),
+            allow_hosts: spec.allow_hosts.clone(),
         }
     }
 }
@@ -75,9 +78,10 @@ pub fn load(
     ctx: &Ctx<'_>,
     source: &ActionSource,
     logs: host::LogSink,
+    fetcher: Option<super::fetch::Fetcher>,
 ) -> Result<Option<String>, CompileError> {
     let startup = |e: String| CompileError::Startup(e);
-    host::install(ctx, logs).map_err(|e| startup(e.to_string()))?;
+    host::install(ctx, logs, fetcher).map_err(|e| startup(e.to_string()))?;
     let mut prelude = EvalOptions::default();
     prelude.filename = Some("detour:prelude".into());
     ctx.eval_with_options::<(), _>(PRELUDE, prelude)
@@ -122,7 +126,7 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     let deadline = Instant::now() + settings.timeout.min(Duration::from_secs(5));
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
     let ctx = Context::full(&rt).map_err(startup)?;
-    let load_error = ctx.with(|ctx| load(&ctx, source, host::LogSink::default()))?;
+    let load_error = ctx.with(|ctx| load(&ctx, source, host::LogSink::default(), None))?;
     if let Some(err) = load_error {
         tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
     }

@@ -4,9 +4,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use std::time::Duration;
+
+use rquickjs::function::Async;
 use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
 
+use super::fetch::Fetcher;
 use crate::token::session::{self, Expected};
 
 /// Console lines of the running execution, collected on the Rust side so
@@ -14,8 +18,35 @@ use crate::token::session::{self, Expected};
 pub type LogSink = Rc<RefCell<Vec<String>>>;
 
 /// Installs `globalThis.__detour_host`; the prelude takes it and deletes it.
-pub fn install(ctx: &Ctx<'_>, logs: LogSink) -> rquickjs::Result<()> {
+pub fn install(ctx: &Ctx<'_>, logs: LogSink, fetcher: Option<Fetcher>) -> rquickjs::Result<()> {
     let host = Object::new(ctx.clone())?;
+    host.set(
+        "sleep",
+        Function::new(
+            ctx.clone(),
+            Async(|ms: f64| async move {
+                let ms = if ms.is_finite() {
+                    ms.clamp(0.0, 86_400_000.0)
+                } else {
+                    0.0
+                };
+                tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
+                Ok::<(), rquickjs::Error>(())
+            }),
+        )?,
+    )?;
+    if let Some(fetcher) = fetcher {
+        host.set(
+            "fetch",
+            Function::new(
+                ctx.clone(),
+                Async(move |url: String, request: String| {
+                    let fetcher = fetcher.clone();
+                    async move { Ok::<String, rquickjs::Error>(fetcher.fetch(url, request).await) }
+                }),
+            )?,
+        )?;
+    }
     host.set(
         "log",
         Function::new(ctx.clone(), move |line: String| {

@@ -12,6 +12,7 @@
 //! output.
 
 mod compile;
+pub mod fetch;
 mod host;
 mod worker;
 

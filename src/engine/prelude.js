@@ -46,6 +46,77 @@
     error: record('error'), debug: record('debug'), trace: record('trace'),
   });
 
+  // ---- timers ---------------------------------------------------------------
+  // Timers are promises on the engine's event loop; a pending timer never
+  // outlives the trigger run's deadline.
+  let nextTimer = 1;
+  const cancelled = new Set();
+  globalThis.setTimeout = function setTimeout(callback, delay, ...args) {
+    if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be a function.');
+    const id = nextTimer++;
+    host.sleep(Number(delay) || 0).then(() => {
+      if (cancelled.delete(id)) return;
+      callback(...args);
+    });
+    return id;
+  };
+  globalThis.clearTimeout = function clearTimeout(id) {
+    if (typeof id === 'number' && id > 0 && id < nextTimer) cancelled.add(id);
+  };
+
+  // ---- fetch (WHATWG subset) ------------------------------------------------
+  const hostFetch = host.fetch;
+  function headerPairs(h) {
+    if (!h) return [];
+    if (typeof h.forEach === 'function' && !Array.isArray(h)) {
+      const out = [];
+      h.forEach((v, k) => out.push([String(k), String(v)]));
+      return out;
+    }
+    if (Array.isArray(h)) return h.map(([k, v]) => [String(k), String(v)]);
+    return Object.keys(h).map((k) => [k, String(h[k])]);
+  }
+  function makeHeaders(obj) {
+    const map = new Map(Object.keys(obj).map((k) => [k.toLowerCase(), obj[k]]));
+    return Object.freeze({
+      get: (k) => (map.has(String(k).toLowerCase()) ? map.get(String(k).toLowerCase()) : null),
+      has: (k) => map.has(String(k).toLowerCase()),
+      forEach: (fn) => map.forEach((v, k) => fn(v, k)),
+      entries: () => map.entries(),
+    });
+  }
+  globalThis.fetch = async function fetch(input, init) {
+    if (!hostFetch) throw new TypeError('fetch is unavailable: the HTTP client could not be created');
+    const url = typeof input === 'string' ? input : String((input && input.url) || input);
+    const o = init || {};
+    let body = o.body;
+    if (body !== undefined && body !== null && typeof body !== 'string') {
+      if (typeof body.toString === 'function' && body.toString !== Object.prototype.toString) body = body.toString();
+      else throw new TypeError('fetch: only string bodies are supported; use JSON.stringify');
+    }
+    const request = { method: String(o.method || 'GET'), headers: headerPairs(o.headers), body: body == null ? null : body };
+    const r = JSON.parse(await hostFetch(url, JSON.stringify(request)));
+    if (!r.ok) throw new TypeError(`fetch failed: ${r.error}`);
+    const text = r.body;
+    let used = false;
+    const consume = () => {
+      if (used) throw new TypeError('Body has already been used');
+      used = true;
+      return text;
+    };
+    return Object.freeze({
+      status: r.status,
+      statusText: r.statusText,
+      ok: r.status >= 200 && r.status < 300,
+      url: r.url,
+      redirected: r.url !== url,
+      headers: makeHeaders(r.headers),
+      get bodyUsed() { return used; },
+      text: async () => consume(),
+      json: async () => JSON.parse(consume()),
+    });
+  };
+
   // ---- modules ------------------------------------------------------------
   function require(name) {
     throw new Error(`Cannot find module '${name}': Detour does not provide it to Actions.`);

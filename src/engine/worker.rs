@@ -15,6 +15,7 @@ use std::time::Instant as StdInstant;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
 
 use super::compile::{self, ActionSource};
+use super::fetch::{FetchLimits, Fetcher};
 use super::host::LogSink;
 use super::{ActionReport, EngineError, Execution, Failure, Reply};
 use crate::config::{EngineSettings, Isolation};
@@ -44,6 +45,25 @@ pub fn spawn(
 }
 
 async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSettings) {
+    // One HTTP client per Action per thread: connection pools stay on the
+    // runtime that drives them.
+    let limits = FetchLimits {
+        timeout: settings.fetch_timeout,
+        max_response_bytes: settings.fetch_max_response_bytes,
+        allow_private_networks: settings.allow_private_networks,
+    };
+    let fetchers: Rc<Vec<Option<Fetcher>>> = Rc::new(
+        sources
+            .iter()
+            .map(|s| {
+                Fetcher::new(&s.allow_hosts, limits.clone())
+                    .map_err(
+                        |e| tracing::error!(action = %s.name, error = %e, "fetch is unavailable"),
+                    )
+                    .ok()
+            })
+            .collect(),
+    );
     let mut engine: Option<Engine> = None;
     while let Ok((execution, reply)) = queue.recv().await {
         if reply.is_closed() {
@@ -55,7 +75,7 @@ async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSe
         };
         let current = match engine.take() {
             Some(e) => e,
-            None => match Engine::new(&settings, sources.len()).await {
+            None => match Engine::new(&settings, fetchers.clone()).await {
                 Ok(e) => e,
                 Err(e) => {
                     let _ = reply.send(Err(e.into()));
@@ -81,11 +101,16 @@ struct Engine {
     runtime: AsyncRuntime,
     deadline: Rc<Cell<Option<StdInstant>>>,
     logs: LogSink,
+    fetchers: Rc<Vec<Option<Fetcher>>>,
     isolation: Isolation,
 }
 
 impl Engine {
-    async fn new(settings: &EngineSettings, actions: usize) -> Result<Self, EngineError> {
+    async fn new(
+        settings: &EngineSettings,
+        fetchers: Rc<Vec<Option<Fetcher>>>,
+    ) -> Result<Self, EngineError> {
+        let actions = fetchers.len();
         let runtime = AsyncRuntime::new().map_err(|e| EngineError::Internal(e.to_string()))?;
         runtime.set_memory_limit(settings.memory_limit_bytes).await;
         runtime.set_max_stack_size(JS_STACK_BYTES).await;
@@ -101,6 +126,7 @@ impl Engine {
             runtime,
             deadline,
             logs: LogSink::default(),
+            fetchers,
             isolation: settings.isolation,
         })
     }
@@ -119,7 +145,8 @@ impl Engine {
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
         let logs = self.logs.clone();
-        ctx.with(|ctx| compile::load(&ctx, source, logs))
+        let fetcher = self.fetchers.get(index).cloned().flatten();
+        ctx.with(|ctx| compile::load(&ctx, source, logs, fetcher))
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
         if self.isolation == Isolation::PerInstance
