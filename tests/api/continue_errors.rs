@@ -1,0 +1,253 @@
+//! What goes wrong on the way back: a returned token that does not hold up
+//! ends the login with `access_denied`; a `state` that is missing, unknown,
+//! expired or used gets the `invalid_request` page. Every test runs on Redis
+//! and on the in-memory store.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::tokens::{now, returned_token_claims, sign_hs256};
+use crate::helpers::{
+    ActionFixture, ExternalVisit, RETURN_TO, SHARED_SECRET, StoreKind, TestApp, TestConfig,
+    USER_ID, assert_invalid_request_page, json_body, login_event, on_every_store,
+    result_from_redirect, spawn_app, spawn_app_with,
+};
+
+/// Starts Detour with the favorite-color Action and suspends one login.
+async fn suspended_login(store: StoreKind) -> (TestApp, ExternalVisit) {
+    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let outcome = app.post_login_outcome(login_event()).await;
+    let visit = ExternalVisit::from_outcome(&outcome);
+    (app, visit)
+}
+
+/// Comes back with `token` and returns the final (verified) result.
+async fn come_back_with(app: &TestApp, visit: &ExternalVisit, token: &str) -> Value {
+    let response = app
+        .continue_post(&[("state", &visit.state), ("session_token", token)])
+        .await;
+    result_from_redirect(response, RETURN_TO).await.0
+}
+
+/// Asserts a `deny` / `access_denied` result whose description is
+/// `The session token is invalid: <reason>` with a reason that mentions
+/// one of `reason_words` (case-insensitive).
+fn assert_token_rejected(result: &Value, reason_words: &[&str]) {
+    assert_eq!(result["outcome"], "deny", "{result:#}");
+    assert_eq!(result["error"], "access_denied", "{result:#}");
+    let description = result["error_description"].as_str().unwrap_or_default();
+    let reason = description
+        .strip_prefix("The session token is invalid: ")
+        .unwrap_or_else(|| panic!("unexpected error_description {description:?}"));
+    let reason = reason.to_ascii_lowercase();
+    assert!(
+        reason_words.iter().any(|word| reason.contains(word)),
+        "the reason {reason:?} should mention one of {reason_words:?}"
+    );
+    assert_eq!(
+        result["user"]["user_metadata"].get("favorite_color"),
+        None,
+        "a rejected token must not set the color: {result:#}"
+    );
+}
+
+async fn a_returned_token_with_a_bad_signature_denies_the_login(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let mut claims = returned_token_claims(&visit.state, USER_ID);
+    claims["favorite_color"] = json!("teal");
+    let forged = sign_hs256("not-the-shared-secret-0123456789abcdef", &claims);
+
+    // Act
+    let result = come_back_with(&app, &visit, &forged).await;
+
+    // Assert
+    assert_token_rejected(&result, &["signature"]);
+}
+on_every_store!(a_returned_token_with_a_bad_signature_denies_the_login);
+
+async fn an_expired_returned_token_denies_the_login(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let mut claims = returned_token_claims(&visit.state, USER_ID);
+    claims["iat"] = json!(now() - 3600);
+    claims["exp"] = json!(now() - 600);
+    claims["favorite_color"] = json!("teal");
+    let expired = sign_hs256(SHARED_SECRET, &claims);
+
+    // Act
+    let result = come_back_with(&app, &visit, &expired).await;
+
+    // Assert
+    assert_token_rejected(&result, &["expired"]);
+}
+on_every_store!(an_expired_returned_token_denies_the_login);
+
+async fn a_returned_token_for_another_state_denies_the_login(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let mut claims = returned_token_claims("some-other-login-state", USER_ID);
+    claims["favorite_color"] = json!("teal");
+    let token = sign_hs256(SHARED_SECRET, &claims);
+
+    // Act
+    let result = come_back_with(&app, &visit, &token).await;
+
+    // Assert
+    assert_token_rejected(&result, &["state"]);
+}
+on_every_store!(a_returned_token_for_another_state_denies_the_login);
+
+async fn a_returned_token_for_another_user_denies_the_login(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let mut claims = returned_token_claims(&visit.state, "auth0|someone-else");
+    claims["favorite_color"] = json!("teal");
+    let token = sign_hs256(SHARED_SECRET, &claims);
+
+    // Act
+    let result = come_back_with(&app, &visit, &token).await;
+
+    // Assert
+    assert_token_rejected(&result, &["sub", "subject", "user"]);
+}
+on_every_store!(a_returned_token_for_another_user_denies_the_login);
+
+async fn a_returned_token_without_iat_denies_the_login(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let mut claims = returned_token_claims(&visit.state, USER_ID);
+    claims.as_object_mut().expect("claims").remove("iat");
+    claims["favorite_color"] = json!("teal");
+    let token = sign_hs256(SHARED_SECRET, &claims);
+
+    // Act
+    let result = come_back_with(&app, &visit, &token).await;
+
+    // Assert
+    assert_token_rejected(&result, &["iat", "claim"]);
+}
+on_every_store!(a_returned_token_without_iat_denies_the_login);
+
+async fn coming_back_without_a_session_token_denies_the_login(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+
+    // Act
+    let response = app.continue_post(&[("state", &visit.state)]).await;
+
+    // Assert
+    let (result, _) = result_from_redirect(response, RETURN_TO).await;
+    assert_eq!(result["outcome"], "deny", "{result:#}");
+    assert_eq!(result["error"], "access_denied");
+    let description = result["error_description"].as_str().unwrap_or_default();
+    assert!(description.contains("session_token"), "{description:?}");
+}
+on_every_store!(coming_back_without_a_session_token_denies_the_login);
+
+async fn continue_is_rejected_when_the_state_was_already_used(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
+    let form = [
+        ("state", visit.state.as_str()),
+        ("session_token", token.as_str()),
+    ];
+    let first = app.continue_post(&form).await;
+    assert_eq!(
+        first.status().as_u16(),
+        302,
+        "the first /continue must succeed"
+    );
+
+    // Act
+    let replay = app.continue_post(&form).await;
+
+    // Assert
+    assert_invalid_request_page(replay).await;
+}
+on_every_store!(continue_is_rejected_when_the_state_was_already_used);
+
+async fn a_double_submitted_continue_succeeds_exactly_once(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
+    let form = [
+        ("state", visit.state.as_str()),
+        ("session_token", token.as_str()),
+    ];
+
+    // Act
+    let (a, b) = tokio::join!(app.continue_post(&form), app.continue_post(&form));
+
+    // Assert
+    let mut statuses = vec![a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![302, 400]);
+}
+on_every_store!(a_double_submitted_continue_succeeds_exactly_once);
+
+async fn continue_is_rejected_when_the_state_is_unknown(store: StoreKind) {
+    // Arrange: a real suspended login exists, but this is not its state.
+    let (app, visit) = suspended_login(store).await;
+    let unknown = format!("{}x", visit.state);
+
+    // Act
+    let response = app.continue_get(&[("state", &unknown)]).await;
+
+    // Assert
+    assert_invalid_request_page(response).await;
+}
+on_every_store!(continue_is_rejected_when_the_state_is_unknown);
+
+async fn continue_is_rejected_when_there_is_no_state(store: StoreKind) {
+    // Arrange
+    let (app, visit) = suspended_login(store).await;
+    let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
+
+    // Act
+    let by_get = app.continue_get(&[("session_token", &token)]).await;
+    let by_post = app.continue_post(&[("session_token", &token)]).await;
+
+    // Assert
+    assert_invalid_request_page(by_get).await;
+    assert_invalid_request_page(by_post).await;
+}
+on_every_store!(continue_is_rejected_when_there_is_no_state);
+
+async fn continue_is_rejected_when_the_login_has_expired(store: StoreKind) {
+    // Arrange
+    let mut config = TestConfig::new(store, vec![ActionFixture::favorite_color()]);
+    config.login_ttl_secs = 1;
+    let app = spawn_app_with(config).await;
+    let outcome = app.post_login_outcome(login_event()).await;
+    let visit = ExternalVisit::from_outcome(&outcome);
+    let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    // Act
+    let response = app
+        .continue_post(&[("state", &visit.state), ("session_token", &token)])
+        .await;
+
+    // Assert
+    assert_invalid_request_page(response).await;
+}
+on_every_store!(continue_is_rejected_when_the_login_has_expired);
+
+async fn a_client_that_asks_for_json_gets_the_invalid_request_error_as_json(store: StoreKind) {
+    // Arrange
+    let (app, _visit) = suspended_login(store).await;
+
+    // Act
+    let response = app
+        .continue_get_accepting_json(&[("state", "no-such-login-state")])
+        .await;
+
+    // Assert
+    let error = json_body(response, 400).await;
+    assert_eq!(error["error"], "invalid_request", "{error:#}");
+    assert!(error["error_description"].is_string(), "{error:#}");
+}
+on_every_store!(a_client_that_asks_for_json_gets_the_invalid_request_error_as_json);

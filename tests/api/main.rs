@@ -1,0 +1,10 @@
+//! Detour's integration tests: one binary, a real server per test.
+
+mod continue_errors;
+mod helpers;
+mod limits;
+mod non_interactive;
+mod post_login;
+mod redirect_flow;
+mod startup_config;
+mod store;
