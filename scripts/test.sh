@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what the tests need when it is missing (a fresh
+# machine has only the Rust toolchain): redis-server, which the tests start
+# themselves on free loopback ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+cargo test --locked "$@"
