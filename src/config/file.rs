@@ -286,8 +286,11 @@ pub(super) fn resolve(
         });
     }
 
+    // Twice the cores by default: an engine stuck in a CPU loop until its
+    // deadline then shares a core with a healthy one (the OS time-slices
+    // them) instead of leaving logins queued behind it.
     let workers = raw.engine.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
+        2 * std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     });

@@ -6,5 +6,6 @@ mod limits;
 mod non_interactive;
 mod post_login;
 mod redirect_flow;
+mod sandbox;
 mod startup_config;
 mod store;

@@ -77,6 +77,8 @@ pub struct ActionFixture {
     pub file: String,
     /// `event.secrets` name -> environment variable name.
     pub secrets: Vec<(&'static str, &'static str)>,
+    /// Outbound HTTP allowlist.
+    pub allow_hosts: Vec<&'static str>,
 }
 
 impl ActionFixture {
@@ -86,6 +88,7 @@ impl ActionFixture {
             name,
             file: format!("{name}.js"),
             secrets: Vec::new(),
+            allow_hosts: Vec::new(),
         }
     }
 
@@ -106,6 +109,8 @@ pub struct TestConfig {
     pub isolation: &'static str,
     pub login_ttl_secs: u64,
     pub timeout_ms: u64,
+    /// Extra lines for the `[engine]` section.
+    pub engine_extra: String,
     /// The process environment the config is resolved against.
     pub env: HashMap<String, String>,
 }
@@ -126,6 +131,7 @@ impl TestConfig {
             isolation: "per_instance",
             login_ttl_secs: 3600,
             timeout_ms: 20000,
+            engine_extra: String::new(),
             env,
         }
     }
@@ -144,7 +150,7 @@ public_url = "{PUBLIC_URL}"
 isolation = "{isolation}"
 timeout_ms = {timeout_ms}
 memory_limit_mb = 64
-
+{engine_extra}
 [[upstreams]]
 id = "{UPSTREAM_ID}"
 api_key_env = "DEMO_API_KEY"
@@ -157,6 +163,7 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
             ttl = self.login_ttl_secs,
             isolation = self.isolation,
             timeout_ms = self.timeout_ms,
+            engine_extra = self.engine_extra,
         );
         for action in &self.actions {
             toml.push_str(&format!(
@@ -171,6 +178,15 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
                     .collect::<Vec<_>>()
                     .join(", ");
                 toml.push_str(&format!("secrets = {{ {secrets} }}\n"));
+            }
+            if !action.allow_hosts.is_empty() {
+                let hosts = action
+                    .allow_hosts
+                    .iter()
+                    .map(|h| format!("\"{h}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                toml.push_str(&format!("allow_hosts = [{hosts}]\n"));
             }
         }
         toml
