@@ -28,6 +28,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod metrics;
 pub mod pipeline;
 pub mod startup;
 pub mod store;

@@ -1,4 +1,4 @@
-//! The `detour` binary: load settings, start the server.
+//! The `detour` binary: serve, check a config, or try one Action.
 
 use std::path::PathBuf;
 
@@ -6,6 +6,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use detour::config::{Settings, sample_settings};
 use detour::startup::Application;
+
+mod run_action;
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +26,9 @@ struct Cli {
 enum Command {
     /// Validate the config and compile every Action, then exit.
     Check,
+    /// Run one Action against a simulated event and print the outcome, the
+    /// console output and the timing (like Auth0's Test button).
+    RunAction(run_action::Args),
 }
 
 fn load(config: Option<&PathBuf>) -> anyhow::Result<Settings> {
@@ -51,9 +56,10 @@ fn load(config: Option<&PathBuf>) -> anyhow::Result<Settings> {
 async fn main() -> anyhow::Result<()> {
     detour::telemetry::init();
     let cli = Cli::parse();
-    let settings = load(cli.config.as_ref())?;
     match cli.command {
+        Some(Command::RunAction(args)) => run_action::run(args).await,
         Some(Command::Check) => {
+            let settings = load(cli.config.as_ref())?;
             detour::engine::EnginePool::start(&settings.engine, &settings.actions)?;
             println!(
                 "config OK: {} upstream(s), {} action(s) compiled",
@@ -62,17 +68,49 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        None => {
-            let actions: Vec<&str> = settings.actions.iter().map(|a| a.name.as_str()).collect();
-            let app = Application::build(settings.clone()).await?;
-            tracing::info!(
-                port = app.port(),
-                public_url = %settings.server.public_url,
-                actions = ?actions,
-                "detour is listening"
-            );
-            app.run_until_stopped().await?;
-            Ok(())
-        }
+        None => serve(cli.config).await,
     }
+}
+
+async fn serve(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let settings = load(config.as_ref())?;
+    let actions: Vec<&str> = settings.actions.iter().map(|a| a.name.as_str()).collect();
+    let app = Application::build(settings.clone()).await?;
+    tracing::info!(
+        port = app.port(),
+        public_url = %settings.server.public_url,
+        actions = ?actions,
+        "detour is listening"
+    );
+    if let Some(path) = config {
+        spawn_reload_on_sighup(path, app.reloader())?;
+    }
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `SIGHUP` re-reads the config file and swaps it in if every Action
+/// compiles; otherwise the running configuration stays.
+fn spawn_reload_on_sighup(
+    path: PathBuf,
+    reloader: detour::startup::Reloader,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            let result = match load(Some(&path)) {
+                Ok(settings) => reloader.reload(settings).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => tracing::info!(config = %path.display(), "configuration reloaded"),
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "reload refused; the running configuration stays"
+                ),
+            }
+        }
+    });
+    Ok(())
 }

@@ -1,48 +1,62 @@
-//! Wiring: settings in, a bound server out.
+//! Wiring: settings in, a bound server out; and the atomic swap of a new
+//! configuration on reload.
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
+use arc_swap::ArcSwap;
 
 use crate::config::Settings;
 use crate::engine::EnginePool;
 use crate::http::{self, AppState};
+use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::store::{MemoryStore, RedisStore, Store};
+
+/// How long a graceful shutdown waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A built, bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
+}
+
+fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    Ok(match &settings.store.redis_url {
+        Some(url) => Store::Redis(
+            RedisStore::connect(url).context("store.redis_url is not a usable Redis URL")?,
+        ),
+        None => Store::Memory(MemoryStore::new()),
+    })
 }
 
 impl Application {
     /// Connects the store, compiles the Actions, and binds the listener.
     /// Fails with the file and line of an Action that does not compile.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = match &settings.store.redis_url {
-            Some(url) => Store::Redis(
-                RedisStore::connect(url).context("store.redis_url is not a usable Redis URL")?,
-            ),
-            None => Store::Memory(MemoryStore::new()),
-        };
+        let store = connect_store(&settings)?;
         tracing::info!(store = store.describe(), "store selected");
         let engine = EnginePool::start(&settings.engine, &settings.actions)?;
         let listener = TcpListener::bind(&settings.server.listen)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
-        let settings = Arc::new(settings);
+        let metrics = Arc::new(Metrics::new());
+        let pipeline = Pipeline::new(Arc::new(settings), engine, store, metrics.clone());
         let state = web::Data::new(AppState {
-            pipeline: Pipeline::new(settings.clone(), engine, store),
-            settings,
+            pipeline: ArcSwap::from_pointee(pipeline),
+            metrics,
         });
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(app_state.clone())
                 .app_data(web::PayloadConfig::new(
                     http::MAX_EVENT_BYTES.max(http::MAX_FORM_BYTES),
                 ))
@@ -54,9 +68,14 @@ impl Application {
                 )
                 .configure(http::configure)
         })
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The bound port (useful with `listen = "127.0.0.1:0"`).
@@ -64,9 +83,58 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server is stopped (Ctrl-C / SIGTERM finish
-    /// in-flight requests first).
+    /// A handle that swaps in a new configuration while serving.
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            state: self.state.clone(),
+        }
+    }
+
+    /// Serves until the server is stopped. SIGINT and SIGTERM stop it
+    /// gracefully: the listener closes and in-flight requests finish (up to
+    /// 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Swaps configurations atomically (`SIGHUP`).
+#[derive(Clone)]
+pub struct Reloader {
+    state: web::Data<AppState>,
+}
+
+impl Reloader {
+    /// Compiles the new Actions first; only if that succeeds does the new
+    /// pipeline replace the old one. Requests already running finish on the
+    /// old pipeline; its engine threads stop when the last of them is done.
+    /// The listen address cannot change without a restart.
+    pub async fn reload(&self, settings: Settings) -> anyhow::Result<()> {
+        let result = self.build(settings);
+        self.state
+            .metrics
+            .reload(if result.is_ok() { "ok" } else { "refused" });
+        let pipeline = result?;
+        self.state.pipeline.store(Arc::new(pipeline));
+        Ok(())
+    }
+
+    fn build(&self, settings: Settings) -> anyhow::Result<Pipeline> {
+        let current = self.state.pipeline.load();
+        if settings.server.listen != current.settings().server.listen {
+            tracing::warn!("server.listen changed; it takes effect at the next restart");
+        }
+        let store = if settings.store.redis_url == current.settings().store.redis_url {
+            current.store().clone()
+        } else {
+            connect_store(&settings)?
+        };
+        let engine = EnginePool::start(&settings.engine, &settings.actions)?;
+        Ok(Pipeline::new(
+            Arc::new(settings),
+            engine,
+            store,
+            self.state.metrics.clone(),
+        ))
     }
 }

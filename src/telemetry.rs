@@ -1,10 +1,17 @@
-//! Logging set-up. Log lines carry state hashes, never raw states, tokens
-//! or secrets.
+//! Logging set-up. Log lines carry state hashes and login ids, never raw
+//! states, tokens or secrets.
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; `RUST_LOG` overrides the default level.
+/// Installs the global subscriber. `RUST_LOG` sets the level (default
+/// `info`); `DETOUR_LOG_FORMAT=json` switches to one JSON object per line.
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let json = std::env::var("DETOUR_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
 }

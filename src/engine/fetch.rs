@@ -37,10 +37,13 @@ pub struct Fetcher {
 }
 
 /// Whether `host` matches an allowlist entry (`api.example.com`, or
-/// `*.example.com` for any subdomain).
+/// `*.example.com` for any subdomain, or `*` for any host).
 fn host_allowed(allow: &[String], host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     allow.iter().any(|entry| {
+        if entry == "*" {
+            return true;
+        }
         let entry = entry.to_ascii_lowercase();
         match entry.strip_prefix("*.") {
             Some(suffix) => host.ends_with(&format!(".{suffix}")),

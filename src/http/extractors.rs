@@ -13,16 +13,20 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, ErrorCode};
-use crate::config::{Settings, Upstream};
+use arc_swap::ArcSwap;
+
+use crate::config::Upstream;
+use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::pipeline::event::ContinueRequest;
 
 /// What every handler can reach.
 pub struct AppState {
-    /// The settings in force.
-    pub settings: Arc<Settings>,
-    /// The login pipeline.
-    pub pipeline: Pipeline,
+    /// The login pipeline in force, with its settings; swapped whole on
+    /// reload, so a request sees one consistent configuration.
+    pub pipeline: ArcSwap<Pipeline>,
+    /// Metrics, kept across reloads.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The upstream that called, authenticated by its bearer API key.
@@ -52,7 +56,8 @@ fn authenticate(req: &HttpRequest) -> Result<UpstreamAuth, ApiError> {
     // through timing; check every upstream so the position does not either.
     let presented = Sha256::digest(presented.trim().as_bytes());
     let mut found = None;
-    for upstream in &state.settings.upstreams {
+    let pipeline = state.pipeline.load_full();
+    for upstream in &pipeline.settings().upstreams {
         let key = Sha256::digest(upstream.api_key.expose_secret().as_bytes());
         if bool::from(key.ct_eq(&presented)) {
             found = Some(upstream.clone());

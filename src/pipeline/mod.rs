@@ -27,9 +27,12 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
+use sha2::{Digest, Sha256};
+
 use crate::config::{Settings, Upstream};
 use crate::domain::state::StateParam;
 use crate::engine::{EnginePool, Handler};
+use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::token::{self, TokenError, result::Audience};
 
@@ -102,15 +105,30 @@ pub struct Pipeline {
     settings: Arc<Settings>,
     engine: EnginePool,
     store: Store,
+    metrics: Arc<Metrics>,
+    /// SHA-256 of each Action's source, in configured order.
+    action_hashes: Arc<Vec<String>>,
 }
 
 impl Pipeline {
     /// Assembles a pipeline.
-    pub fn new(settings: Arc<Settings>, engine: EnginePool, store: Store) -> Self {
+    pub fn new(
+        settings: Arc<Settings>,
+        engine: EnginePool,
+        store: Store,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let action_hashes = settings
+            .actions
+            .iter()
+            .map(|a| hex(&Sha256::digest(a.source.as_bytes())))
+            .collect();
         Self {
             settings,
             engine,
             store,
+            metrics,
+            action_hashes: Arc::new(action_hashes),
         }
     }
 
@@ -119,9 +137,28 @@ impl Pipeline {
         &self.store
     }
 
+    /// The settings this pipeline runs with.
+    pub fn settings(&self) -> &Arc<Settings> {
+        &self.settings
+    }
+
     /// Runs a new login for `upstream`.
-    #[tracing::instrument(skip_all, fields(upstream = %upstream.id))]
+    #[tracing::instrument(skip_all, fields(upstream = %upstream.id, login_id = tracing::field::Empty))]
     pub async fn start(
+        &self,
+        upstream: &Upstream,
+        request: PostLoginRequest,
+    ) -> Result<Outcome, PipelineError> {
+        let result = self.start_inner(upstream, request).await;
+        match &result {
+            Ok(outcome) => self.metrics.login(outcome_label(outcome)),
+            Err(PipelineError::Store(_)) => self.metrics.store_error(),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn start_inner(
         &self,
         upstream: &Upstream,
         request: PostLoginRequest,
@@ -134,7 +171,10 @@ impl Pipeline {
         let mut event = request.event;
         event::normalize(&mut event, self.default_hostname())
             .map_err(|e| PipelineError::InvalidRequest(e.to_string()))?;
+        let login_id = uuid::Uuid::new_v4().to_string();
+        tracing::Span::current().record("login_id", login_id.as_str());
         let mut login = Login {
+            id: login_id,
             event,
             mutations: Mutations::default(),
             executions: Vec::new(),
@@ -156,8 +196,27 @@ impl Pipeline {
     }
 
     /// Resumes a suspended login from a `/continue` request.
-    #[tracing::instrument(skip_all, fields(state_hash = tracing::field::Empty))]
+    #[tracing::instrument(skip_all, fields(state_hash = tracing::field::Empty, login_id = tracing::field::Empty))]
     pub async fn resume(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
+        let result = self.resume_inner(request).await;
+        let label = match &result {
+            Ok(Resumed::Redirect(_)) => "redirect",
+            Ok(Resumed::Deliver { .. }) => "delivered",
+            Err(PipelineError::InvalidState(_) | PipelineError::InvalidRequest(_)) => {
+                "invalid_state"
+            }
+            Err(PipelineError::Store(_)) => {
+                self.metrics.store_error();
+                "unavailable"
+            }
+            Err(PipelineError::Busy) => "unavailable",
+            Err(PipelineError::Unexpected(_)) => "error",
+        };
+        self.metrics.continued(label);
+        result
+    }
+
+    async fn resume_inner(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
         let state = request
             .state
             .as_deref()
@@ -178,17 +237,21 @@ impl Pipeline {
         if token::now_secs() >= expires_at {
             return Err(invalid_state("the login has expired; start it again"));
         }
-        if self
+        tracing::Span::current().record("login_id", record.login_id.as_str());
+        // Find the redirecting Action by name, and resume only on the code it
+        // redirected from.
+        let action = self
             .settings
             .actions
-            .get(record.action)
-            .map(|a| a.name.as_str())
-            != Some(record.action_name.as_str())
-        {
-            return Err(invalid_state(
-                "the Actions changed while this login was suspended; start it again",
-            ));
-        }
+            .iter()
+            .position(|a| a.name == record.action_name)
+            .filter(|&i| self.action_hashes[i] == record.action_hash)
+            .ok_or_else(|| {
+                invalid_state(&format!(
+                    "the Action \"{}\" changed or was removed while this login was suspended; start the login again",
+                    record.action_name
+                ))
+            })?;
         let upstream = self
             .settings
             .upstream(&record.upstream)
@@ -198,12 +261,13 @@ impl Pipeline {
         let mut event = record.event;
         event::apply_continue_request(&mut event, &request);
         let mut login = Login {
+            id: record.login_id.clone(),
             event,
             mutations: record.mutations,
             executions: record.executions,
         };
         let from = StartAt {
-            action: record.action,
+            action,
             handler: Handler::Continue,
             state: Some(state.as_str()),
         };
@@ -223,7 +287,9 @@ impl Pipeline {
             redirects: record.redirects + 1,
             created_at: record.created_at,
         };
-        match self.finish(login, end, context.clone()).await? {
+        let outcome = self.finish(login, end, context.clone()).await?;
+        self.metrics.login(outcome_label(&outcome));
+        match outcome {
             Outcome::Redirect { location, .. } => Ok(Resumed::Redirect(location)),
             outcome => {
                 let audience = Audience {
@@ -249,18 +315,74 @@ impl Pipeline {
         }
     }
 
+    /// Runs the Actions once against `event` without storing anything, like
+    /// Auth0's Test button: with `resume`, the first Action's
+    /// `onContinuePostLogin` runs against that `/continue` request. A
+    /// redirect is reported with the `state` the request carried (or
+    /// `SIMULATED`) and is not suspended.
+    pub async fn simulate(
+        &self,
+        mut event: Map<String, Value>,
+        resume: Option<ContinueRequest>,
+    ) -> Result<Outcome, PipelineError> {
+        event::normalize(&mut event, self.default_hostname())
+            .map_err(|e| PipelineError::InvalidRequest(e.to_string()))?;
+        let state = resume
+            .as_ref()
+            .and_then(|r| r.state.clone())
+            .unwrap_or_else(|| "SIMULATED".into());
+        if let Some(request) = &resume {
+            event::apply_continue_request(&mut event, request);
+        }
+        let mut login = Login {
+            id: "simulation".into(),
+            event,
+            mutations: Mutations::default(),
+            executions: Vec::new(),
+        };
+        let from = StartAt {
+            action: 0,
+            handler: if resume.is_some() {
+                Handler::Continue
+            } else {
+                Handler::Execute
+            },
+            state: Some(state.as_str()),
+        };
+        let end = self.run(&mut login, from).await?;
+        Ok(match end {
+            RunEnd::Suspended { url, .. } => {
+                let mut location = url::Url::parse(&url)
+                    .map_err(|e| PipelineError::Unexpected(format!("redirect URL: {e}")))?;
+                location.query_pairs_mut().append_pair("state", &state);
+                Outcome::Redirect {
+                    location: location.to_string(),
+                    executions: login.executions,
+                }
+            }
+            RunEnd::Finished => Outcome::Allow {
+                mutations: login.mutations,
+                executions: login.executions,
+            },
+            RunEnd::Denied(error, description) => Outcome::Deny {
+                error,
+                description,
+                mutations: login.mutations,
+                executions: login.executions,
+            },
+        })
+    }
+
     async fn run(&self, login: &mut Login, from: StartAt<'_>) -> Result<RunEnd, PipelineError> {
         let timeout = self.settings.engine.timeout;
-        runner::run(
-            &self.engine,
-            &self.store,
-            &self.settings.actions,
-            login,
-            from,
-            Instant::now() + timeout,
-            timeout.as_millis(),
-        )
-        .await
+        let parts = runner::Parts {
+            engine: &self.engine,
+            store: &self.store,
+            metrics: &self.metrics,
+            actions: &self.settings.actions,
+            timeout,
+        };
+        runner::run(parts, login, from, Instant::now() + timeout).await
     }
 
     /// Turns the end of a run into an outcome, saving the login when it
@@ -316,6 +438,7 @@ impl Pipeline {
             .get(action)
             .map(|a| a.name.clone())
             .unwrap_or_default();
+        let action_hash = self.action_hashes.get(action).cloned().unwrap_or_default();
         let record = SuspendedLogin {
             v: RECORD_VERSION,
             upstream: context.upstream,
@@ -323,6 +446,8 @@ impl Pipeline {
             transaction_id: context.transaction_id,
             action,
             action_name,
+            action_hash,
+            login_id: login.id,
             redirects: context.redirects,
             created_at: context.created_at,
             event: login.event,
@@ -334,6 +459,7 @@ impl Pipeline {
         self.store
             .put_login(&state.key(), bytes, Duration::from_secs(ttl))
             .await?;
+        self.metrics.suspended();
         tracing::info!(state_hash = %state.key().as_str(), action = %record.action_name, "login suspended");
         Ok(Outcome::Redirect {
             location: location.to_string(),
@@ -354,6 +480,22 @@ struct Suspension {
     transaction_id: Option<String>,
     redirects: u32,
     created_at: u64,
+}
+
+fn outcome_label(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Allow { .. } => "allow",
+        Outcome::Deny {
+            error: DenyCode::InteractionRequired,
+            ..
+        } => "interaction_required",
+        Outcome::Deny { .. } => "deny",
+        Outcome::Redirect { .. } => "redirect",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 const UNKNOWN_STATE: &str =

@@ -10,10 +10,13 @@ use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::ActionSpec;
 use crate::engine::{EngineError, EnginePool, Execution, Failure, Handler};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// The login as it moves through the Actions.
 pub struct Login {
+    /// Correlation id for logs.
+    pub id: String,
     /// The event, with earlier metadata changes applied.
     pub event: Map<String, Value>,
     /// Effects so far.
@@ -47,17 +50,36 @@ pub struct StartAt<'a> {
     pub state: Option<&'a str>,
 }
 
+/// What a run needs from the pipeline.
+pub struct Parts<'a> {
+    /// The engines.
+    pub engine: &'a EnginePool,
+    /// For `api.cache`.
+    pub store: &'a Store,
+    /// Execution metrics.
+    pub metrics: &'a Metrics,
+    /// The Actions in order.
+    pub actions: &'a [ActionSpec],
+    /// The configured budget of a run (for messages).
+    pub timeout: std::time::Duration,
+}
+
 /// Runs Actions from `from` until the run ends. The whole run shares one
 /// deadline (Auth0's per-trigger budget).
 pub async fn run(
-    engine: &EnginePool,
-    store: &Store,
-    actions: &[ActionSpec],
+    parts: Parts<'_>,
     login: &mut Login,
     from: StartAt<'_>,
     deadline: Instant,
-    timeout_ms: u128,
 ) -> Result<RunEnd, PipelineError> {
+    let Parts {
+        engine,
+        store,
+        metrics,
+        actions,
+        timeout,
+    } = parts;
+    let timeout_ms = timeout.as_millis();
     let redirectable = can_redirect(&login.event);
     for (index, spec) in actions.iter().enumerate().skip(from.action) {
         let handler = if index == from.action {
@@ -98,6 +120,13 @@ pub async fn run(
                 ..
             }) => return Err(PipelineError::Busy),
             Err(Failure { error, logs }) => {
+                let result = match error {
+                    EngineError::Timeout => "timeout",
+                    EngineError::OutOfMemory => "out_of_memory",
+                    _ => "error",
+                };
+                metrics.execution(&spec.name, result, started.elapsed().as_secs_f64());
+                log_console(&login.id, &spec.name, &logs);
                 let description = match error {
                     EngineError::Timeout => format!(
                         "Action \"{}\" exceeded the execution time limit of {timeout_ms} ms",
@@ -108,7 +137,7 @@ pub async fn run(
                     }
                     other => format!("Action \"{}\" could not run: {other}", spec.name),
                 };
-                tracing::warn!(action = %spec.name, error = %description, "action failed");
+                tracing::warn!(login_id = %login.id, action = %spec.name, error = %description, "action failed");
                 record.duration_ms = ms(started.elapsed());
                 record.logs = logs;
                 record.error = Some(description.clone());
@@ -117,11 +146,14 @@ pub async fn run(
             }
         };
         record.duration_ms = ms(report.duration);
+        log_console(&login.id, &spec.name, &report.logs);
         record.logs = report.logs;
+        let seconds = report.duration.as_secs_f64();
         if let Some(thrown) = report.error {
             // Auth0 discards a throwing Action's commands and fails the login
             // with the error's message.
-            tracing::info!(action = %spec.name, error = %thrown.message, "action threw");
+            metrics.execution(&spec.name, "error", seconds);
+            tracing::info!(login_id = %login.id, action = %spec.name, error = %thrown.message, "action threw");
             record.error = Some(thrown.message.clone());
             login.executions.push(record);
             return Ok(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
@@ -134,6 +166,14 @@ pub async fn run(
             // not a failed login.
             tracing::warn!(action = %spec.name, error = %e, "api.cache write lost");
         }
+        let result = if control.deny.is_some() {
+            "deny"
+        } else if control.redirect.is_some() {
+            "redirect"
+        } else {
+            "ok"
+        };
+        metrics.execution(&spec.name, result, seconds);
         if let Some(reason) = control.deny {
             return Ok(RunEnd::Denied(DenyCode::AccessDenied, reason));
         }
@@ -151,6 +191,14 @@ pub async fn run(
         }
     }
     Ok(RunEnd::Finished)
+}
+
+/// Console output goes to the server log too, tagged with the login's
+/// correlation id (at debug level: it is the Action author's, not ours).
+fn log_console(login_id: &str, action: &str, lines: &[String]) {
+    for line in lines {
+        tracing::debug!(target: "detour::console", login_id, action, "{line}");
+    }
 }
 
 async fn load_cache(store: &Store, action: &str) -> Map<String, Value> {

@@ -25,9 +25,16 @@ pub struct SuspendedLogin {
     pub transaction_id: Option<String>,
     /// Index of the Action that redirected.
     pub action: usize,
-    /// Name of that Action, checked on resume so a reordered config fails
-    /// clearly instead of resuming the wrong Action.
+    /// Name of that Action: on resume it is found by name, so a reordered
+    /// config still resumes the right Action.
     pub action_name: String,
+    /// SHA-256 of that Action's source when it redirected: a login resumes
+    /// only on the same code (a reload that changed it fails the login
+    /// clearly instead of running a different `onContinuePostLogin`).
+    pub action_hash: String,
+    /// Correlation id of the login, in every log line on both sides of the
+    /// detour.
+    pub login_id: String,
     /// Redirects so far in this login.
     pub redirects: u32,
     /// Unix seconds when the login started.

@@ -12,5 +12,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/continue", web::get().to(resume::resume))
         .route("/continue", web::post().to(resume::resume))
         .service(health::healthz)
-        .service(health::readyz);
+        .service(health::readyz)
+        .service(health::metrics);
 }

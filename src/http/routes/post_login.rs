@@ -41,6 +41,7 @@ pub async fn post_login(
     })?;
     let outcome = state
         .pipeline
+        .load_full()
         .start(&upstream, request)
         .await
         .map_err(|e| ApiError::from_pipeline(e, Audience::Api))?;

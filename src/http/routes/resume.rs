@@ -21,7 +21,7 @@ pub async fn resume(
 ) -> Result<HttpResponse, ApiError> {
     let request = continue_request(&req, &body)?;
     let audience = Audience::of_browser_request(&req);
-    match state.pipeline.resume(request).await {
+    match state.pipeline.load_full().resume(request).await {
         Ok(Resumed::Redirect(location)) => Ok(found(&location)),
         Ok(Resumed::Deliver { return_to, result }) => deliver(&req, &return_to, &result),
         Err(e) => Err(ApiError::from_pipeline(e, audience)),

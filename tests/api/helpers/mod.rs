@@ -242,6 +242,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub redis: Option<TestRedis>,
+    /// Swaps a new configuration into the running server (as SIGHUP does).
+    pub reloader: detour::startup::Reloader,
     _config: PreparedConfig,
 }
 
@@ -274,6 +276,7 @@ pub async fn spawn_instance(config: &TestConfig, redis_url: Option<&str>) -> Tes
         .await
         .unwrap_or_else(|e| panic!("Detour does not start: {e:#}"));
     let address = format!("http://127.0.0.1:{}", application.port());
+    let reloader = application.reloader();
     tokio::spawn(application.run_until_stopped());
 
     let client = reqwest::Client::builder()
@@ -285,6 +288,7 @@ pub async fn spawn_instance(config: &TestConfig, redis_url: Option<&str>) -> Tes
         address,
         client,
         redis: None,
+        reloader,
         _config: prepared,
     }
 }

@@ -110,8 +110,9 @@ pub async fn json_body(response: reqwest::Response, status: u16) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
 }
 
-/// Asserts a `400` HTML error page that names `invalid_request`.
-pub async fn assert_invalid_request_page(response: reqwest::Response) {
+/// Asserts a `400` HTML error page that names `invalid_request`; returns
+/// the page.
+pub async fn assert_invalid_request_page(response: reqwest::Response) -> String {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -132,6 +133,7 @@ pub async fn assert_invalid_request_page(response: reqwest::Response) {
         body.contains("invalid_request"),
         "the error page should name invalid_request: {body}"
     );
+    body
 }
 
 /// The `(action, handler)` pairs of an outcome's execution records, in order.

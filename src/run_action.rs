@@ -1,0 +1,160 @@
+//! `detour run-action`: one Action against a simulated event, like Auth0's
+//! Test button. Nothing is stored; secrets come from `--secret`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use detour::config::{
+    ActionSpec, EngineSettings, Isolation, ServerSettings, Settings, StoreSettings,
+};
+use detour::engine::EnginePool;
+use detour::metrics::Metrics;
+use detour::pipeline::Pipeline;
+use detour::pipeline::event::ContinueRequest;
+use detour::store::{MemoryStore, Store};
+use serde_json::{Map, Value};
+
+/// Arguments of `run-action`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The Action's JavaScript file.
+    file: PathBuf,
+    /// The post-login event (JSON file).
+    #[arg(long)]
+    event: PathBuf,
+    /// A secret, `NAME=VALUE` (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    secrets: Vec<String>,
+    /// Run `onContinuePostLogin` instead, as after a redirect.
+    #[arg(long = "continue")]
+    resume: bool,
+    /// A `/continue` query parameter, `NAME=VALUE` (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    query: Vec<String>,
+    /// A `/continue` body parameter, `NAME=VALUE` (repeatable).
+    #[arg(long, value_name = "NAME=VALUE")]
+    body: Vec<String>,
+    /// Execution budget in milliseconds.
+    #[arg(long, default_value_t = 20_000)]
+    timeout_ms: u64,
+}
+
+fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .with_context(|| format!("--{what} {item:?}: expected NAME=VALUE"))
+        })
+        .collect()
+}
+
+fn object(items: Vec<(String, String)>) -> Map<String, Value> {
+    items
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect()
+}
+
+/// Runs the command.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let source = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let event_text = std::fs::read_to_string(&args.event)
+        .with_context(|| format!("cannot read {}", args.event.display()))?;
+    let event: Value = serde_json::from_str(&event_text)
+        .with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let Value::Object(event) = event else {
+        bail!("{} must hold a JSON object", args.event.display());
+    };
+    let secrets: BTreeMap<_, _> = pairs(&args.secrets, "secret")?
+        .into_iter()
+        .map(|(k, v)| (k, v.into()))
+        .collect();
+    let name = args
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "action".into());
+    let settings = Settings {
+        server: ServerSettings {
+            listen: "127.0.0.1:0".into(),
+            public_url: "http://localhost".parse()?,
+        },
+        store: StoreSettings {
+            redis_url: None,
+            login_ttl: std::time::Duration::from_secs(3600),
+        },
+        engine: EngineSettings {
+            isolation: Isolation::PerExecution,
+            timeout: std::time::Duration::from_millis(args.timeout_ms),
+            memory_limit_bytes: 64 << 20,
+            workers: 1,
+            queue_capacity: 1,
+            fetch_timeout: std::time::Duration::from_secs(10),
+            fetch_max_response_bytes: 1 << 20,
+            allow_private_networks: true,
+        },
+        upstreams: Vec::new(),
+        actions: vec![ActionSpec {
+            name,
+            file: args.file.clone(),
+            source,
+            secrets,
+            allow_hosts: vec!["*".into()],
+        }],
+    };
+    let engine = EnginePool::start(&settings.engine, &settings.actions)?;
+    let pipeline = Pipeline::new(
+        Arc::new(settings),
+        engine,
+        Store::Memory(MemoryStore::new()),
+        Arc::new(Metrics::new()),
+    );
+    let resume = args
+        .resume
+        .then(|| -> anyhow::Result<ContinueRequest> {
+            let query = object(pairs(&args.query, "query")?);
+            let body = object(pairs(&args.body, "body")?);
+            let state = body
+                .get("state")
+                .or_else(|| query.get("state"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            Ok(ContinueRequest {
+                state,
+                method: if body.is_empty() { "GET" } else { "POST" }.into(),
+                query,
+                body,
+                ip: "127.0.0.1".into(),
+                ..ContinueRequest::default()
+            })
+        })
+        .transpose()?;
+    let started = Instant::now();
+    let outcome = pipeline.simulate(event, resume).await?;
+    let took = started.elapsed();
+    let mut wire = outcome.to_wire();
+    let logs: Vec<String> = wire
+        .get("executions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["logs"].as_array().cloned().unwrap_or_default())
+        .filter_map(|l| l.as_str().map(str::to_owned))
+        .collect();
+    wire.remove("executions");
+    println!("{}", serde_json::to_string_pretty(&Value::Object(wire))?);
+    if !logs.is_empty() {
+        println!("\nconsole:");
+        for line in logs {
+            println!("  {line}");
+        }
+    }
+    println!("\ntook {:.2} ms", took.as_secs_f64() * 1000.0);
+    Ok(())
+}
