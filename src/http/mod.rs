@@ -9,6 +9,9 @@ use actix_web::web;
 
 pub use extractors::AppState;
 
+/// The OpenAPI description served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
 /// Largest accepted `POST /v1/post-login` body.
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 /// Largest accepted `/continue` body.

@@ -4,6 +4,7 @@ mod continue_errors;
 mod helpers;
 mod limits;
 mod non_interactive;
+mod openapi;
 mod operations;
 mod post_login;
 mod redirect_flow;

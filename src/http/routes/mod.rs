@@ -1,5 +1,7 @@
 //! One module per route.
 
+#[cfg(feature = "bench-floor")]
+mod floor;
 mod health;
 mod post_login;
 mod resume;
@@ -13,5 +15,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/continue", web::post().to(resume::resume))
         .service(health::healthz)
         .service(health::readyz)
-        .service(health::metrics);
+        .service(health::metrics)
+        .service(health::openapi);
+    #[cfg(feature = "bench-floor")]
+    floor::configure(cfg);
 }
