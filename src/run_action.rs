@@ -87,6 +87,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         },
         store: StoreSettings {
             redis_url: None,
+            redis_cluster: false,
             login_ttl: std::time::Duration::from_secs(3600),
         },
         engine: EngineSettings {

@@ -29,10 +29,13 @@ pub struct Application {
 }
 
 fn connect_store(settings: &Settings) -> anyhow::Result<Store> {
+    let invalid = "store.redis_url is not a usable Redis URL";
     Ok(match &settings.store.redis_url {
-        Some(url) => Store::Redis(
-            RedisStore::connect(url).context("store.redis_url is not a usable Redis URL")?,
-        ),
+        Some(urls) if settings.store.redis_cluster => {
+            let seeds: Vec<String> = urls.split(',').map(|u| u.trim().to_owned()).collect();
+            Store::Redis(RedisStore::connect_cluster(&seeds).context(invalid)?)
+        }
+        Some(url) => Store::Redis(RedisStore::connect(url).context(invalid)?),
         None => Store::Memory(MemoryStore::new()),
     })
 }
@@ -124,7 +127,9 @@ impl Reloader {
         if settings.server.listen != current.settings().server.listen {
             tracing::warn!("server.listen changed; it takes effect at the next restart");
         }
-        let store = if settings.store.redis_url == current.settings().store.redis_url {
+        let same_store = settings.store.redis_url == current.settings().store.redis_url
+            && settings.store.redis_cluster == current.settings().store.redis_cluster;
+        let store = if same_store {
             current.store().clone()
         } else {
             connect_store(&settings)?

@@ -24,6 +24,7 @@ pub const OVERRIDABLE: &[(&str, &str)] = &[
     ("server", "public_url"),
     ("store", "redis_url"),
     ("store", "login_ttl_secs"),
+    ("store", "redis_cluster"),
     ("engine", "isolation"),
     ("engine", "timeout_ms"),
     ("engine", "memory_limit_mb"),
@@ -60,6 +61,8 @@ struct RawServer {
 #[serde(deny_unknown_fields)]
 struct RawStore {
     redis_url: Option<String>,
+    #[serde(default)]
+    redis_cluster: bool,
     #[serde(default = "default_login_ttl")]
     login_ttl_secs: u64,
 }
@@ -68,6 +71,7 @@ impl Default for RawStore {
     fn default() -> Self {
         Self {
             redis_url: None,
+            redis_cluster: false,
             login_ttl_secs: default_login_ttl(),
         }
     }
@@ -301,6 +305,7 @@ pub(super) fn resolve(
         },
         store: StoreSettings {
             redis_url: raw.store.redis_url.filter(|u| !u.is_empty()),
+            redis_cluster: raw.store.redis_cluster,
             login_ttl: Duration::from_secs(raw.store.login_ttl_secs),
         },
         engine: EngineSettings {

@@ -47,8 +47,11 @@ pub struct ServerSettings {
 /// The `[store]` section.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
-    /// Redis (`redis://`) URL; `None` selects the in-memory store.
+    /// Redis (`redis://`) URL; `None` selects the in-memory store. With
+    /// `redis_cluster`, a comma-separated list of seed nodes.
     pub redis_url: Option<String>,
+    /// Whether `redis_url` names Redis Cluster nodes.
+    pub redis_cluster: bool,
     /// How long a suspended login may wait for `/continue`, counted from
     /// the start of the login.
     pub login_ttl: Duration,

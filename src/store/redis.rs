@@ -1,14 +1,20 @@
-//! The Redis store: one multiplexed, self-reconnecting connection
-//! (`ConnectionManager`), `SET NX EX` to save and `GETDEL` to take.
+//! The Redis store: a single node through one multiplexed, self-reconnecting
+//! `ConnectionManager`, or a Redis Cluster through a `ClusterConnection`
+//! (which routes by slot and follows MOVED/ASK). `SET NX EX` saves, `GETDEL`
+//! takes.
 //!
 //! Every call is bounded by [`CALL_TIMEOUT`]: a Redis outage turns into a
 //! fast `StoreError::Unavailable` (503), never a hung login. A `GETDEL` whose
 //! reply is lost is never retried: the state is consumed at most once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncTypedCommands, ExistenceCheck, SetExpiry, SetOptions};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, FromRedisValue, Pipeline};
+use tokio::sync::OnceCell;
 
 use super::StoreError;
 use super::cache::{CacheChanges, CacheEntry, now_ms};
@@ -16,26 +22,76 @@ use super::cache::{CacheChanges, CacheEntry, now_ms};
 /// Upper bound on one store call, including waiting for a reconnect.
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    /// Connected on first use, so start-up does not wait for the cluster.
+    Cluster(ClusterClient, Arc<OnceCell<ClusterConnection>>),
+}
+
 /// Redis-backed store.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Connection,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
 }
 
 impl RedisStore {
-    /// Connects lazily: start-up does not fail when Redis is briefly down;
-    /// `/readyz` tells when it is reachable.
+    /// Connects lazily to one node: start-up does not fail when Redis is
+    /// briefly down; `/readyz` tells when it is reachable.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let client =
-            redis::Client::open(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500))
-            .set_connection_timeout(Some(Duration::from_millis(500)))
-            .set_response_timeout(Some(Duration::from_millis(500)));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Self { conn })
+            .set_connection_timeout(Some(CALL_TIMEOUT))
+            .set_response_timeout(Some(CALL_TIMEOUT));
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+        Ok(Self {
+            conn: Connection::Single(conn),
+        })
+    }
+
+    /// Connects (lazily) to a Redis Cluster through any of its nodes.
+    pub fn connect_cluster(seeds: &[String]) -> Result<Self, StoreError> {
+        let client = ClusterClient::builder(seeds.iter().map(String::as_str))
+            .connection_timeout(CALL_TIMEOUT)
+            .response_timeout(CALL_TIMEOUT)
+            .retries(2)
+            .build()
+            .map_err(unavailable)?;
+        Ok(Self {
+            conn: Connection::Cluster(client, Arc::new(OnceCell::new())),
+        })
+    }
+
+    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+        match &self.conn {
+            Connection::Single(manager) => {
+                let mut conn = manager.clone();
+                bounded(cmd.query_async(&mut conn)).await
+            }
+            Connection::Cluster(client, cell) => {
+                let mut conn = cluster(client, cell).await?;
+                bounded(cmd.query_async(&mut conn)).await
+            }
+        }
+    }
+
+    async fn query_pipe(&self, pipe: &Pipeline) -> Result<(), StoreError> {
+        match &self.conn {
+            Connection::Single(manager) => {
+                let mut conn = manager.clone();
+                bounded(pipe.query_async::<()>(&mut conn)).await
+            }
+            Connection::Cluster(client, cell) => {
+                let mut conn = cluster(client, cell).await?;
+                bounded(pipe.query_async::<()>(&mut conn)).await
+            }
+        }
     }
 
     pub(super) async fn put(
@@ -44,11 +100,13 @@ impl RedisStore {
         value: Vec<u8>,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        let options = SetOptions::default()
-            .conditional_set(ExistenceCheck::NX)
-            .with_expiration(SetExpiry::EX(ttl.as_secs().max(1)));
-        let set = bounded(conn.set_options(key, value, options)).await?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key)
+            .arg(value)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl.as_secs().max(1));
+        let set: Option<String> = self.query(&cmd).await?;
         match set {
             Some(_) => Ok(()),
             None => Err(StoreError::Exists),
@@ -56,19 +114,14 @@ impl RedisStore {
     }
 
     pub(super) async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut conn = self.conn.clone();
-        let value: Option<Vec<u8>> =
-            bounded(redis::cmd("GETDEL").arg(key).query_async(&mut conn)).await?;
-        Ok(value)
+        self.query(redis::cmd("GETDEL").arg(key)).await
     }
 
     pub(super) async fn cache_load(
         &self,
         namespace: &str,
     ) -> Result<Vec<(String, CacheEntry)>, StoreError> {
-        let mut conn = self.conn.clone();
-        let raw: Vec<(String, String)> =
-            bounded(redis::cmd("HGETALL").arg(namespace).query_async(&mut conn)).await?;
+        let raw: Vec<(String, String)> = self.query(redis::cmd("HGETALL").arg(namespace)).await?;
         Ok(raw
             .into_iter()
             .filter_map(|(k, v)| serde_json::from_str(&v).ok().map(|e| (k, e)))
@@ -80,13 +133,14 @@ impl RedisStore {
         namespace: &str,
         changes: CacheChanges,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
         let latest = changes
             .set
             .iter()
             .map(|(_, e)| e.expires_at)
             .max()
             .unwrap_or(0);
+        // Every command touches the one namespace key, so the transaction is
+        // valid on a cluster too.
         let mut pipe = redis::pipe();
         pipe.atomic();
         if !changes.delete.is_empty() {
@@ -96,8 +150,7 @@ impl RedisStore {
                 .ignore();
         }
         for (key, entry) in &changes.set {
-            let json =
-                serde_json::to_string(entry).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let json = serde_json::to_string(entry).map_err(unavailable)?;
             pipe.cmd("HSET").arg(namespace).arg(key).arg(json).ignore();
         }
         if latest > now_ms() {
@@ -114,13 +167,27 @@ impl RedisStore {
                 .arg("NX")
                 .ignore();
         }
-        bounded(pipe.query_async::<()>(&mut conn)).await
+        self.query_pipe(&pipe).await
     }
 
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        bounded(conn.ping()).await.map(|_| ())
+        let _: String = self.query(&redis::cmd("PING")).await?;
+        Ok(())
     }
+}
+
+async fn cluster(
+    client: &ClusterClient,
+    cell: &OnceCell<ClusterConnection>,
+) -> Result<ClusterConnection, StoreError> {
+    cell.get_or_try_init(|| async {
+        tokio::time::timeout(CALL_TIMEOUT * 4, client.get_async_connection())
+            .await
+            .map_err(|_| unavailable("cluster connection timed out"))?
+            .map_err(unavailable)
+    })
+    .await
+    .cloned()
 }
 
 async fn bounded<T>(
@@ -128,7 +195,7 @@ async fn bounded<T>(
 ) -> Result<T, StoreError> {
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(StoreError::Unavailable(e.to_string())),
+        Ok(Err(e)) => Err(unavailable(e)),
         Err(_) => Err(StoreError::Unavailable("timed out".into())),
     }
 }

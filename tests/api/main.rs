@@ -8,6 +8,7 @@ mod openapi;
 mod operations;
 mod post_login;
 mod redirect_flow;
+mod resilience;
 mod sandbox;
 mod startup_config;
 mod store;

@@ -100,8 +100,11 @@ async fn post_login(
         ));
     }
     let mut event = request.event;
-    normalize(&mut event, settings.server.public_url.host_str().unwrap_or(""))
-        .map_err(|e| ApiError::api(ErrorCode::InvalidRequest, e.to_string()))?;
+    normalize(
+        &mut event,
+        settings.server.public_url.host_str().unwrap_or(""),
+    )
+    .map_err(|e| ApiError::api(ErrorCode::InvalidRequest, e.to_string()))?;
     let outcome = if req.query_string() == "mode=redirect" {
         let record = FloorRecord {
             v: 1,

@@ -3,6 +3,7 @@
 //! fixtures and an explicit environment, and returns a `TestApp` whose
 //! methods are the protocol steps.
 
+pub mod cluster;
 pub mod event;
 pub mod html;
 pub mod redis;
@@ -111,6 +112,8 @@ pub struct TestConfig {
     pub timeout_ms: u64,
     /// Extra lines for the `[engine]` section.
     pub engine_extra: String,
+    /// Extra lines for the `[store]` section.
+    pub store_extra: String,
     /// The process environment the config is resolved against.
     pub env: HashMap<String, String>,
 }
@@ -132,6 +135,7 @@ impl TestConfig {
             login_ttl_secs: 3600,
             timeout_ms: 20000,
             engine_extra: String::new(),
+            store_extra: String::new(),
             env,
         }
     }
@@ -145,6 +149,7 @@ public_url = "{PUBLIC_URL}"
 
 [store]
 {redis}login_ttl_secs = {ttl}
+{store_extra}
 
 [engine]
 isolation = "{isolation}"
@@ -164,6 +169,7 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
             isolation = self.isolation,
             timeout_ms = self.timeout_ms,
             engine_extra = self.engine_extra,
+            store_extra = self.store_extra,
         );
         for action in &self.actions {
             toml.push_str(&format!(

@@ -20,15 +20,24 @@ const START_ATTEMPTS: usize = 5;
 pub struct TestRedis {
     child: Option<Child>,
     port: u16,
+    /// Extra server options, kept so `restart` brings back the same server.
+    options: Vec<String>,
 }
 
 impl TestRedis {
     /// Starts `redis-server` on a free loopback port and waits until it
     /// answers `PING`.
     pub fn start() -> TestRedis {
+        Self::start_with(&["--appendonly", "no"])
+    }
+
+    /// Starts `redis-server` with extra options (e.g. AOF on, a data dir,
+    /// cluster mode) on a free port.
+    pub fn start_with(options: &[&str]) -> TestRedis {
+        let options: Vec<String> = options.iter().map(|o| o.to_string()).collect();
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
-            match Self::try_start() {
+            match Self::try_start(free_port(), &options) {
                 Ok(redis) => return redis,
                 Err(error) => last_error = error,
             }
@@ -36,13 +45,38 @@ impl TestRedis {
         panic!("could not start redis-server after {START_ATTEMPTS} attempts: {last_error}");
     }
 
-    fn try_start() -> Result<TestRedis, String> {
-        let port = free_port();
+    /// Starts the stopped server again on the same port with the same
+    /// options (and so the same data, when persistence is on).
+    pub fn restart(&mut self) {
+        self.stop();
+        let mut last_error = String::new();
+        for _ in 0..START_ATTEMPTS {
+            match Self::try_start(self.port, &self.options) {
+                Ok(mut redis) => {
+                    self.child = redis.child.take();
+                    return;
+                }
+                Err(error) => last_error = error,
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "could not restart redis-server on port {}: {last_error}",
+            self.port
+        );
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn try_start(port: u16, options: &[String]) -> Result<TestRedis, String> {
         let mut child = Command::new("redis-server")
             .args(["--port", &port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
-            .args(["--appendonly", "no"])
+            .args(options)
             .args(["--logfile", ""])
             .args(["--loglevel", "notice"])
             .stdin(Stdio::null())
@@ -70,6 +104,7 @@ impl TestRedis {
         let mut redis = TestRedis {
             child: Some(child),
             port,
+            options: options.to_vec(),
         };
         match ready_rx.recv_timeout(STARTUP_TIMEOUT) {
             Ok(()) => {}
@@ -114,7 +149,8 @@ impl TestRedis {
             .unwrap_or_else(|_| panic!("TTL {key} answered {out:?}"))
     }
 
-    fn cli(&self, args: &[&str]) -> String {
+    /// Runs `redis-cli` against this server and returns its output.
+    pub fn cli(&self, args: &[&str]) -> String {
         let output = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(args)
