@@ -26,7 +26,7 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 enum Connection {
     Single(ConnectionManager),
     /// Connected on first use, so start-up does not wait for the cluster.
-    Cluster(ClusterClient, Arc<OnceCell<ClusterConnection>>),
+    Cluster(Arc<(ClusterClient, OnceCell<ClusterConnection>)>),
 }
 
 /// Redis-backed store.
@@ -64,7 +64,7 @@ impl RedisStore {
             .build()
             .map_err(unavailable)?;
         Ok(Self {
-            conn: Connection::Cluster(client, Arc::new(OnceCell::new())),
+            conn: Connection::Cluster(Arc::new((client, OnceCell::new()))),
         })
     }
 
@@ -74,7 +74,8 @@ impl RedisStore {
                 let mut conn = manager.clone();
                 bounded(cmd.query_async(&mut conn)).await
             }
-            Connection::Cluster(client, cell) => {
+            Connection::Cluster(cluster_handle) => {
+                let (client, cell) = &**cluster_handle;
                 let mut conn = cluster(client, cell).await?;
                 bounded(cmd.query_async(&mut conn)).await
             }
@@ -87,7 +88,8 @@ impl RedisStore {
                 let mut conn = manager.clone();
                 bounded(pipe.query_async::<()>(&mut conn)).await
             }
-            Connection::Cluster(client, cell) => {
+            Connection::Cluster(cluster_handle) => {
+                let (client, cell) = &**cluster_handle;
                 let mut conn = cluster(client, cell).await?;
                 bounded(pipe.query_async::<()>(&mut conn)).await
             }
