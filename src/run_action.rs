@@ -84,6 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         server: ServerSettings {
             listen: "127.0.0.1:0".into(),
             public_url: "http://localhost".parse()?,
+            browser_binding: false,
         },
         store: StoreSettings {
             redis_url: None,

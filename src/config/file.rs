@@ -22,6 +22,7 @@ pub type EnvLookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 pub const OVERRIDABLE: &[(&str, &str)] = &[
     ("server", "listen"),
     ("server", "public_url"),
+    ("server", "browser_binding"),
     ("store", "redis_url"),
     ("store", "login_ttl_secs"),
     ("store", "redis_cluster"),
@@ -55,6 +56,8 @@ struct RawServer {
     #[serde(default = "default_listen")]
     listen: String,
     public_url: Url,
+    /// Default: on when `public_url` is https.
+    browser_binding: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -301,6 +304,10 @@ pub(super) fn resolve(
     Ok(Settings {
         server: ServerSettings {
             listen: raw.server.listen,
+            browser_binding: raw
+                .server
+                .browser_binding
+                .unwrap_or(raw.server.public_url.scheme() == "https"),
             public_url: raw.server.public_url,
         },
         store: StoreSettings {
@@ -377,6 +384,22 @@ mod tests {
         .ok()
         .unwrap();
         assert_eq!(raw.engine.timeout_ms, 500);
+    }
+
+    #[test]
+    fn browser_binding_is_on_by_default_for_https_only() {
+        let load = |url: &str| {
+            let raw = parse(&format!("[server]\npublic_url='{url}'\n"), &env(&[]))
+                .ok()
+                .unwrap();
+            resolve(raw, &env(&[]), &|_, _| unreachable!())
+                .ok()
+                .unwrap()
+                .server
+                .browser_binding
+        };
+        assert!(load("https://detour.example"));
+        assert!(!load("http://localhost:8080"));
     }
 
     #[test]

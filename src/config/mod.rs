@@ -42,6 +42,9 @@ pub struct ServerSettings {
     /// Detour's own public base URL; `/continue` lives under it and it is the
     /// `iss` of result tokens.
     pub public_url: Url,
+    /// Whether a suspended login is bound to the browser that started it
+    /// (a cookie set by `/redirect`, checked by `/continue`).
+    pub browser_binding: bool,
 }
 
 /// The `[store]` section.

@@ -127,7 +127,17 @@ pub fn continue_request(req: &HttpRequest, body: &[u8]) -> Result<ContinueReques
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
+    let cookies = req
+        .cookies()
+        .map(|jar| {
+            jar.iter()
+                .filter(|c| c.name().starts_with("detour_b_"))
+                .map(|c| (c.name().to_owned(), c.value().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(ContinueRequest {
+        cookies,
         state,
         method: req.method().as_str().to_owned(),
         query,

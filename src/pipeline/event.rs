@@ -109,6 +109,8 @@ pub struct ContinueRequest {
     pub user_agent: Option<String>,
     /// First language of `Accept-Language`.
     pub language: Option<String>,
+    /// Detour's binding cookies the browser sent (`detour_b_*`).
+    pub cookies: Vec<(String, String)>,
 }
 
 /// Replaces `event.request` with the `/continue` request, keeping the

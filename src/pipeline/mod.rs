@@ -14,6 +14,7 @@
 //! redirecting one never run again; effects gathered before a detour are
 //! kept; a login that cannot redirect is never suspended.
 
+pub mod binding;
 pub mod event;
 pub mod mutations;
 pub mod outcome;
@@ -36,6 +37,7 @@ use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 use crate::token::{self, TokenError, result::Audience};
 
+use binding::BindingCookie;
 use event::ContinueRequest;
 use mutations::Mutations;
 use outcome::{DenyCode, Outcome};
@@ -88,8 +90,9 @@ pub struct PostLoginRequest {
 /// The end of a `/continue`.
 #[derive(Debug)]
 pub enum Resumed {
-    /// Send the browser to the next external site.
-    Redirect(String),
+    /// Send the browser to the next external site, binding it to the new
+    /// suspended login when binding is on.
+    Redirect(String, Option<BindingCookie>),
     /// Deliver the signed result at `return_to`.
     Deliver {
         /// The upstream's registered URL.
@@ -191,8 +194,11 @@ impl Pipeline {
             transaction_id: request.transaction_id,
             redirects: 0,
             created_at: token::now_secs(),
+            browser_here: false,
         };
-        self.finish(login, end, context).await
+        self.finish(login, end, context)
+            .await
+            .map(|(outcome, _)| outcome)
     }
 
     /// Resumes a suspended login from a `/continue` request.
@@ -200,7 +206,7 @@ impl Pipeline {
     pub async fn resume(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
         let result = self.resume_inner(request).await;
         let label = match &result {
-            Ok(Resumed::Redirect(_)) => "redirect",
+            Ok(Resumed::Redirect(..)) => "redirect",
             Ok(Resumed::Deliver { .. }) => "delivered",
             Err(PipelineError::InvalidState(_) | PipelineError::InvalidRequest(_)) => {
                 "invalid_state"
@@ -224,6 +230,22 @@ impl Pipeline {
         let state = StateParam::parse(state).ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
         let key = state.key();
         tracing::Span::current().record("state_hash", key.as_str());
+        // The binding is checked before the login is taken, so a browser
+        // without the cookie cannot consume someone else's login.
+        let bound_to = self.store.binding(&key).await?;
+        if let Some(hash) = &bound_to {
+            let name = binding::cookie_name(&key);
+            let presented = request
+                .cookies
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str());
+            if !binding::matches(presented, hash) {
+                return Err(invalid_state(
+                    "this login was started in another browser; start it again here",
+                ));
+            }
+        }
         let bytes = self
             .store
             .take_login(&key)
@@ -238,6 +260,11 @@ impl Pipeline {
             return Err(invalid_state("the login has expired; start it again"));
         }
         tracing::Span::current().record("login_id", record.login_id.as_str());
+        if record.bound && bound_to.is_none() {
+            return Err(invalid_state(
+                "this login was not opened through Detour's redirect; start it again",
+            ));
+        }
         // Find the redirecting Action by name, and resume only on the code it
         // redirected from.
         let action = self
@@ -286,11 +313,12 @@ impl Pipeline {
             transaction_id: record.transaction_id,
             redirects: record.redirects + 1,
             created_at: record.created_at,
+            browser_here: true,
         };
-        let outcome = self.finish(login, end, context.clone()).await?;
+        let (outcome, cookie) = self.finish(login, end, context.clone()).await?;
         self.metrics.login(outcome_label(&outcome));
         match outcome {
-            Outcome::Redirect { location, .. } => Ok(Resumed::Redirect(location)),
+            Outcome::Redirect { location, .. } => Ok(Resumed::Redirect(location, cookie)),
             outcome => {
                 let audience = Audience {
                     issuer: self
@@ -392,26 +420,29 @@ impl Pipeline {
         login: Login,
         end: RunEnd,
         context: Suspension,
-    ) -> Result<Outcome, PipelineError> {
-        match end {
-            RunEnd::Finished => Ok(Outcome::Allow {
+    ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
+        let outcome = match end {
+            RunEnd::Finished => Outcome::Allow {
                 mutations: login.mutations,
                 executions: login.executions,
-            }),
-            RunEnd::Denied(error, description) => Ok(Outcome::Deny {
+            },
+            RunEnd::Denied(error, description) => Outcome::Deny {
                 error,
                 description,
                 mutations: login.mutations,
                 executions: login.executions,
-            }),
-            RunEnd::Suspended { .. } if context.redirects >= MAX_REDIRECTS => Ok(Outcome::Deny {
+            },
+            RunEnd::Suspended { .. } if context.redirects >= MAX_REDIRECTS => Outcome::Deny {
                 error: DenyCode::AccessDenied,
                 description: format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
                 mutations: login.mutations,
                 executions: login.executions,
-            }),
-            RunEnd::Suspended { action, url } => self.suspend(login, action, url, context).await,
-        }
+            },
+            RunEnd::Suspended { action, url } => {
+                return self.suspend(login, action, url, context).await;
+            }
+        };
+        Ok((outcome, None))
     }
 
     async fn suspend(
@@ -420,7 +451,7 @@ impl Pipeline {
         action: usize,
         url: String,
         context: Suspension,
-    ) -> Result<Outcome, PipelineError> {
+    ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
         let ttl = (context.created_at + self.settings.store.login_ttl.as_secs())
             .saturating_sub(token::now_secs());
         if ttl == 0 {
@@ -453,18 +484,84 @@ impl Pipeline {
             event: login.event,
             mutations: login.mutations,
             executions: login.executions.clone(),
+            bound: self.settings.server.browser_binding,
+            external_location: None,
         };
+        let key = state.key();
+        let ttl = Duration::from_secs(ttl);
+        // Where the upstream sends the browser: straight to the external
+        // site, or through /redirect first to bind it. A browser already at
+        // Detour (a later redirect) is bound right here.
+        let mut record = record;
+        let mut cookie = None;
+        let mut location = location.to_string();
+        if record.bound {
+            if context.browser_here {
+                let (new_cookie, hash) = binding::new_cookie(&key, ttl);
+                self.store.put_binding(&key, &hash, ttl).await?;
+                cookie = Some(new_cookie);
+            } else {
+                record.external_location = Some(location);
+                let mut bounce = self
+                    .settings
+                    .server
+                    .public_url
+                    .join("redirect")
+                    .map_err(|e| PipelineError::Unexpected(e.to_string()))?;
+                bounce
+                    .query_pairs_mut()
+                    .append_pair("state", state.as_str());
+                location = bounce.to_string();
+            }
+        }
         let bytes =
             serde_json::to_vec(&record).map_err(|e| PipelineError::Unexpected(e.to_string()))?;
-        self.store
-            .put_login(&state.key(), bytes, Duration::from_secs(ttl))
-            .await?;
+        self.store.put_login(&key, bytes, ttl).await?;
         self.metrics.suspended();
         tracing::info!(state_hash = %state.key().as_str(), action = %record.action_name, "login suspended");
-        Ok(Outcome::Redirect {
-            location: location.to_string(),
-            executions: login.executions,
-        })
+        Ok((
+            Outcome::Redirect {
+                location,
+                executions: login.executions,
+            },
+            cookie,
+        ))
+    }
+
+    /// The browser's first stop on a bound detour (`GET /redirect`): binds
+    /// the login to this browser and returns where to send it next.
+    #[tracing::instrument(skip_all, fields(state_hash = tracing::field::Empty))]
+    pub async fn bind(
+        &self,
+        state: Option<&str>,
+    ) -> Result<(String, BindingCookie), PipelineError> {
+        let state = state.ok_or_else(|| invalid_state("the state parameter is missing"))?;
+        let state = StateParam::parse(state).ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+        let key = state.key();
+        tracing::Span::current().record("state_hash", key.as_str());
+        let record: SuspendedLogin = self
+            .store
+            .peek_login(&key)
+            .await?
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+        let location = record
+            .external_location
+            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+        let remaining = (record.created_at + self.settings.store.login_ttl.as_secs())
+            .saturating_sub(token::now_secs());
+        if remaining == 0 {
+            return Err(invalid_state("the login has expired; start it again"));
+        }
+        let ttl = Duration::from_secs(remaining);
+        let (cookie, hash) = binding::new_cookie(&key, ttl);
+        match self.store.put_binding(&key, &hash, ttl).await {
+            Ok(()) => Ok((location, cookie)),
+            Err(StoreError::Exists) => Err(invalid_state(
+                "this login was already opened in another browser",
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn default_hostname(&self) -> &str {
@@ -480,6 +577,9 @@ struct Suspension {
     transaction_id: Option<String>,
     redirects: u32,
     created_at: u64,
+    /// The browser is talking to Detour right now (`/continue`), so a new
+    /// binding cookie can be set directly.
+    browser_here: bool,
 }
 
 fn outcome_label(outcome: &Outcome) -> &'static str {

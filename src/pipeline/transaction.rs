@@ -45,4 +45,11 @@ pub struct SuspendedLogin {
     pub mutations: Mutations,
     /// Execution records so far.
     pub executions: Vec<ExecutionRecord>,
+    /// Whether `/continue` requires the browser-binding cookie.
+    #[serde(default)]
+    pub bound: bool,
+    /// The external site (with `state`), when the browser first goes
+    /// through `/redirect` to be bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_location: Option<String>,
 }

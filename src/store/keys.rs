@@ -10,6 +10,12 @@ pub fn login(key: &StateKey) -> String {
     format!("detour:login:{{{}}}", key.as_str())
 }
 
+/// Key of a suspended login's browser binding (the hash of the cookie).
+/// Same hash tag as the login, so both live in one cluster slot.
+pub fn binding(key: &StateKey) -> String {
+    format!("detour:bind:{{{}}}", key.as_str())
+}
+
 /// Key of an Action's `api.cache` namespace (a Redis hash).
 pub fn cache(action: &str) -> String {
     format!("detour:cache:{{{action}}}")

@@ -52,6 +52,12 @@ impl MemoryStore {
         Ok(())
     }
 
+    pub(super) fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let (value, exp) = inner.entries.get(key)?;
+        (*exp > Instant::now()).then(|| value.clone())
+    }
+
     pub(super) fn take(&self, key: &str) -> Option<Vec<u8>> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let (value, exp) = inner.entries.remove(key)?;

@@ -77,6 +77,38 @@ impl Store {
         }
     }
 
+    /// Reads a suspended login without taking it.
+    pub async fn peek_login(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.get(&keys::login(key))),
+            Store::Redis(r) => r.get(&keys::login(key)).await,
+        }
+    }
+
+    /// Binds a login to a browser: saves the cookie's hash unless a binding
+    /// exists already (first browser wins).
+    pub async fn put_binding(
+        &self,
+        key: &StateKey,
+        cookie_hash: &str,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let value = cookie_hash.as_bytes().to_vec();
+        match self {
+            Store::Memory(m) => m.put(&keys::binding(key), value, ttl),
+            Store::Redis(r) => r.put(&keys::binding(key), value, ttl).await,
+        }
+    }
+
+    /// The cookie hash a login is bound to, if any.
+    pub async fn binding(&self, key: &StateKey) -> Result<Option<String>, StoreError> {
+        let raw = match self {
+            Store::Memory(m) => m.get(&keys::binding(key)),
+            Store::Redis(r) => r.get(&keys::binding(key)).await?,
+        };
+        Ok(raw.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
     /// Loads the live entries of an Action's cache namespace.
     pub async fn cache_load(&self, action: &str) -> Result<Vec<(String, CacheEntry)>, StoreError> {
         let now = cache::now_ms();

@@ -119,6 +119,10 @@ impl RedisStore {
         self.query(redis::cmd("GETDEL").arg(key)).await
     }
 
+    pub(super) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.query(redis::cmd("GET").arg(key)).await
+    }
+
     pub(super) async fn cache_load(
         &self,
         namespace: &str,

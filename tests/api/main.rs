@@ -1,5 +1,6 @@
 //! Detour's integration tests: one binary, a real server per test.
 
+mod binding;
 mod continue_errors;
 mod helpers;
 mod limits;

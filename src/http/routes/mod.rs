@@ -13,6 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(post_login::post_login)
         .route("/continue", web::get().to(resume::resume))
         .route("/continue", web::post().to(resume::resume))
+        .route("/redirect", web::get().to(resume::redirect))
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)

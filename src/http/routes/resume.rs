@@ -5,9 +5,13 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::http::error::{ApiError, Audience, ErrorCode};
-use crate::http::extractors::continue_request;
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Cookie, SameSite};
+
+use crate::http::extractors::{continue_request, parse_params};
 use crate::http::{AppState, pages};
 use crate::pipeline::Resumed;
+use crate::pipeline::binding::BindingCookie;
 
 /// Longest `return_to?result=…` URL sent as a redirect; longer results go
 /// by an auto-submitting form, since browsers and proxies truncate URLs.
@@ -21,11 +25,66 @@ pub async fn resume(
 ) -> Result<HttpResponse, ApiError> {
     let request = continue_request(&req, &body)?;
     let audience = Audience::of_browser_request(&req);
-    match state.pipeline.load_full().resume(request).await {
-        Ok(Resumed::Redirect(location)) => Ok(found(&location)),
+    let pipeline = state.pipeline.load_full();
+    let secure = pipeline.settings().server.public_url.scheme() == "https";
+    match pipeline.resume(request).await {
+        Ok(Resumed::Redirect(location, cookie)) => {
+            let mut response = found(&location);
+            if let Some(cookie) = cookie {
+                response
+                    .add_cookie(&binding_cookie(cookie, secure))
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "cannot set the binding cookie");
+                        ApiError::browser(&req, ErrorCode::ServerError, "cannot set a cookie")
+                    })?;
+            }
+            Ok(response)
+        }
         Ok(Resumed::Deliver { return_to, result }) => deliver(&req, &return_to, &result),
         Err(e) => Err(ApiError::from_pipeline(e, audience)),
     }
+}
+
+/// `GET /redirect?state=…`: the browser's first stop on a bound detour.
+/// Sets the binding cookie and forwards to the external site.
+pub async fn redirect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = parse_params(&req, req.query_string().as_bytes(), "query string")?;
+    let pipeline = state.pipeline.load_full();
+    let secure = pipeline.settings().server.public_url.scheme() == "https";
+    let (location, cookie) = pipeline
+        .bind(query.get("state").and_then(|v| v.as_str()))
+        .await
+        .map_err(|e| ApiError::from_pipeline(e, Audience::of_browser_request(&req)))?;
+    let mut response = found(&location);
+    response
+        .add_cookie(&binding_cookie(cookie, secure))
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot set the binding cookie");
+            ApiError::browser(&req, ErrorCode::ServerError, "cannot set a cookie")
+        })?;
+    Ok(response)
+}
+
+/// The binding cookie: HttpOnly, only sent to `/continue`. On https it is
+/// `SameSite=None; Secure` so the external site's cross-site POST carries
+/// it; on plain http browsers refuse `SameSite=None`, so it is `Lax` and
+/// only a top-level `GET /continue` carries it.
+fn binding_cookie(cookie: BindingCookie, secure: bool) -> Cookie<'static> {
+    let max_age = i64::try_from(cookie.max_age.as_secs()).unwrap_or(i64::MAX);
+    Cookie::build(cookie.name, cookie.value)
+        .path("/continue")
+        .http_only(true)
+        .secure(secure)
+        .same_site(if secure {
+            SameSite::None
+        } else {
+            SameSite::Lax
+        })
+        .max_age(CookieDuration::seconds(max_age))
+        .finish()
 }
 
 fn found(location: &str) -> HttpResponse {

@@ -114,6 +114,8 @@ pub struct TestConfig {
     pub engine_extra: String,
     /// Extra lines for the `[store]` section.
     pub store_extra: String,
+    /// Extra lines for the `[server]` section.
+    pub server_extra: String,
     /// The process environment the config is resolved against.
     pub env: HashMap<String, String>,
 }
@@ -136,6 +138,7 @@ impl TestConfig {
             timeout_ms: 20000,
             engine_extra: String::new(),
             store_extra: String::new(),
+            server_extra: String::new(),
             env,
         }
     }
@@ -146,6 +149,7 @@ impl TestConfig {
             r#"[server]
 listen = "127.0.0.1:0"
 public_url = "{PUBLIC_URL}"
+{server_extra}
 
 [store]
 {redis}login_ttl_secs = {ttl}
@@ -170,6 +174,7 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
             timeout_ms = self.timeout_ms,
             engine_extra = self.engine_extra,
             store_extra = self.store_extra,
+            server_extra = self.server_extra,
         );
         for action in &self.actions {
             toml.push_str(&format!(
