@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test. Installs what the tests need when it is missing (a fresh
 # machine has only the Rust toolchain): redis-server, which the tests start
-# themselves on free loopback ports.
+# themselves on free loopback ports, and Chromium with chromedriver for the
+# browser test (tests/browser.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -60,9 +60,6 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .app_data(web::PayloadConfig::new(
-                    http::MAX_EVENT_BYTES.max(http::MAX_FORM_BYTES),
-                ))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("Referrer-Policy", "no-referrer"))

@@ -105,6 +105,19 @@ impl ApiError {
         }
     }
 
+    /// An error for a known audience.
+    pub fn for_audience(
+        audience: Audience,
+        code: ErrorCode,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            audience,
+        }
+    }
+
     /// Maps a pipeline failure for the given audience.
     pub fn from_pipeline(e: PipelineError, audience: Audience) -> Self {
         let code = match &e {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, Audience, ErrorCode};
 use arc_swap::ArcSwap;
 
 use crate::config::Upstream;
@@ -64,6 +64,29 @@ fn authenticate(req: &HttpRequest) -> Result<UpstreamAuth, ApiError> {
         }
     }
     found.map(UpstreamAuth).ok_or_else(unauthorized)
+}
+
+/// Reads a request body up to `limit` bytes; a larger body is refused with
+/// `413` in Detour's error shape for `audience` (actix's own limit answers
+/// in plain text).
+pub async fn read_body(
+    payload: web::Payload,
+    limit: usize,
+    audience: Audience,
+) -> Result<web::Bytes, ApiError> {
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) => Err(ApiError::for_audience(
+            audience,
+            ErrorCode::InvalidRequest,
+            format!("cannot read the body: {e}"),
+        )),
+        Err(_) => Err(ApiError::for_audience(
+            audience,
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {limit} bytes"),
+        )),
+    }
 }
 
 /// Parses `a=1&b=2` into an object. Duplicated names are refused: which

@@ -2,7 +2,9 @@
 
 mod binding;
 mod continue_errors;
+mod fuzz;
 mod helpers;
+mod inputs;
 mod limits;
 mod non_interactive;
 mod openapi;

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use crate::http::error::{ApiError, Audience, ErrorCode};
-use crate::http::extractors::UpstreamAuth;
+use crate::http::extractors::{UpstreamAuth, read_body};
 use crate::http::{AppState, MAX_EVENT_BYTES};
 use crate::pipeline::PostLoginRequest;
 
@@ -14,7 +14,7 @@ pub async fn post_login(
     req: HttpRequest,
     state: web::Data<AppState>,
     UpstreamAuth(upstream): UpstreamAuth,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let is_json = req
         .headers()
@@ -27,12 +27,7 @@ pub async fn post_login(
             "the body must be application/json",
         ));
     }
-    if body.len() > MAX_EVENT_BYTES {
-        return Err(ApiError::api(
-            ErrorCode::PayloadTooLarge,
-            "the body is too large",
-        ));
-    }
+    let body = read_body(payload, MAX_EVENT_BYTES, Audience::Api).await?;
     let request: PostLoginRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::api(
             ErrorCode::InvalidRequest,

@@ -8,7 +8,8 @@ use crate::http::error::{ApiError, Audience, ErrorCode};
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
 
-use crate::http::extractors::{continue_request, parse_params};
+use crate::http::MAX_FORM_BYTES;
+use crate::http::extractors::{continue_request, parse_params, read_body};
 use crate::http::{AppState, pages};
 use crate::pipeline::Resumed;
 use crate::pipeline::binding::BindingCookie;
@@ -21,10 +22,11 @@ pub const MAX_REDIRECT_URL: usize = 2000;
 pub async fn resume(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let request = continue_request(&req, &body)?;
     let audience = Audience::of_browser_request(&req);
+    let body = read_body(payload, MAX_FORM_BYTES, audience).await?;
+    let request = continue_request(&req, &body)?;
     let pipeline = state.pipeline.load_full();
     let secure = pipeline.settings().server.public_url.scheme() == "https";
     match pipeline.resume(request).await {

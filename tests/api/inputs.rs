@@ -1,0 +1,85 @@
+//! Bad input gets a clear 4xx in Detour's shape: JSON for the API, the
+//! error page for browsers.
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+
+use crate::helpers::{
+    API_KEY, ActionFixture, StoreKind, TestApp, assert_invalid_request_page, json_body, spawn_app,
+};
+
+async fn app() -> TestApp {
+    spawn_app(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("claims-and-scopes")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_oversized_event_is_refused_with_413_in_the_json_error_shape() {
+    let app = app().await;
+    let body = format!("{{\"event\": \"{}\"}}", "x".repeat(300 * 1024));
+
+    let response = app.post_login_raw(Some(API_KEY), body).await;
+
+    let error = json_body(response, 413).await;
+    assert_eq!(error["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn post_login_accepts_only_json() {
+    let app = app().await;
+
+    let response = app
+        .client
+        .post(format!("{}/v1/post-login", app.address))
+        .header(AUTHORIZATION, format!("Bearer {API_KEY}"))
+        .header(CONTENT_TYPE, "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("POST");
+
+    let error = json_body(response, 415).await;
+    assert_eq!(error["error"], "invalid_request");
+}
+
+#[tokio::test]
+async fn an_oversized_continue_form_is_refused_with_an_error_page() {
+    let app = app().await;
+    let big = "x".repeat(70 * 1024);
+
+    let response = app.continue_post(&[("state", "abc"), ("junk", &big)]).await;
+
+    assert_eq!(response.status(), 413);
+    let page = response.text().await.unwrap_or_default();
+    assert!(page.contains("invalid_request"), "{page}");
+}
+
+#[tokio::test]
+async fn continue_refuses_a_body_that_is_not_a_form() {
+    let app = app().await;
+
+    let response = app
+        .client
+        .post(format!("{}/continue", app.address))
+        .header(CONTENT_TYPE, "application/json")
+        .body("{\"state\": \"abc\"}")
+        .send()
+        .await
+        .expect("POST");
+
+    assert_eq!(response.status(), 415);
+}
+
+#[tokio::test]
+async fn a_duplicated_state_parameter_is_refused() {
+    let app = app().await;
+
+    let response = app
+        .continue_get(&[("state", "abc"), ("state", "def")])
+        .await;
+
+    let page = assert_invalid_request_page(response).await;
+    assert!(page.contains("appears more than once"), "{page}");
+}
