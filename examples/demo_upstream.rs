@@ -35,7 +35,6 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use askama::Template;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -397,28 +396,28 @@ async fn callback(req: HttpRequest, data: web::Data<AppData>, body: web::Bytes) 
         );
     };
     let settings = &data.settings;
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[&settings.upstream_id]);
-    validation.set_issuer(&[&settings.detour_public_url]);
-    validation.set_required_spec_claims(&["exp", "iat", "aud", "iss", "jti"]);
-    let claims = match jsonwebtoken::decode::<Value>(
-        &token,
-        &DecodingKey::from_secret(settings.result_secret.as_bytes()),
-        &validation,
-    ) {
-        Ok(data) => data.claims,
-        Err(e) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "The result token is not valid",
-                &format!(
-                    "Expected HS256 with the result secret, aud {:?}, iss {:?}, unexpired.",
-                    settings.upstream_id, settings.detour_public_url
-                ),
-                &e.to_string(),
-            );
-        }
+    // The check every upstream makes: HS256 with its result secret,
+    // unexpired, aud = its id, iss = Detour's public URL.
+    let audience = detour::token::result::Audience {
+        issuer: &settings.detour_public_url,
+        upstream: &settings.upstream_id,
+        transaction_id: None,
     };
+    let claims =
+        match detour::token::result::verify(&token, settings.result_secret.as_bytes(), &audience) {
+            Ok(claims) => Value::Object(claims),
+            Err(e) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "The result token is not valid",
+                    &format!(
+                        "Expected HS256 with the result secret, aud {:?}, iss {:?}, unexpired.",
+                        settings.upstream_id, settings.detour_public_url
+                    ),
+                    &e.to_string(),
+                );
+            }
+        };
     let expected_tx = req.cookie(TX_COOKIE).map(|c| c.value().to_owned());
     let token_tx = claims.get("transaction_id").and_then(Value::as_str);
     if expected_tx.is_none() || token_tx != expected_tx.as_deref() {

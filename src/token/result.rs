@@ -44,3 +44,124 @@ pub fn sign(
     )
     .map_err(|e| TokenError::Sign(e.to_string()))
 }
+
+/// Verifies a result token the way an upstream must: HS256 only, the
+/// upstream's secret, unexpired, `aud` = the upstream id and `iss` =
+/// Detour's public URL. Returns the claims (the outcome plus `iss`, `aud`,
+/// `iat`, `exp`, `jti`, `transaction_id`). Upstreams written in Rust can
+/// call this; others do the same with their JWT library.
+pub fn verify(
+    token: &str,
+    secret: &[u8],
+    audience: &Audience<'_>,
+) -> Result<Map<String, Value>, TokenError> {
+    use jsonwebtoken::{DecodingKey, Validation};
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_audience(&[audience.upstream]);
+    validation.set_issuer(&[audience.issuer]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss"]);
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(
+        token,
+        &DecodingKey::from_secret(secret),
+        &validation,
+    )
+    .map_err(|e| TokenError::Invalid(format!("the result token is invalid: {e}")))?
+    .claims;
+    if let Some(expected) = audience.transaction_id
+        && claims.get("transaction_id").and_then(Value::as_str) != Some(expected)
+    {
+        return Err(TokenError::Invalid(
+            "the result token is for another transaction".into(),
+        ));
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+
+    const AUDIENCE: Audience<'static> = Audience {
+        issuer: "https://detour.example",
+        upstream: "demo",
+        transaction_id: Some("tx-1"),
+    };
+
+    fn outcome() -> Map<String, Value> {
+        json!({"outcome": "allow", "executions": []})
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_result_token_verifies_for_its_upstream() {
+        let token = sign(b"secret", outcome(), &AUDIENCE).unwrap();
+        let claims = verify(&token, b"secret", &AUDIENCE).unwrap();
+        assert_eq!(claims["outcome"], "allow");
+        assert_eq!(claims["transaction_id"], "tx-1");
+    }
+
+    #[test]
+    fn forged_or_misdirected_result_tokens_are_refused() {
+        let token = sign(b"secret", outcome(), &AUDIENCE).unwrap();
+        // Wrong key.
+        assert!(verify(&token, b"other", &AUDIENCE).is_err());
+        // Wrong audience, issuer or transaction.
+        for audience in [
+            Audience {
+                upstream: "other",
+                ..AUDIENCE
+            },
+            Audience {
+                issuer: "https://evil.example",
+                ..AUDIENCE
+            },
+            Audience {
+                transaction_id: Some("tx-2"),
+                ..AUDIENCE
+            },
+        ] {
+            assert!(verify(&token, b"secret", &audience).is_err());
+        }
+        // Tampered payload, same signature.
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+        claims["outcome"] = json!("allow-everything");
+        parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
+        assert!(verify(&parts.join("."), b"secret", &AUDIENCE).is_err());
+        // alg: none.
+        let unsigned = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            parts[1]
+        );
+        assert!(verify(&unsigned, b"secret", &AUDIENCE).is_err());
+    }
+
+    #[test]
+    fn an_expired_result_token_is_refused() {
+        let mut claims = outcome();
+        let past = now_secs() - 600;
+        claims.insert("iss".into(), AUDIENCE.issuer.into());
+        claims.insert("aud".into(), AUDIENCE.upstream.into());
+        claims.insert("iat".into(), past.into());
+        claims.insert("exp".into(), (past + 1).into());
+        claims.insert("transaction_id".into(), "tx-1".into());
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap();
+        let err = verify(&token, b"secret", &AUDIENCE)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid"), "{err}");
+    }
+}
