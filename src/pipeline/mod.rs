@@ -388,16 +388,8 @@ impl Pipeline {
                     executions: login.executions,
                 }
             }
-            RunEnd::Finished => Outcome::Allow {
-                mutations: login.mutations,
-                executions: login.executions,
-            },
-            RunEnd::Denied(error, description) => Outcome::Deny {
-                error,
-                description,
-                mutations: login.mutations,
-                executions: login.executions,
-            },
+            RunEnd::Finished => login.allowed(),
+            RunEnd::Denied(error, description) => login.denied(error, description),
         })
     }
 
@@ -422,22 +414,12 @@ impl Pipeline {
         context: Suspension,
     ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
         let outcome = match end {
-            RunEnd::Finished => Outcome::Allow {
-                mutations: login.mutations,
-                executions: login.executions,
-            },
-            RunEnd::Denied(error, description) => Outcome::Deny {
-                error,
-                description,
-                mutations: login.mutations,
-                executions: login.executions,
-            },
-            RunEnd::Suspended { .. } if context.redirects >= MAX_REDIRECTS => Outcome::Deny {
-                error: DenyCode::AccessDenied,
-                description: format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
-                mutations: login.mutations,
-                executions: login.executions,
-            },
+            RunEnd::Finished => login.allowed(),
+            RunEnd::Denied(error, description) => login.denied(error, description),
+            RunEnd::Suspended { .. } if context.redirects >= MAX_REDIRECTS => login.denied(
+                DenyCode::AccessDenied,
+                format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
+            ),
             RunEnd::Suspended { action, url } => {
                 return self.suspend(login, action, url, context).await;
             }
@@ -566,6 +548,24 @@ impl Pipeline {
 
     fn default_hostname(&self) -> &str {
         self.settings.server.public_url.host_str().unwrap_or("")
+    }
+}
+
+impl Login {
+    fn allowed(self) -> Outcome {
+        Outcome::Allow {
+            mutations: self.mutations,
+            executions: self.executions,
+        }
+    }
+
+    fn denied(self, error: DenyCode, description: String) -> Outcome {
+        Outcome::Deny {
+            error,
+            description,
+            mutations: self.mutations,
+            executions: self.executions,
+        }
     }
 }
 

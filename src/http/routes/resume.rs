@@ -30,18 +30,7 @@ pub async fn resume(
     let pipeline = state.pipeline.load_full();
     let secure = pipeline.settings().server.public_url.scheme() == "https";
     match pipeline.resume(request).await {
-        Ok(Resumed::Redirect(location, cookie)) => {
-            let mut response = found(&location);
-            if let Some(cookie) = cookie {
-                response
-                    .add_cookie(&binding_cookie(cookie, secure))
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "cannot set the binding cookie");
-                        ApiError::browser(&req, ErrorCode::ServerError, "cannot set a cookie")
-                    })?;
-            }
-            Ok(response)
-        }
+        Ok(Resumed::Redirect(location, cookie)) => found_binding(&req, &location, cookie, secure),
         Ok(Resumed::Deliver { return_to, result }) => deliver(&req, &return_to, &result),
         Err(e) => Err(ApiError::from_pipeline(e, audience)),
     }
@@ -60,13 +49,25 @@ pub async fn redirect(
         .bind(query.get("state").and_then(|v| v.as_str()))
         .await
         .map_err(|e| ApiError::from_pipeline(e, Audience::of_browser_request(&req)))?;
-    let mut response = found(&location);
-    response
-        .add_cookie(&binding_cookie(cookie, secure))
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot set the binding cookie");
-            ApiError::browser(&req, ErrorCode::ServerError, "cannot set a cookie")
-        })?;
+    found_binding(&req, &location, Some(cookie), secure)
+}
+
+/// A redirect that also binds the browser when there is a cookie to set.
+fn found_binding(
+    req: &HttpRequest,
+    location: &str,
+    cookie: Option<BindingCookie>,
+    secure: bool,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = found(location);
+    if let Some(cookie) = cookie {
+        response
+            .add_cookie(&binding_cookie(cookie, secure))
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot set the binding cookie");
+                ApiError::browser(req, ErrorCode::ServerError, "cannot set a cookie")
+            })?;
+    }
     Ok(response)
 }
 
