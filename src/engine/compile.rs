@@ -10,8 +10,13 @@ use crate::config::{ActionSpec, EngineSettings};
 
 use super::host;
 
-/// The JS half of the engine boundary.
-pub const PRELUDE: &str = include_str!("prelude.js");
+/// The JS half of the engine boundary: the helper scripts first, then the
+/// prelude, which takes what they define into its closure.
+pub const PRELUDE: &str = concat!(
+    include_str!("globals.js"),
+    include_str!("api_more.js"),
+    include_str!("prelude.js")
+);
 
 /// An Action prepared for loading.
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ use rquickjs::function::Async;
 use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
 
+use super::crypto;
 use super::fetch::Fetcher;
 use crate::token::session::{self, Expected};
 
@@ -56,8 +57,58 @@ pub fn install(ctx: &Ctx<'_>, logs: LogSink, fetcher: Option<Fetcher>) -> rquick
     host.set("sign", Function::new(ctx.clone(), sign)?)?;
     host.set("verify", Function::new(ctx.clone(), verify)?)?;
     host.set("buildUrl", Function::new(ctx.clone(), build_url)?)?;
+    host.set("digest", Function::new(ctx.clone(), digest)?)?;
+    host.set("hmac", Function::new(ctx.clone(), hmac)?)?;
+    host.set(
+        "randomHex",
+        Function::new(ctx.clone(), |n: usize| {
+            crypto::to_hex(&crypto::random_bytes(n.min(65_536)))
+        })?,
+    )?;
+    host.set(
+        "parseUrl",
+        Function::new(ctx.clone(), |input: String, base: Option<String>| {
+            crypto::parse_url(&input, base.as_deref())
+        })?,
+    )?;
+    host.set(
+        "setUrl",
+        Function::new(ctx.clone(), |href: String, field: String, value: String| {
+            crypto::set_url(&href, &field, &value)
+        })?,
+    )?;
     ctx.globals().set("__detour_host", host)?;
     Ok(())
+}
+
+fn hex_arg(ctx: &Ctx<'_>, hex: &str) -> rquickjs::Result<Vec<u8>> {
+    crypto::from_hex(hex).ok_or_else(|| Exception::throw_type(ctx, "invalid byte string"))
+}
+
+fn unknown_digest(ctx: &Ctx<'_>, alg: &str) -> rquickjs::Error {
+    Exception::throw_message(
+        ctx,
+        &format!(
+            "Digest method not supported: {alg} (Detour has sha1, sha224, sha256, sha384, sha512)"
+        ),
+    )
+}
+
+/// `crypto.createHash(alg).update(data).digest()`, bytes as hex.
+fn digest<'js>(ctx: Ctx<'js>, alg: String, data: String) -> rquickjs::Result<String> {
+    let data = hex_arg(&ctx, &data)?;
+    crypto::digest(&alg, &data)
+        .map(|d| crypto::to_hex(&d))
+        .ok_or_else(|| unknown_digest(&ctx, &alg))
+}
+
+/// `crypto.createHmac(alg, key).update(data).digest()`, bytes as hex.
+fn hmac<'js>(ctx: Ctx<'js>, alg: String, key: String, data: String) -> rquickjs::Result<String> {
+    let key = hex_arg(&ctx, &key)?;
+    let data = hex_arg(&ctx, &data)?;
+    crypto::hmac(&alg, &key, &data)
+        .map(|d| crypto::to_hex(&d))
+        .ok_or_else(|| unknown_digest(&ctx, &alg))
 }
 
 fn sign<'js>(ctx: Ctx<'js>, secret: String, claims: String) -> rquickjs::Result<String> {

@@ -12,6 +12,7 @@
 //! output.
 
 mod compile;
+mod crypto;
 pub mod fetch;
 mod host;
 mod worker;
@@ -138,6 +139,99 @@ pub enum Command {
     CacheDelete {
         /// Cache key.
         key: String,
+    },
+    /// `api.authentication.challengeWith*` / `enrollWith*`.
+    Authentication {
+        /// `challenge` or `enroll`.
+        kind: String,
+        /// `true` for the `*Any` forms (the user picks).
+        any: bool,
+        /// Factor selectors, in order.
+        factors: Vec<Value>,
+    },
+    /// `api.authentication.recordMethod`.
+    RecordMethod {
+        /// The method's http(s) URL.
+        url: String,
+        /// When it was recorded (ISO 8601).
+        timestamp: String,
+    },
+    /// `api.authentication.setPrimaryUser`.
+    PrimaryUser {
+        /// The new subject.
+        user_id: String,
+    },
+    /// `api.session.revoke` / `api.refreshToken.revoke`.
+    Revoke {
+        /// `session` or `refresh_token`.
+        target: String,
+        /// Shown to the user.
+        reason: String,
+        /// `session.revoke`'s `preserveRefreshTokens`.
+        #[serde(default)]
+        preserve_refresh_tokens: bool,
+    },
+    /// `setExpiresAt` / `setIdleExpiresAt` of the session or refresh token.
+    Expiry {
+        /// `session` or `refresh_token`.
+        target: String,
+        /// `expires_at` or `idle_expires_at`.
+        field: String,
+        /// Milliseconds since the epoch.
+        at: u64,
+    },
+    /// `api.session.setCookieMode`.
+    CookieMode {
+        /// `persistent` or `non-persistent`.
+        mode: String,
+    },
+    /// Session / refresh-token `setMetadata` and `deleteMetadata`.
+    Metadata {
+        /// `session` or `refresh_token`.
+        target: String,
+        /// Key.
+        key: String,
+        /// String value; `null` deletes.
+        #[serde(default)]
+        value: Value,
+    },
+    /// Session / refresh-token `evictMetadata`.
+    EvictMetadata {
+        /// `session` or `refresh_token`.
+        target: String,
+    },
+    /// `api.samlResponse.setAttribute`.
+    SamlAttribute {
+        /// Attribute name.
+        name: String,
+        /// Value; `null` removes the attribute.
+        #[serde(default)]
+        value: Value,
+    },
+    /// Any other `api.samlResponse.set*`.
+    Saml {
+        /// Setting, snake_case (e.g. `audience`).
+        key: String,
+        /// Its value.
+        value: Value,
+    },
+    /// `api.validation.error`.
+    ValidationError {
+        /// The error code.
+        code: String,
+        /// The message.
+        message: String,
+    },
+    /// `api.prompt.render`.
+    Render {
+        /// The Form id.
+        id: String,
+        /// Data sent to the Form.
+        #[serde(default)]
+        fields: Value,
+        /// Data kept server-side, given back in `event.prompt.vars`.
+        #[serde(default)]
+        vars: Value,
     },
     /// `api.redirect.sendUserTo`, with the query already applied.
     Redirect {

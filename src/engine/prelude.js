@@ -12,6 +12,10 @@
   'use strict';
 
   const MAX_LOG_BYTES = 64 * 1024;
+  const apiMore = globalThis.__detour_api_more;
+  const apiPrompt = globalThis.__detour_api_prompt;
+  delete globalThis.__detour_api_more;
+  delete globalThis.__detour_api_prompt;
   let current = null; // the running execution's recorder
   let moduleExports = null;
   let loadError = null;
@@ -118,7 +122,12 @@
   };
 
   // ---- modules ------------------------------------------------------------
+  // Node built-ins (globals.js), with or without the `node:` prefix.
+  const builtins = globalThis.__detour_builtin_modules;
+  delete globalThis.__detour_builtin_modules;
   function require(name) {
+    const key = String(name).replace(/^node:/, '');
+    if (Object.prototype.hasOwnProperty.call(builtins, key)) return builtins[key];
     throw new Error(`Cannot find module '${name}': Detour does not provide it to Actions.`);
   }
 
@@ -219,9 +228,10 @@
   }
 
   // ---- the api ------------------------------------------------------------
-  function makeApi(event, input, rec) {
+  function makeApi(event, input, rec, handlerName) {
     const cmd = (c) => { rec.commands.push(c); };
     const api = {};
+    const flags = { redirected: false, rendered: false };
     const claimSetter = (op) => function setCustomClaim(key, value) {
       checkClaim(key);
       cmd({ op, key, value: jsonValue(value) });
@@ -304,6 +314,8 @@
         const query = (options && options.query) || {};
         const r = JSON.parse(host.buildUrl(String(url), JSON.stringify(query)));
         if (!r.ok) throw new TypeError(r.error);
+        if (flags.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
+        flags.redirected = true;
         cmd({ op: 'redirect', url: r.url });
         return api;
       },
@@ -325,6 +337,8 @@
         return r.payload;
       },
     });
+    apiMore(api, event, input, handlerName, cmd, host);
+    apiPrompt(api, flags, cmd);
     return Object.freeze(api);
   }
 
@@ -342,7 +356,7 @@
       }
       const event = input.event;
       event.secrets = JSON.parse(secretsJson);
-      await handler.call(moduleExports, event, makeApi(event, input, rec));
+      await handler.call(moduleExports, event, makeApi(event, input, rec, handlerName));
       return JSON.stringify({ commands: rec.commands, error: null });
     } catch (e) {
       const message = e && e.message !== undefined ? String(e.message) : String(e);

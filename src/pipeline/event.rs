@@ -144,6 +144,21 @@ pub fn apply_continue_request(event: &mut Map<String, Value>, request: &Continue
         }
     }
     event.insert("request".into(), Value::Object(new));
+    // Back from a rendered Form: the submitted parameters become
+    // event.prompt.fields (over the fields the Form was rendered with).
+    if let Some(Value::Object(prompt)) = event.get_mut("prompt") {
+        let mut fields = prompt
+            .get("fields")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (k, v) in request.query.iter().chain(request.body.iter()) {
+            if k != "state" {
+                fields.insert(k.clone(), v.clone());
+            }
+        }
+        prompt.insert("fields".into(), Value::Object(fields));
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! kept; a login that cannot redirect is never suspended.
 
 pub mod binding;
+pub mod effects;
 pub mod event;
 pub mod mutations;
 pub mod outcome;
@@ -41,7 +42,7 @@ use binding::BindingCookie;
 use event::ContinueRequest;
 use mutations::Mutations;
 use outcome::{DenyCode, Outcome};
-use runner::{Login, RunEnd, StartAt};
+use runner::{Detour, Login, RunEnd, StartAt};
 use transaction::{RECORD_VERSION, SuspendedLogin};
 
 /// Redirects allowed in one login; past this the login is denied, so a
@@ -319,6 +320,8 @@ impl Pipeline {
         self.metrics.login(outcome_label(&outcome));
         match outcome {
             Outcome::Redirect { location, .. } => Ok(Resumed::Redirect(location, cookie)),
+            // A Form to render (and allow/deny) reaches the upstream in the
+            // result token at return_to.
             outcome => {
                 let audience = Audience {
                     issuer: self
@@ -379,7 +382,17 @@ impl Pipeline {
         };
         let end = self.run(&mut login, from).await?;
         Ok(match end {
-            RunEnd::Suspended { url, .. } => {
+            RunEnd::Suspended {
+                detour: Detour::Render(prompt),
+                ..
+            } => Outcome::Prompt {
+                prompt: self.prompt_wire(&prompt, &state),
+                executions: login.executions,
+            },
+            RunEnd::Suspended {
+                detour: Detour::Redirect(url),
+                ..
+            } => {
                 let mut location = url::Url::parse(&url)
                     .map_err(|e| PipelineError::Unexpected(format!("redirect URL: {e}")))?;
                 location.query_pairs_mut().append_pair("state", &state);
@@ -420,18 +433,36 @@ impl Pipeline {
                 DenyCode::AccessDenied,
                 format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
             ),
-            RunEnd::Suspended { action, url } => {
-                return self.suspend(login, action, url, context).await;
+            RunEnd::Suspended { action, detour } => {
+                return self.suspend(login, action, detour, context).await;
             }
         };
         Ok((outcome, None))
     }
 
+    /// The `prompt` field of a render outcome: what the upstream needs to
+    /// render the Form and send its fields back (`vars` stay here).
+    fn prompt_wire(&self, prompt: &Value, state: &str) -> Value {
+        let continue_uri = self
+            .settings
+            .server
+            .public_url
+            .join("continue")
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        serde_json::json!({
+            "id": prompt.get("id").cloned().unwrap_or_default(),
+            "fields": prompt.get("fields").cloned().unwrap_or_else(|| serde_json::json!({})),
+            "state": state,
+            "continue_uri": continue_uri,
+        })
+    }
+
     async fn suspend(
         &self,
-        login: Login,
+        mut login: Login,
         action: usize,
-        url: String,
+        detour: Detour,
         context: Suspension,
     ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
         let ttl = (context.created_at + self.settings.store.login_ttl.as_secs())
@@ -440,6 +471,15 @@ impl Pipeline {
             return Err(invalid_state("the login has expired; start it again"));
         }
         let state = StateParam::generate();
+        let url = match detour {
+            Detour::Redirect(url) => url,
+            Detour::Render(prompt) => {
+                return self
+                    .suspend_render(login, action, prompt, context, state, ttl)
+                    .await;
+            }
+        };
+        login.event.remove("prompt");
         let mut location = url::Url::parse(&url)
             .map_err(|e| PipelineError::Unexpected(format!("redirect URL: {e}")))?;
         location
@@ -507,6 +547,59 @@ impl Pipeline {
                 executions: login.executions,
             },
             cookie,
+        ))
+    }
+
+    /// Saves a login waiting for a rendered Form. The Form's `{id, fields,
+    /// vars}` is kept in the event as `event.prompt`; `/continue` fills in
+    /// the submitted fields. Not bound to a browser cookie: the upstream
+    /// renders the Form, and the `state` it holds is the capability.
+    async fn suspend_render(
+        &self,
+        mut login: Login,
+        action: usize,
+        prompt: Value,
+        context: Suspension,
+        state: StateParam,
+        ttl: u64,
+    ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
+        let wire = self.prompt_wire(&prompt, state.as_str());
+        login.event.insert("prompt".into(), prompt);
+        let record = SuspendedLogin {
+            v: RECORD_VERSION,
+            upstream: context.upstream,
+            return_to: context.return_to,
+            transaction_id: context.transaction_id,
+            action,
+            action_name: self
+                .settings
+                .actions
+                .get(action)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            action_hash: self.action_hashes.get(action).cloned().unwrap_or_default(),
+            login_id: login.id,
+            redirects: context.redirects,
+            created_at: context.created_at,
+            event: login.event,
+            mutations: login.mutations,
+            executions: login.executions.clone(),
+            bound: false,
+            external_location: None,
+        };
+        let bytes =
+            serde_json::to_vec(&record).map_err(|e| PipelineError::Unexpected(e.to_string()))?;
+        self.store
+            .put_login(&state.key(), bytes, Duration::from_secs(ttl))
+            .await?;
+        self.metrics.suspended();
+        tracing::info!(state_hash = %state.key().as_str(), action = %record.action_name, "login suspended for a Form");
+        Ok((
+            Outcome::Prompt {
+                prompt: wire,
+                executions: login.executions,
+            },
+            None,
         ))
     }
 
@@ -590,7 +683,7 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
             ..
         } => "interaction_required",
         Outcome::Deny { .. } => "deny",
-        Outcome::Redirect { .. } => "redirect",
+        Outcome::Redirect { .. } | Outcome::Prompt { .. } => "redirect",
     }
 }
 

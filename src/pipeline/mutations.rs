@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::effects::Effects;
 use crate::engine::Command;
 use crate::store::cache::{CacheChanges, CacheEntry};
 
@@ -111,6 +112,9 @@ pub struct Mutations {
     multifactor: Option<Value>,
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     transaction_metadata: Map<String, Value>,
+    /// Effects reported to the upstream (authentication, session, ...).
+    #[serde(default, skip_serializing_if = "Effects::is_empty")]
+    effects: Effects,
 }
 
 /// What the flow should do after an Action, from its commands.
@@ -120,6 +124,8 @@ pub struct Control {
     pub deny: Option<String>,
     /// `api.redirect.sendUserTo` was called (last URL wins).
     pub redirect: Option<String>,
+    /// `api.prompt.render` was called: `{id, fields, vars}`.
+    pub render: Option<Value>,
     /// `api.cache` writes, for the store.
     pub cache: CacheChanges,
 }
@@ -165,6 +171,40 @@ impl Mutations {
                     self.app_metadata.insert(key, value);
                 }
                 Command::Multifactor { value } => self.multifactor = Some(value),
+                Command::Authentication { kind, any, factors } => {
+                    self.effects.authentication(&kind, any, factors);
+                }
+                Command::RecordMethod { url, timestamp } => {
+                    self.effects.record_method(url, timestamp);
+                }
+                Command::PrimaryUser { user_id } => self.effects.primary_user(user_id),
+                Command::Revoke {
+                    target,
+                    reason,
+                    preserve_refresh_tokens,
+                } => {
+                    // A revoke stops the flow like a deny (§6).
+                    self.effects
+                        .revoke(&target, &reason, preserve_refresh_tokens);
+                    control.deny = Some(reason);
+                }
+                Command::Expiry { target, field, at } => self.effects.expiry(&target, &field, at),
+                Command::CookieMode { mode } => self.effects.cookie_mode(mode),
+                Command::Metadata { target, key, value } => {
+                    self.effects.metadata(&target, key, value);
+                }
+                Command::EvictMetadata { target } => self.effects.evict_metadata(&target),
+                Command::SamlAttribute { name, value } => self.effects.saml_attribute(name, value),
+                Command::Saml { key, value } => self.effects.saml(key, value),
+                Command::ValidationError { code, message } => {
+                    // Ends the login like a deny whose description is the
+                    // message; the code is reported in `validation_error`.
+                    self.effects.validation_error(code, message.clone());
+                    control.deny = Some(message);
+                }
+                Command::Render { id, fields, vars } => {
+                    control.render = Some(json!({ "id": id, "fields": fields, "vars": vars }));
+                }
                 Command::CacheSet {
                     key,
                     value,
@@ -227,6 +267,12 @@ impl Mutations {
                 Value::Object(self.transaction_metadata.clone()),
             );
         }
+        self.effects.write_wire(out);
+    }
+
+    /// Whether an Action already switched the primary user.
+    pub fn primary_user_set(&self) -> bool {
+        self.effects.primary_user_set()
     }
 }
 

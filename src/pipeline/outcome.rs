@@ -69,6 +69,14 @@ pub enum Outcome {
         /// Execution records so far.
         executions: Vec<ExecutionRecord>,
     },
+    /// An Action called `api.prompt.render`: the upstream renders the Form
+    /// and the browser posts its fields to `/continue` with `state`.
+    Prompt {
+        /// `{id, fields, state, continue_uri}`.
+        prompt: Value,
+        /// Execution records so far.
+        executions: Vec<ExecutionRecord>,
+    },
 }
 
 impl Outcome {
@@ -102,6 +110,11 @@ impl Outcome {
             } => {
                 out.insert("outcome".into(), "redirect".into());
                 out.insert("location".into(), location.clone().into());
+                executions
+            }
+            Outcome::Prompt { prompt, executions } => {
+                out.insert("outcome".into(), "prompt".into());
+                out.insert("prompt".into(), prompt.clone());
                 executions
             }
         };

@@ -31,13 +31,23 @@ pub enum RunEnd {
     Finished,
     /// The login must fail.
     Denied(DenyCode, String),
-    /// Action `action` asked to send the browser to `url`.
+    /// Action `action` asked to send the browser away, or to render a Form.
     Suspended {
         /// Index of the redirecting Action.
         action: usize,
-        /// The URL, without `state`.
-        url: String,
+        /// What the login waits for.
+        detour: Detour,
     },
+}
+
+/// Why a login waits for `/continue`.
+#[derive(Debug, Clone)]
+pub enum Detour {
+    /// `api.redirect.sendUserTo`: the URL, without `state`.
+    Redirect(String),
+    /// `api.prompt.render`: `{id, fields, vars}`; the upstream renders the
+    /// Form and the browser posts its fields to `/continue`.
+    Render(Value),
 }
 
 /// Where to start a run.
@@ -97,6 +107,7 @@ pub async fn run(
             "event": login.event,
             "cache": cache,
             "can_redirect": redirectable,
+            "primary_user_set": login.mutations.primary_user_set(),
             "continue": from.state.filter(|_| handler == Handler::Continue).map(|s| json!({"state": s})),
         });
         let execution = Execution {
@@ -159,6 +170,11 @@ pub async fn run(
             return Ok(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
         }
         login.executions.push(record);
+        if handler == Handler::Continue {
+            // event.prompt describes the Form this Action rendered; later
+            // Actions do not see it.
+            login.event.remove("prompt");
+        }
         let mut control = login.mutations.apply(report.commands, &mut login.event);
         let changes = std::mem::take(&mut control.cache);
         if let Err(e) = store.cache_apply(&spec.name, changes).await {
@@ -168,7 +184,7 @@ pub async fn run(
         }
         let result = if control.deny.is_some() {
             "deny"
-        } else if control.redirect.is_some() {
+        } else if control.redirect.is_some() || control.render.is_some() {
             "redirect"
         } else {
             "ok"
@@ -177,7 +193,12 @@ pub async fn run(
         if let Some(reason) = control.deny {
             return Ok(RunEnd::Denied(DenyCode::AccessDenied, reason));
         }
-        if let Some(url) = control.redirect {
+        let detour = match (control.redirect, control.render) {
+            (Some(url), _) => Some(Detour::Redirect(url)),
+            (None, Some(prompt)) => Some(Detour::Render(prompt)),
+            (None, None) => None,
+        };
+        if let Some(detour) = detour {
             if !redirectable {
                 return Ok(RunEnd::Denied(
                     DenyCode::InteractionRequired,
@@ -187,7 +208,10 @@ pub async fn run(
                     ),
                 ));
             }
-            return Ok(RunEnd::Suspended { action: index, url });
+            return Ok(RunEnd::Suspended {
+                action: index,
+                detour,
+            });
         }
     }
     Ok(RunEnd::Finished)

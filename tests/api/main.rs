@@ -1,11 +1,13 @@
 //! Detour's integration tests: one binary, a real server per test.
 
+mod api_surface;
 mod binding;
 mod continue_errors;
 mod fuzz;
 mod helpers;
 mod inputs;
 mod limits;
+mod node_modules;
 mod non_interactive;
 mod openapi;
 mod operations;
@@ -13,5 +15,6 @@ mod post_login;
 mod redirect_flow;
 mod resilience;
 mod sandbox;
+mod seeds;
 mod startup_config;
 mod store;

@@ -1,0 +1,279 @@
+// The rest of the post-login `api` (AUTH0_API.md §3.4, §3.9, §3.10):
+// authentication, session, refreshToken, samlResponse, rules, validation and
+// prompt. Evaluated before prelude.js, which takes `__detour_api_more` into
+// its closure and deletes it. Like the rest of the api, every method only
+// records a command; Rust merges them (src/pipeline/effects.rs).
+globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, host) {
+  'use strict';
+  const isString = (v) => typeof v === 'string';
+  const nonEmpty = (v) => isString(v) && v.length > 0;
+  const jsonValue = (v) => (v === undefined ? null : JSON.parse(JSON.stringify(v) ?? 'null'));
+
+  // ---- api.authentication ------------------------------------------------
+  const CHALLENGE_TYPES = ['otp', 'email', 'webauthn-platform', 'webauthn-roaming', 'recovery-code',
+                           'phone', 'push', 'push-notification'];
+  const ENROLL_TYPES = ['otp', 'webauthn-platform', 'webauthn-roaming', 'push', 'push-notification',
+                        'recovery-code', 'phone'];
+  function factor(f, allowed, what) {
+    if (f === null || typeof f !== 'object' || Array.isArray(f)) {
+      throw new TypeError(`${what}: a factor must be an object like { type: 'otp' }.`);
+    }
+    if (!allowed.includes(f.type)) {
+      throw new TypeError(`${what}: invalid factor type "${f.type}". Expected one of: ${allowed.join(', ')}.`);
+    }
+    const out = { type: f.type };
+    if (f.options !== undefined) {
+      const o = f.options;
+      if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`${what}: factor options must be an object.`);
+      if (f.type === 'phone' && o.preferredMethod !== undefined && !['sms', 'voice', 'both'].includes(o.preferredMethod)) {
+        throw new TypeError(`${what}: phone preferredMethod must be one of: sms, voice, both.`);
+      }
+      if ((f.type === 'push' || f.type === 'push-notification') && o.otpFallback !== undefined && typeof o.otpFallback !== 'boolean') {
+        throw new TypeError(`${what}: push otpFallback must be a boolean.`);
+      }
+      out.options = jsonValue(o);
+    }
+    return out;
+  }
+  function factorList(list, allowed, what) {
+    if (!Array.isArray(list) || list.length === 0) throw new TypeError(`${what}: expected a non-empty array of factors.`);
+    return list.map((f) => factor(f, allowed, what));
+  }
+  const withAdditional = (kind, allowed, what) => function (f, options) {
+    const factors = [factor(f, allowed, what)];
+    if (options !== undefined && options !== null) {
+      if (typeof options !== 'object') throw new TypeError(`${what}: options must be an object.`);
+      if (options.additionalFactors !== undefined) factors.push(...factorList(options.additionalFactors, allowed, what));
+    }
+    cmd({ op: 'authentication', kind, any: false, factors });
+  };
+  const anyOf = (kind, allowed, what) => function (list) {
+    cmd({ op: 'authentication', kind, any: true, factors: factorList(list, allowed, what) });
+  };
+  let primaryUserSet = input.primary_user_set === true;
+  api.authentication = Object.freeze({
+    challengeWith: withAdditional('challenge', CHALLENGE_TYPES, 'challengeWith'),
+    challengeWithAny: anyOf('challenge', CHALLENGE_TYPES, 'challengeWithAny'),
+    enrollWith: withAdditional('enroll', ENROLL_TYPES, 'enrollWith'),
+    enrollWithAny: anyOf('enroll', ENROLL_TYPES, 'enrollWithAny'),
+    recordMethod(providerUrl) {
+      if (handlerName !== 'onContinuePostLogin') {
+        throw new Error('api.authentication.recordMethod() can only be used in onContinuePostLogin.');
+      }
+      if (!isString(providerUrl) || !/^https?:\/\/[^\s]+$/i.test(providerUrl)) {
+        throw new TypeError('recordMethod: the provider URL must be an http or https URL.');
+      }
+      cmd({ op: 'record_method', url: providerUrl, timestamp: new Date().toISOString() });
+      return api;
+    },
+    setPrimaryUser(primaryUserId) {
+      if (!nonEmpty(primaryUserId)) throw new TypeError('setPrimaryUser: the primary user id must be a non-empty string.');
+      if (primaryUserId.length > 128) throw new RangeError('setPrimaryUser: the primary user id must be at most 128 characters long.');
+      if (primaryUserSet) throw new Error('The primary user can only be altered once per transaction');
+      primaryUserSet = true;
+      cmd({ op: 'primary_user', user_id: primaryUserId });
+    },
+  });
+
+  // ---- session / refresh-token metadata rules (impl) ----------------------
+  const META_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
+  function metadataApi(target, current) {
+    const meta = Object.assign({}, current && typeof current === 'object' ? current : {});
+    const what = target === 'session' ? 'session' : 'refresh token';
+    return {
+      setMetadata(key, value) {
+        if (!isString(key) || !META_KEY.test(key)) {
+          throw new TypeError(`The ${what} metadata key must match ^[a-zA-Z0-9_-]{1,255}$.`);
+        }
+        if (value === null || value === undefined) {
+          delete meta[key];
+          cmd({ op: 'metadata', target, key, value: null });
+          return api;
+        }
+        if (!isString(value)) throw new TypeError(`The ${what} metadata value must be a string.`);
+        if (value.length > 255) throw new RangeError(`The ${what} metadata value must be at most 255 characters long.`);
+        if (value.includes('\u0000')) throw new TypeError(`The ${what} metadata value must not contain NUL characters.`);
+        if (!(key in meta) && Object.keys(meta).length >= 25) {
+          throw new RangeError(`The ${what} metadata can hold at most 25 keys.`);
+        }
+        meta[key] = value;
+        cmd({ op: 'metadata', target, key, value });
+        return api;
+      },
+      deleteMetadata(key) {
+        if (!isString(key) || !META_KEY.test(key)) {
+          throw new TypeError(`The ${what} metadata key must match ^[a-zA-Z0-9_-]{1,255}$.`);
+        }
+        delete meta[key];
+        cmd({ op: 'metadata', target, key, value: null });
+        return api;
+      },
+      evictMetadata() {
+        for (const k of Object.keys(meta)) delete meta[k];
+        cmd({ op: 'evict_metadata', target });
+        return api;
+      },
+    };
+  }
+  function epochMs(v, what) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+      throw new TypeError(`${what}: expected a time in milliseconds since the epoch.`);
+    }
+    return Math.floor(v);
+  }
+  const reasonOf = (r) => (r === undefined ? '' : String(r));
+
+  api.session = Object.freeze(Object.assign({
+    revoke(reason, options) {
+      const o = options || {};
+      if (o.preserveRefreshTokens !== undefined && typeof o.preserveRefreshTokens !== 'boolean') {
+        throw new TypeError('session.revoke: preserveRefreshTokens must be a boolean.');
+      }
+      cmd({ op: 'revoke', target: 'session', reason: reasonOf(reason), preserve_refresh_tokens: o.preserveRefreshTokens === true });
+      return api;
+    },
+    setExpiresAt(at) { cmd({ op: 'expiry', target: 'session', field: 'expires_at', at: epochMs(at, 'session.setExpiresAt') }); return api; },
+    setIdleExpiresAt(at) { cmd({ op: 'expiry', target: 'session', field: 'idle_expires_at', at: epochMs(at, 'session.setIdleExpiresAt') }); return api; },
+    setCookieMode(mode) {
+      if (mode !== 'persistent' && mode !== 'non-persistent') {
+        throw new TypeError('session.setCookieMode: the mode must be "persistent" or "non-persistent".');
+      }
+      cmd({ op: 'cookie_mode', mode });
+      return api;
+    },
+  }, metadataApi('session', event.session && event.session.metadata)));
+
+  const refreshOnline = () => event.refresh_token && event.refresh_token.access === 'online';
+  const refreshGuard = (name) => {
+    if (refreshOnline()) throw new Error(`refreshToken.${name} cannot be used with an online refresh token.`);
+  };
+  const refreshMeta = metadataApi('refresh_token', event.refresh_token && event.refresh_token.metadata);
+  api.refreshToken = Object.freeze({
+    revoke(reason) {
+      refreshGuard('revoke');
+      if (!(event.transaction && event.transaction.protocol === 'oauth2-refresh-token')) {
+        throw new Error('refreshToken.revoke can only be used in a refresh token exchange (protocol oauth2-refresh-token).');
+      }
+      cmd({ op: 'revoke', target: 'refresh_token', reason: reasonOf(reason), preserve_refresh_tokens: false });
+      return api;
+    },
+    setExpiresAt(at) { refreshGuard('setExpiresAt'); cmd({ op: 'expiry', target: 'refresh_token', field: 'expires_at', at: epochMs(at, 'refreshToken.setExpiresAt') }); return api; },
+    setIdleExpiresAt(at) { refreshGuard('setIdleExpiresAt'); cmd({ op: 'expiry', target: 'refresh_token', field: 'idle_expires_at', at: epochMs(at, 'refreshToken.setIdleExpiresAt') }); return api; },
+    setMetadata(k, v) { refreshGuard('setMetadata'); return refreshMeta.setMetadata(k, v); },
+    deleteMetadata(k) { refreshGuard('deleteMetadata'); return refreshMeta.deleteMetadata(k); },
+    evictMetadata() { refreshGuard('evictMetadata'); return refreshMeta.evictMetadata(); },
+  });
+
+  // ---- api.samlResponse (§3.9) --------------------------------------------
+  const utf8 = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
+  const samlAttrs = Object.create(null);
+  const saml = {};
+  const setting = (name, key, check) => {
+    saml[name] = function (value) {
+      cmd({ op: 'saml', key, value: check(value, name) });
+      return api;
+    };
+  };
+  const str = (max) => (v, name) => {
+    if (!isString(v)) throw new TypeError(`samlResponse.${name}: expected a string.`);
+    if (utf8(v) > max) throw new RangeError(`samlResponse.${name}: the value must be at most ${max} bytes.`);
+    return v;
+  };
+  const bool = (v, name) => {
+    if (typeof v !== 'boolean') throw new TypeError(`samlResponse.${name}: expected a boolean.`);
+    return v;
+  };
+  const oneOf = (list) => (v, name) => {
+    if (!list.includes(v)) throw new TypeError(`samlResponse.${name}: expected one of: ${list.join(', ')}.`);
+    return v;
+  };
+  setting('setAudience', 'audience', str(2048));
+  setting('setRecipient', 'recipient', str(2048));
+  setting('setDestination', 'destination', str(2048));
+  setting('setNameIdentifierFormat', 'name_identifier_format', str(512));
+  setting('setAuthnContextClassRef', 'authn_context_class_ref', str(512));
+  setting('setSigningCert', 'signing_cert', str(4096));
+  setting('setEncryptionCert', 'encryption_cert', str(4096));
+  setting('setEncryptionPublicKey', 'encryption_public_key', str(4096));
+  setting('setCert', 'cert', str(4096));
+  setting('setKey', 'key', str(4096));
+  setting('setRelayState', 'relay_state', str(512));
+  setting('setIssuer', 'issuer', str(512));
+  for (const [name, key] of [['setCreateUpnClaim', 'create_upn_claim'],
+    ['setPassthroughClaimsWithNoMapping', 'passthrough_claims_with_no_mapping'],
+    ['setMapUnknownClaimsAsIs', 'map_unknown_claims_as_is'], ['setMapIdentities', 'map_identities'],
+    ['setSignResponse', 'sign_response'], ['setIncludeAttributeNameFormat', 'include_attribute_name_format'],
+    ['setTypedAttributes', 'typed_attributes']]) setting(name, key, bool);
+  setting('setSignatureAlgorithm', 'signature_algorithm', oneOf(['rsa-sha256', 'rsa-sha1']));
+  setting('setDigestAlgorithm', 'digest_algorithm', oneOf(['sha256', 'sha1']));
+  setting('setEncryptionAlgorithm', 'encryption_algorithm', oneOf(['aes256-gcm', 'aes256-cbc']));
+  setting('setLifetimeInSeconds', 'lifetime_in_seconds', (v, name) => {
+    if (!Number.isInteger(v) || v <= 0) throw new TypeError(`samlResponse.${name}: expected a positive integer.`);
+    return v;
+  });
+  setting('setNameIdentifierProbes', 'name_identifier_probes', (v, name) => {
+    if (!Array.isArray(v) || !v.every(isString)) throw new TypeError(`samlResponse.${name}: expected an array of strings.`);
+    if (v.length > 10) throw new RangeError(`samlResponse.${name}: at most 10 probes.`);
+    v.forEach((p) => str(512)(p, name));
+    return v.slice();
+  });
+  saml.setAttribute = function (attribute, value) {
+    if (!nonEmpty(attribute)) throw new TypeError('samlResponse.setAttribute: the attribute name must be a non-empty string.');
+    if (utf8(attribute) > 1024) throw new RangeError('samlResponse.setAttribute: the attribute name must be at most 1024 bytes.');
+    const v = value === undefined ? null : jsonValue(value);
+    if (v !== null && utf8(JSON.stringify(v)) > 2048) {
+      throw new RangeError('samlResponse.setAttribute: the attribute value must be at most 2048 bytes.');
+    }
+    if (!(attribute in samlAttrs) && Object.keys(samlAttrs).length >= 100) {
+      throw new RangeError('samlResponse.setAttribute: at most 100 attributes can be changed.');
+    }
+    samlAttrs[attribute] = v;
+    const total = Object.keys(samlAttrs).reduce((n, k) => n + utf8(k) + utf8(JSON.stringify(samlAttrs[k])), 0);
+    if (total > 10240) {
+      delete samlAttrs[attribute];
+      throw new RangeError('samlResponse.setAttribute: the changed attributes must be at most 10 KB in total.');
+    }
+    cmd({ op: 'saml_attribute', name: attribute, value: v });
+    return api;
+  };
+  api.samlResponse = Object.freeze(saml);
+
+  // ---- api.rules, api.validation ------------------------------------------
+  const rulesRun = Array.isArray(event.rules_executed) ? event.rules_executed.slice() : [];
+  api.rules = Object.freeze({
+    wasExecuted(ruleId) { return isString(ruleId) && rulesRun.includes(ruleId); },
+  });
+  api.validation = Object.freeze({
+    error(code, message) {
+      if (!nonEmpty(code)) throw new TypeError('validation.error: the error code must be a non-empty string.');
+      if (!isString(message)) throw new TypeError('validation.error: the error message must be a string.');
+      cmd({ op: 'validation_error', code, message });
+      return api;
+    },
+  });
+};
+
+// api.prompt.render (§3.10): suspends like a redirect; the upstream renders
+// the Form and the browser comes back to /continue with its fields.
+globalThis.__detour_api_prompt = function (api, flags, cmd) {
+  'use strict';
+  api.prompt = Object.freeze({
+    render(formId, options) {
+      if (flags.redirected) throw new Error('Redirect and render commands cannot be used in the same action.');
+      if (flags.rendered) throw new Error('Only 1 render command per action is allowed.');
+      if (typeof formId !== 'string' || formId.length === 0) throw new TypeError('prompt.render: the form id must be a non-empty string.');
+      const o = options === undefined || options === null ? {} : options;
+      if (typeof o !== 'object' || Array.isArray(o)) throw new TypeError('prompt.render: options must be an object.');
+      const fields = o.fields === undefined ? {} : o.fields;
+      const vars = o.vars === undefined ? {} : o.vars;
+      for (const [name, v] of [['fields', fields], ['vars', vars]]) {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`prompt.render: options.${name} must be an object.`);
+      }
+      const text = JSON.stringify({ fields, vars });
+      if (text.length > 24 * 1024) throw new RangeError('prompt.render: options must be at most 24 KiB of JSON.');
+      flags.rendered = true;
+      const parsed = JSON.parse(text);
+      cmd({ op: 'render', id: formId, fields: parsed.fields, vars: parsed.vars });
+    },
+  });
+};

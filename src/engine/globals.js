@@ -1,0 +1,467 @@
+// Globals and Node built-ins that Actions expect: Buffer, TextEncoder,
+// TextDecoder, atob, btoa, structuredClone, crypto, URL, URLSearchParams,
+// and the modules `require` serves (crypto, url, querystring, util, buffer).
+// Evaluated first; hashing, random bytes and URL parsing are Rust host
+// functions (src/engine/crypto.rs). prelude.js takes
+// `__detour_builtin_modules` into its closure and deletes it.
+(function (host) {
+  'use strict';
+
+  // ---- bytes ---------------------------------------------------------------
+  function utf8Encode(str) {
+    const out = [];
+    for (const ch of String(str)) {
+      let c = ch.codePointAt(0);
+      if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
+      if (c < 0x80) out.push(c);
+      else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return out;
+  }
+  function utf8Decode(bytes) {
+    let s = '';
+    for (let i = 0; i < bytes.length;) {
+      const b = bytes[i];
+      let c = 0xfffd;
+      let n = 1;
+      if (b < 0x80) c = b;
+      else if (b >= 0xc2 && b < 0xe0 && (bytes[i + 1] & 0xc0) === 0x80) { c = ((b & 31) << 6) | (bytes[i + 1] & 63); n = 2; }
+      else if (b >= 0xe0 && b < 0xf0 && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80) {
+        c = ((b & 15) << 12) | ((bytes[i + 1] & 63) << 6) | (bytes[i + 2] & 63); n = 3;
+        if (c < 0x800 || (c >= 0xd800 && c < 0xe000)) c = 0xfffd;
+      } else if (b >= 0xf0 && b < 0xf5 && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80 && (bytes[i + 3] & 0xc0) === 0x80) {
+        c = ((b & 7) << 18) | ((bytes[i + 1] & 63) << 12) | ((bytes[i + 2] & 63) << 6) | (bytes[i + 3] & 63); n = 4;
+        if (c < 0x10000 || c > 0x10ffff) c = 0xfffd;
+      }
+      s += String.fromCodePoint(c);
+      i += n;
+    }
+    return s;
+  }
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  function base64Encode(bytes, url) {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+      s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+      s += i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=';
+      s += i + 2 < bytes.length ? B64[n & 63] : '=';
+    }
+    return url ? s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : s;
+  }
+  function base64Decode(str, strict) {
+    const clean = String(str).replace(/-/g, '+').replace(/_/g, '/').replace(/[\s=]/g, '');
+    if (strict && (/[^A-Za-z0-9+/]/.test(clean) || clean.length % 4 === 1)) return null;
+    const out = [];
+    let bits = 0;
+    let acc = 0;
+    for (const ch of clean) {
+      const v = B64.indexOf(ch);
+      if (v < 0) break;
+      acc = (acc << 6) | v;
+      bits += 6;
+      if (bits >= 8) { bits -= 8; out.push((acc >> bits) & 255); }
+    }
+    return out;
+  }
+  const toHex = (bytes) => Array.prototype.map.call(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+  function fromHex(str) {
+    const out = [];
+    for (let i = 0; i + 1 < str.length; i += 2) {
+      const v = parseInt(str.substr(i, 2), 16);
+      if (Number.isNaN(v)) break;
+      out.push(v);
+    }
+    return out;
+  }
+  const norm = (enc) => String(enc || 'utf8').toLowerCase().replace('-', '');
+  function encode(str, enc) {
+    switch (norm(enc)) {
+      case 'utf8': return utf8Encode(str);
+      case 'base64': case 'base64url': return base64Decode(str, false);
+      case 'hex': return fromHex(String(str));
+      case 'latin1': case 'binary': case 'ascii': return Array.from(String(str), (c) => c.charCodeAt(0) & 255);
+      case 'utf16le': case 'ucs2': { const out = []; for (const c of String(str)) { for (let i = 0; i < c.length; i++) { const u = c.charCodeAt(i); out.push(u & 255, u >> 8); } } return out; }
+      default: throw new TypeError(`Unknown encoding: ${enc}`);
+    }
+  }
+  function decode(bytes, enc) {
+    switch (norm(enc)) {
+      case 'utf8': return utf8Decode(bytes);
+      case 'base64': return base64Encode(bytes, false);
+      case 'base64url': return base64Encode(bytes, true);
+      case 'hex': return toHex(bytes);
+      case 'latin1': case 'binary': return String.fromCharCode.apply(null, Array.from(bytes));
+      case 'ascii': return String.fromCharCode.apply(null, Array.from(bytes, (b) => b & 127));
+      default: throw new TypeError(`Unknown encoding: ${enc}`);
+    }
+  }
+
+  class Buffer extends Uint8Array {
+    static from(value, encodingOrOffset, length) {
+      if (typeof value === 'string') return Buffer.fromBytes(encode(value, encodingOrOffset));
+      if (value instanceof ArrayBuffer) return new Buffer(value, encodingOrOffset || 0, length === undefined ? value.byteLength - (encodingOrOffset || 0) : length);
+      if (ArrayBuffer.isView(value)) return Buffer.fromBytes(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      if (Array.isArray(value)) return Buffer.fromBytes(value);
+      if (value && value.type === 'Buffer' && Array.isArray(value.data)) return Buffer.fromBytes(value.data);
+      throw new TypeError('The first argument must be a string, Buffer, ArrayBuffer, Array, or array-like object.');
+    }
+    static fromBytes(bytes) { const b = new Buffer(bytes.length); b.set(bytes); return b; }
+    static alloc(size, fill, enc) {
+      const b = new Buffer(size);
+      if (fill !== undefined) {
+        const f = typeof fill === 'number' ? [fill & 255] : encode(fill, enc);
+        if (f.length) for (let i = 0; i < size; i++) b[i] = f[i % f.length];
+      }
+      return b;
+    }
+    static allocUnsafe(size) { return new Buffer(size); }
+    static byteLength(value, enc) {
+      if (typeof value === 'string') return encode(value, enc).length;
+      return value.byteLength;
+    }
+    static isBuffer(b) { return b instanceof Buffer; }
+    static isEncoding(enc) { try { encode('', enc); return true; } catch (_) { return false; } }
+    static concat(list, total) {
+      const size = total === undefined ? list.reduce((n, b) => n + b.length, 0) : total;
+      const out = Buffer.alloc(size);
+      let at = 0;
+      for (const b of list) { if (at >= size) break; out.set(b.subarray(0, size - at), at); at += b.length; }
+      return out;
+    }
+    static compare(a, b) { return a.compare(b); }
+    toString(enc, start, end) { return decode(this.subarray(start || 0, end === undefined ? this.length : end), enc); }
+    toJSON() { return { type: 'Buffer', data: Array.from(this) }; }
+    equals(other) { return this.compare(other) === 0; }
+    compare(other) {
+      const n = Math.min(this.length, other.length);
+      for (let i = 0; i < n; i++) if (this[i] !== other[i]) return this[i] < other[i] ? -1 : 1;
+      return this.length === other.length ? 0 : this.length < other.length ? -1 : 1;
+    }
+    slice(start, end) { return this.subarray(start, end); }
+    write(str, offset, enc) { const bytes = encode(str, enc); const o = offset || 0; const n = Math.min(bytes.length, this.length - o); this.set(bytes.slice(0, n), o); return n; }
+  }
+
+  class TextEncoder {
+    get encoding() { return 'utf-8'; }
+    encode(str) { return new Uint8Array(utf8Encode(str === undefined ? '' : str)); }
+  }
+  class TextDecoder {
+    constructor(label) {
+      const l = String(label || 'utf-8').toLowerCase();
+      if (l !== 'utf-8' && l !== 'utf8') throw new RangeError(`The "${label}" encoding is not supported`);
+    }
+    get encoding() { return 'utf-8'; }
+    decode(input) {
+      if (input === undefined) return '';
+      const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      return utf8Decode(bytes);
+    }
+  }
+  function btoa(str) {
+    const s = String(str);
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) > 255) throw new Error('Invalid character');
+    }
+    return base64Encode(Array.from(s, (c) => c.charCodeAt(0)), false);
+  }
+  function atob(str) {
+    const bytes = base64Decode(String(str).replace(/[\t\n\f\r ]/g, ''), true);
+    if (bytes === null) throw new Error('The string to be decoded is not correctly encoded.');
+    return String.fromCharCode.apply(null, bytes);
+  }
+
+  function structuredClone(value) {
+    const seen = new Map();
+    const clone = (v) => {
+      if (v === null || typeof v !== 'object') {
+        if (typeof v === 'function' || typeof v === 'symbol') throw new Error(`${String(v)} could not be cloned.`);
+        return v;
+      }
+      if (seen.has(v)) return seen.get(v);
+      let out;
+      if (v instanceof Date) out = new Date(v.getTime());
+      else if (v instanceof RegExp) out = new RegExp(v.source, v.flags);
+      else if (ArrayBuffer.isView(v)) out = new v.constructor(v);
+      else if (v instanceof ArrayBuffer) out = v.slice(0);
+      else if (v instanceof Map) { out = new Map(); seen.set(v, out); v.forEach((x, k) => out.set(clone(k), clone(x))); return out; }
+      else if (v instanceof Set) { out = new Set(); seen.set(v, out); v.forEach((x) => out.add(clone(x))); return out; }
+      else if (v instanceof Error) { out = new v.constructor(v.message); }
+      else if (Array.isArray(v)) { out = []; seen.set(v, out); v.forEach((x, i) => { out[i] = clone(x); }); return out; }
+      else { out = {}; seen.set(v, out); for (const k of Object.keys(v)) out[k] = clone(v[k]); return out; }
+      seen.set(v, out);
+      return out;
+    };
+    return clone(value);
+  }
+
+  // ---- crypto ----------------------------------------------------------------
+  const bytesOf = (data, enc) => {
+    if (typeof data === 'string') return encode(data, enc);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    throw new TypeError('The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView.');
+  };
+  const output = (hex, enc) => (enc === undefined || enc === 'buffer' ? Buffer.from(hex, 'hex') : norm(enc) === 'hex' ? hex : Buffer.from(hex, 'hex').toString(enc));
+  function hasher(compute) {
+    const parts = [];
+    let done = false;
+    const h = {
+      update(data, enc) {
+        if (done) throw new Error('Digest already called');
+        parts.push(toHex(bytesOf(data, enc)));
+        return h;
+      },
+      digest(enc) {
+        if (done) throw new Error('Digest already called');
+        done = true;
+        return output(compute(parts.join('')), enc);
+      },
+    };
+    return h;
+  }
+  function randomBytes(size, callback) {
+    if (!Number.isInteger(size) || size < 0 || size > 65536) throw new RangeError('The "size" argument must be an integer between 0 and 65536.');
+    const b = Buffer.from(host.randomHex(size), 'hex');
+    if (typeof callback === 'function') { Promise.resolve().then(() => callback(null, b)); return undefined; }
+    return b;
+  }
+  function randomUUID() {
+    const b = randomBytes(16);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = b.toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+  function getRandomValues(array) {
+    if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array) {
+      throw new TypeError('The data argument must be an integer-type TypedArray');
+    }
+    if (array.byteLength > 65536) throw new RangeError('The ArrayBufferView\'s byte length exceeds the number of bytes of entropy available (65536)');
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(randomBytes(array.byteLength));
+    return array;
+  }
+  function timingSafeEqual(a, b) {
+    const x = bytesOf(a);
+    const y = bytesOf(b);
+    if (x.length !== y.length) throw new RangeError('Input buffers must have the same byte length');
+    let diff = 0;
+    for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+    return diff === 0;
+  }
+  const cryptoModule = Object.freeze({
+    createHash: (alg) => { host.digest(String(alg), ''); return hasher((hex) => host.digest(String(alg), hex)); },
+    createHmac: (alg, key, enc) => {
+      const k = toHex(bytesOf(key, enc));
+      host.hmac(String(alg), k, '');
+      return hasher((hex) => host.hmac(String(alg), k, hex));
+    },
+    randomBytes, randomUUID, getRandomValues, timingSafeEqual,
+    getHashes: () => ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'],
+    webcrypto: Object.freeze({ getRandomValues, randomUUID }),
+  });
+
+  // ---- URL -------------------------------------------------------------------
+  const FORM_SAFE = /[!'()~]/g;
+  const formEncode = (s) => encodeURIComponent(s).replace(FORM_SAFE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  const formDecode = (s) => { try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch (_) { return s; } };
+  const LIST = Symbol('list');
+  const OWNER = Symbol('owner');
+  class URLSearchParams {
+    constructor(init) {
+      this[LIST] = [];
+      this[OWNER] = null;
+      if (init === undefined || init === null) return;
+      if (typeof init === 'string') this._parse(init);
+      else if (init instanceof URLSearchParams) this[LIST] = init[LIST].map(([k, v]) => [k, v]);
+      else if (typeof init[Symbol.iterator] === 'function') {
+        for (const pair of init) {
+          const p = Array.from(pair);
+          if (p.length !== 2) throw new TypeError('Each query pair must be an iterable [name, value] tuple');
+          this[LIST].push([String(p[0]), String(p[1])]);
+        }
+      } else if (typeof init === 'object') for (const k of Object.keys(init)) this[LIST].push([k, String(init[k])]);
+      else this._parse(String(init));
+    }
+    _parse(s) {
+      this[LIST] = [];
+      const q = s.startsWith('?') ? s.slice(1) : s;
+      for (const part of q.split('&')) {
+        if (!part) continue;
+        const i = part.indexOf('=');
+        this[LIST].push(i < 0 ? [formDecode(part), ''] : [formDecode(part.slice(0, i)), formDecode(part.slice(i + 1))]);
+      }
+    }
+    _changed() { if (this[OWNER]) this[OWNER]._setSearch(this.toString()); }
+    get size() { return this[LIST].length; }
+    append(k, v) { this[LIST].push([String(k), String(v)]); this._changed(); }
+    delete(k, v) { this[LIST] = this[LIST].filter(([a, b]) => !(a === String(k) && (v === undefined || b === String(v)))); this._changed(); }
+    get(k) { const e = this[LIST].find(([a]) => a === String(k)); return e ? e[1] : null; }
+    getAll(k) { return this[LIST].filter(([a]) => a === String(k)).map(([, b]) => b); }
+    has(k, v) { return this[LIST].some(([a, b]) => a === String(k) && (v === undefined || b === String(v))); }
+    set(k, v) {
+      const key = String(k);
+      const i = this[LIST].findIndex(([a]) => a === key);
+      if (i < 0) this[LIST].push([key, String(v)]);
+      else { this[LIST][i] = [key, String(v)]; this[LIST] = this[LIST].filter(([a], j) => a !== key || j === i); }
+      this._changed();
+    }
+    sort() { this[LIST].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); this._changed(); }
+    forEach(fn, thisArg) { for (const [k, v] of this[LIST]) fn.call(thisArg, v, k, this); }
+    keys() { return this[LIST].map(([k]) => k)[Symbol.iterator](); }
+    values() { return this[LIST].map(([, v]) => v)[Symbol.iterator](); }
+    entries() { return this[LIST].map(([k, v]) => [k, v])[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    toString() { return this[LIST].map(([k, v]) => `${formEncode(k)}=${formEncode(v)}`).join('&'); }
+  }
+
+  const PARTS = Symbol('parts');
+  const FIELDS = ['href', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'];
+  class URL {
+    constructor(input, base) {
+      const r = JSON.parse(host.parseUrl(String(input), base === undefined ? undefined : String(base)));
+      if (!r.ok) throw new TypeError(r.error);
+      this[PARTS] = r;
+      this._params = new URLSearchParams(r.search);
+      this._params[OWNER] = this;
+    }
+    static canParse(input, base) { try { new URL(input, base); return true; } catch (_) { return false; } }
+    static parse(input, base) { try { return new URL(input, base); } catch (_) { return null; } }
+    _set(field, value) {
+      const r = JSON.parse(host.setUrl(this[PARTS].href, field, String(value)));
+      if (!r.ok) throw new TypeError(r.error);
+      this[PARTS] = r;
+    }
+    _setSearch(s) { this._set('search', s); }
+    get origin() { return this[PARTS].origin; }
+    get searchParams() { return this._params; }
+    toString() { return this[PARTS].href; }
+    toJSON() { return this[PARTS].href; }
+  }
+  for (const f of FIELDS) {
+    Object.defineProperty(URL.prototype, f, {
+      get() { return this[PARTS][f]; },
+      set(v) {
+        this._set(f, v);
+        if (f === 'search' || f === 'href') { this._params._parse(this[PARTS].search); }
+      },
+      configurable: true,
+    });
+  }
+
+  // ---- Node built-ins ----------------------------------------------------------
+  const querystring = {
+    parse(str, sep, eq) {
+      const out = {};
+      for (const part of String(str || '').split(sep || '&')) {
+        if (!part) continue;
+        const i = part.indexOf(eq || '=');
+        const k = formDecode(i < 0 ? part : part.slice(0, i));
+        const v = i < 0 ? '' : formDecode(part.slice(i + (eq || '=').length));
+        if (Object.prototype.hasOwnProperty.call(out, k)) out[k] = [].concat(out[k], v); else out[k] = v;
+      }
+      return out;
+    },
+    stringify(obj, sep, eq) {
+      const enc = (v) => encodeURIComponent(typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : '');
+      return Object.keys(obj || {}).map((k) => {
+        const v = obj[k];
+        return Array.isArray(v) ? v.map((x) => enc(k) + (eq || '=') + enc(x)).join(sep || '&') : enc(k) + (eq || '=') + enc(v);
+      }).join(sep || '&');
+    },
+    escape: (s) => encodeURIComponent(s),
+    unescape: (s) => formDecode(s),
+  };
+  querystring.decode = querystring.parse;
+  querystring.encode = querystring.stringify;
+  Object.freeze(querystring);
+  function legacyParse(str, parseQuery) {
+    const u = new URL(str);
+    const search = u.search;
+    return {
+      href: u.href, protocol: u.protocol, host: u.host, hostname: u.hostname, port: u.port || null,
+      pathname: u.pathname, search: search || null, hash: u.hash || null,
+      path: u.pathname + search, auth: u.username ? (u.password ? `${u.username}:${u.password}` : u.username) : null,
+      query: parseQuery ? querystring.parse(search.slice(1)) : (search.slice(1) || null),
+      slashes: true,
+    };
+  }
+  const urlModule = Object.freeze({
+    URL, URLSearchParams, parse: legacyParse,
+    format: (u) => (u instanceof URL ? u.href : typeof u === 'string' ? u : new URL(`${u.protocol}//${u.host || u.hostname + (u.port ? `:${u.port}` : '')}${u.pathname || '/'}${u.search || (u.query ? `?${querystring.stringify(u.query)}` : '')}${u.hash || ''}`).href),
+  });
+
+  function inspect(v, opts) {
+    const depth = opts && typeof opts.depth === 'number' ? opts.depth : 2;
+    const seen = new Set();
+    const show = (x, d) => {
+      if (typeof x === 'string') return d === 0 ? x : `'${x}'`;
+      if (typeof x === 'function') return `[Function: ${x.name || 'anonymous'}]`;
+      if (typeof x === 'bigint') return `${x}n`;
+      if (x === null || typeof x !== 'object') return String(x);
+      if (x instanceof Error) return x.stack || `${x.name}: ${x.message}`;
+      if (x instanceof Date) return x.toISOString();
+      if (seen.has(x)) return '[Circular]';
+      if (d > depth) return Array.isArray(x) ? '[Array]' : '[Object]';
+      seen.add(x);
+      let s;
+      if (Array.isArray(x)) s = x.length ? `[ ${x.map((y) => show(y, d + 1)).join(', ')} ]` : '[]';
+      else {
+        const keys = Object.keys(x);
+        s = keys.length ? `{ ${keys.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : `'${k}'`}: ${show(x[k], d + 1)}`).join(', ')} }` : '{}';
+      }
+      seen.delete(x);
+      return s;
+    };
+    return show(v, 0 + (typeof v === 'string' ? 1 : 0));
+  }
+  function format(f, ...args) {
+    if (typeof f !== 'string') return [f, ...args].map((a) => inspect(a)).join(' ');
+    let i = 0;
+    const out = f.replace(/%[sdifjoO%]/g, (m) => {
+      if (m === '%%') return '%';
+      if (i >= args.length) return m;
+      const a = args[i++];
+      switch (m) {
+        case '%s': return typeof a === 'string' ? a : inspect(a);
+        case '%d': case '%i': { const n = Number(a); return String(m === '%i' ? Math.trunc(n) : n); }
+        case '%f': return String(parseFloat(a));
+        case '%j': try { return JSON.stringify(a); } catch (_) { return '[Circular]'; }
+        default: return inspect(a);
+      }
+    });
+    return [out, ...args.slice(i).map((a) => (typeof a === 'string' ? a : inspect(a)))].join(' ');
+  }
+  function promisify(fn) {
+    if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+    return function (...args) {
+      return new Promise((resolve, reject) => {
+        fn.call(this, ...args, (err, value) => (err ? reject(err) : resolve(value)));
+      });
+    };
+  }
+  const util = Object.freeze({
+    format, inspect, promisify, TextEncoder, TextDecoder,
+    isDeepStrictEqual: (a, b) => JSON.stringify(a) === JSON.stringify(b),
+    types: Object.freeze({ isDate: (v) => v instanceof Date, isRegExp: (v) => v instanceof RegExp, isPromise: (v) => v instanceof Promise }),
+  });
+
+  globalThis.Buffer = Buffer;
+  globalThis.TextEncoder = TextEncoder;
+  globalThis.TextDecoder = TextDecoder;
+  globalThis.atob = atob;
+  globalThis.btoa = btoa;
+  globalThis.structuredClone = structuredClone;
+  globalThis.URL = URL;
+  globalThis.URLSearchParams = URLSearchParams;
+  globalThis.crypto = Object.freeze({ randomUUID, getRandomValues });
+  globalThis.__detour_builtin_modules = {
+    crypto: cryptoModule,
+    url: urlModule,
+    querystring,
+    util,
+    buffer: Object.freeze({ Buffer, atob, btoa }),
+  };
+})(globalThis.__detour_host);

@@ -1,0 +1,230 @@
+//! The effects Detour cannot perform itself and reports to the upstream:
+//! authentication challenges and enrolments, recorded methods, the primary
+//! user, session and refresh-token settings, SAML response settings and a
+//! validation error. Merge rules (AUTH0_API.md §6): challenges and
+//! enrolments accumulate in call order; expiries keep the earliest;
+//! cookie mode, SAML settings and metadata keys keep the last call.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// `api.authentication` effects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Authentication {
+    /// `challengeWith*` calls in order: `{any, factors}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub challenge: Vec<Value>,
+    /// `enrollWith*` calls in order: `{any, factors}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enroll: Vec<Value>,
+    /// `recordMethod` calls: `{name, timestamp}`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<Value>,
+    /// `setPrimaryUser` (once per transaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_user: Option<String>,
+}
+
+impl Authentication {
+    fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// `api.session` or `api.refreshToken` effects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lifetime {
+    /// `revoke(reason, options)`: `{reason, preserve_refresh_tokens?}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<Value>,
+    /// Earliest `setExpiresAt`, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// Earliest `setIdleExpiresAt`, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_expires_at: Option<u64>,
+    /// Last `setCookieMode` (session only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_mode: Option<String>,
+    /// Whether `evictMetadata` was called: clear all metadata, then apply
+    /// `metadata`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub evict_metadata: bool,
+    /// Metadata changes per key; `null` deletes.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub metadata: Map<String, Value>,
+}
+
+impl Lifetime {
+    fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    fn expiry(&mut self, field: &str, at: u64) {
+        let slot = if field == "idle_expires_at" {
+            &mut self.idle_expires_at
+        } else {
+            &mut self.expires_at
+        };
+        *slot = Some(slot.map_or(at, |old| old.min(at)));
+    }
+
+    fn evict(&mut self) {
+        self.evict_metadata = true;
+        self.metadata.clear();
+    }
+}
+
+/// Everything in this module, as kept in a login's mutations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Effects {
+    #[serde(default, skip_serializing_if = "Authentication::is_empty")]
+    authentication: Authentication,
+    #[serde(default, skip_serializing_if = "Lifetime::is_empty")]
+    session: Lifetime,
+    #[serde(default, skip_serializing_if = "Lifetime::is_empty")]
+    refresh_token: Lifetime,
+    /// SAML settings by snake_case name; `attributes` holds
+    /// `setAttribute` changes (`null` removes).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    saml_response: Map<String, Value>,
+    /// `api.validation.error`: `{code, message}` (last call wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    validation_error: Option<Value>,
+}
+
+impl Effects {
+    /// Whether nothing was asked.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// Whether an Action already switched the primary user.
+    pub fn primary_user_set(&self) -> bool {
+        self.authentication.primary_user.is_some()
+    }
+
+    fn target(&mut self, target: &str) -> &mut Lifetime {
+        if target == "refresh_token" {
+            &mut self.refresh_token
+        } else {
+            &mut self.session
+        }
+    }
+
+    /// `challengeWith*` / `enrollWith*`.
+    pub fn authentication(&mut self, kind: &str, any: bool, factors: Vec<Value>) {
+        let entry = json!({ "any": any, "factors": factors });
+        if kind == "enroll" {
+            self.authentication.enroll.push(entry);
+        } else {
+            self.authentication.challenge.push(entry);
+        }
+    }
+
+    /// `recordMethod`.
+    pub fn record_method(&mut self, url: String, timestamp: String) {
+        self.authentication
+            .methods
+            .push(json!({ "name": url, "timestamp": timestamp }));
+    }
+
+    /// `setPrimaryUser`.
+    pub fn primary_user(&mut self, user_id: String) {
+        self.authentication.primary_user = Some(user_id);
+    }
+
+    /// `session.revoke` / `refreshToken.revoke`.
+    pub fn revoke(&mut self, target: &str, reason: &str, preserve_refresh_tokens: bool) {
+        let value = if target == "session" {
+            json!({ "reason": reason, "preserve_refresh_tokens": preserve_refresh_tokens })
+        } else {
+            json!({ "reason": reason })
+        };
+        self.target(target).revoke = Some(value);
+    }
+
+    /// `setExpiresAt` / `setIdleExpiresAt`: the earliest wins.
+    pub fn expiry(&mut self, target: &str, field: &str, at: u64) {
+        self.target(target).expiry(field, at);
+    }
+
+    /// `session.setCookieMode`: the last wins.
+    pub fn cookie_mode(&mut self, mode: String) {
+        self.session.cookie_mode = Some(mode);
+    }
+
+    /// Session / refresh-token metadata: per key, the last wins.
+    pub fn metadata(&mut self, target: &str, key: String, value: Value) {
+        self.target(target).metadata.insert(key, value);
+    }
+
+    /// `evictMetadata`.
+    pub fn evict_metadata(&mut self, target: &str) {
+        self.target(target).evict();
+    }
+
+    /// `samlResponse.setAttribute`.
+    pub fn saml_attribute(&mut self, name: String, value: Value) {
+        let attrs = self
+            .saml_response
+            .entry("attributes")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(attrs) = attrs {
+            attrs.insert(name, value);
+        }
+    }
+
+    /// Other `samlResponse.set*`: the last wins.
+    pub fn saml(&mut self, key: String, value: Value) {
+        self.saml_response.insert(key, value);
+    }
+
+    /// `validation.error`.
+    pub fn validation_error(&mut self, code: String, message: String) {
+        self.validation_error = Some(json!({ "code": code, "message": message }));
+    }
+
+    /// Adds the non-empty sections to the outcome.
+    pub fn write_wire(&self, out: &mut Map<String, Value>) {
+        if let Ok(Value::Object(fields)) = serde_json::to_value(self) {
+            out.extend(fields);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiries_keep_the_earliest_and_cookie_mode_the_last() {
+        let mut e = Effects::default();
+        e.expiry("session", "expires_at", 2_000);
+        e.expiry("session", "expires_at", 1_000);
+        e.expiry("session", "expires_at", 3_000);
+        e.cookie_mode("persistent".into());
+        e.cookie_mode("non-persistent".into());
+        let mut out = Map::new();
+        e.write_wire(&mut out);
+        assert_eq!(
+            out["session"],
+            json!({"expires_at": 1000, "cookie_mode": "non-persistent"})
+        );
+    }
+
+    #[test]
+    fn evict_clears_earlier_metadata_changes_only() {
+        let mut e = Effects::default();
+        e.metadata("refresh_token", "a".into(), json!("1"));
+        e.evict_metadata("refresh_token");
+        e.metadata("refresh_token", "b".into(), json!("2"));
+        let mut out = Map::new();
+        e.write_wire(&mut out);
+        assert_eq!(
+            out["refresh_token"],
+            json!({"evict_metadata": true, "metadata": {"b": "2"}})
+        );
+        assert!(out.get("session").is_none());
+    }
+}
