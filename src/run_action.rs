@@ -105,6 +105,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         actions: vec![ActionSpec {
             name,
             file: args.file.clone(),
+            modules: detour::config::modules::next_to(&args.file)?,
             source,
             secrets,
             allow_hosts: vec!["*".into()],

@@ -198,7 +198,8 @@ pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, Config
     })
 }
 
-type ReadAction<'a> = dyn Fn(&str, &str) -> Result<(PathBuf, String), ConfigError> + 'a;
+type ReadAction<'a> =
+    dyn Fn(&str, &str) -> Result<(PathBuf, String, super::modules::Modules), ConfigError> + 'a;
 
 /// Resolves environment-held secrets and reads the Action sources.
 pub(super) fn resolve(
@@ -283,10 +284,11 @@ pub(super) fn resolve(
                 secret(var, format!("actions[{i}].secrets.{name}"))?,
             );
         }
-        let (file, source) = read_action(&a.name, &a.file)?;
+        let (file, source, modules) = read_action(&a.name, &a.file)?;
         actions.push(ActionSpec {
             name: a.name,
             file,
+            modules,
             source,
             secrets,
             allow_hosts: a.allow_hosts,
@@ -342,7 +344,13 @@ pub(super) fn resolve_embedded(
         files
             .iter()
             .find(|(f, _)| *f == rel)
-            .map(|(f, src)| (PathBuf::from("actions").join(f), (*src).to_owned()))
+            .map(|(f, src)| {
+                (
+                    PathBuf::from("actions").join(f),
+                    (*src).to_owned(),
+                    Vec::new(),
+                )
+            })
             .ok_or_else(|| ConfigError::ActionFile {
                 name: name.to_owned(),
                 path: PathBuf::from(rel),

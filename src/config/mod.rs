@@ -7,6 +7,7 @@
 //! explicitly.
 
 mod file;
+pub mod modules;
 mod sample;
 
 use std::collections::BTreeMap;
@@ -115,6 +116,8 @@ pub struct ActionSpec {
     pub file: PathBuf,
     /// The JavaScript source.
     pub source: String,
+    /// Files it may `require` by relative path (see [`modules`]).
+    pub modules: modules::Modules,
     /// `event.secrets` of this Action, resolved from the environment.
     pub secrets: BTreeMap<String, SecretString>,
     /// Outbound HTTP allowlist.
@@ -188,13 +191,14 @@ impl Settings {
         let raw = file::parse(toml, env)?;
         file::resolve(raw, env, &|name, rel| {
             let path = base_dir.join(rel);
-            std::fs::read_to_string(&path)
-                .map(|source| (path.clone(), source))
-                .map_err(|source| ConfigError::ActionFile {
+            let source =
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::ActionFile {
                     name: name.to_owned(),
-                    path,
+                    path: path.clone(),
                     source,
-                })
+                })?;
+            let modules = modules::next_to(&path)?;
+            Ok((path, source, modules))
         })
     }
 

@@ -48,9 +48,17 @@ impl ActionSource {
         Self {
             name: spec.name.clone(),
             file: spec.file.display().to_string(),
+            // The module table goes after the Action's last line, so the
+            // Action's own line numbers are untouched.
             wrapped: format!(
-                "__detour_define(function (exports, require, module, __filename, __dirname) {{{}\n}});",
-                spec.source
+                "__detour_define(function (exports, require, module, __filename, __dirname) {{{}\n}}, {});",
+                spec.source,
+                serde_json::Value::Object(
+                    spec.modules
+                        .iter()
+                        .map(|(path, source)| (path.clone(), source.clone().into()))
+                        .collect()
+                )
             ),
             secrets_json: serde_json::Value::Object(secrets).to_string(),
             allow_hosts: spec.allow_hosts.clone(),

@@ -125,16 +125,54 @@
   // Node built-ins (globals.js), with or without the `node:` prefix.
   const builtins = globalThis.__detour_builtin_modules;
   delete globalThis.__detour_builtin_modules;
-  function require(name) {
-    const key = String(name).replace(/^node:/, '');
-    if (Object.prototype.hasOwnProperty.call(builtins, key)) return builtins[key];
-    throw new Error(`Cannot find module '${name}': Detour does not provide it to Actions.`);
+  // Relative files: the .js/.json files next to the Action, read at
+  // start-up (config/modules.rs), evaluated once per context on first use.
+  let files = Object.create(null);
+  const loaded = Object.create(null);
+  function normalize(dir, name) {
+    const out = [];
+    for (const part of (dir ? `${dir}/${name}` : name).split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') {
+        if (out.length === 0) return null; // outside the Action's directory
+        out.pop();
+      } else out.push(part);
+    }
+    return out.join('/');
+  }
+  function makeRequire(dir) {
+    return function require(name) {
+      const spec = String(name);
+      if (spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('/')) {
+        const base = spec.startsWith('/') ? null : normalize(dir, spec);
+        const path = base === null ? null : [base, `${base}.js`, `${base}.json`, `${base}.cjs`, `${base}/index.js`]
+          .find((p) => Object.prototype.hasOwnProperty.call(files, p));
+        if (!path) {
+          throw new Error(`Cannot find module '${spec}': no such file next to the Action.`);
+        }
+        if (loaded[path]) return loaded[path].exports;
+        const module = { exports: {} };
+        loaded[path] = module;
+        if (path.endsWith('.json')) {
+          module.exports = JSON.parse(files[path]);
+          return module.exports;
+        }
+        const moduleDir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+        const factory = new Function('exports', 'require', 'module', '__filename', '__dirname', files[path]);
+        factory.call(module.exports, module.exports, makeRequire(moduleDir), module, path, moduleDir);
+        return module.exports;
+      }
+      const key = spec.replace(/^node:/, '');
+      if (Object.prototype.hasOwnProperty.call(builtins, key)) return builtins[key];
+      throw new Error(`Cannot find module '${spec}': Detour does not provide it to Actions.`);
+    };
   }
 
-  globalThis.__detour_define = function (factory) {
+  globalThis.__detour_define = function (factory, moduleFiles) {
+    files = moduleFiles || Object.create(null);
     const module = { exports: {} };
     try {
-      factory.call(module.exports, module.exports, require, module);
+      factory.call(module.exports, module.exports, makeRequire(''), module);
       moduleExports = module.exports;
     } catch (e) {
       loadError = e;

@@ -80,6 +80,8 @@ pub struct ActionFixture {
     pub secrets: Vec<(&'static str, &'static str)>,
     /// Outbound HTTP allowlist.
     pub allow_hosts: Vec<&'static str>,
+    /// Files it `require`s, relative to the fixtures directory.
+    pub modules: Vec<&'static str>,
 }
 
 impl ActionFixture {
@@ -90,6 +92,7 @@ impl ActionFixture {
             file: format!("{name}.js"),
             secrets: Vec::new(),
             allow_hosts: Vec::new(),
+            modules: Vec::new(),
         }
     }
 
@@ -220,6 +223,14 @@ impl PreparedConfig {
             let source = fixtures_dir().join(&action.file);
             std::fs::copy(&source, dir.path().join(&action.file))
                 .unwrap_or_else(|e| panic!("copy fixture {}: {e}", source.display()));
+            for module in &action.modules {
+                let target = dir.path().join(module);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent).expect("module directory");
+                }
+                std::fs::copy(fixtures_dir().join(module), &target)
+                    .unwrap_or_else(|e| panic!("copy module {module}: {e}"));
+            }
         }
         let toml = config.toml(redis_url);
         std::fs::write(dir.path().join("detour.toml"), &toml).expect("write detour.toml");
