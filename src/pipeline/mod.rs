@@ -233,7 +233,12 @@ impl Pipeline {
         tracing::Span::current().record("state_hash", key.as_str());
         // The binding is checked before the login is taken, so a browser
         // without the cookie cannot consume someone else's login.
-        let bound_to = self.store.binding(&key).await?;
+        // (Skipped, with its round trip, when binding is off.)
+        let bound_to = if self.settings.server.browser_binding {
+            self.store.binding(&key).await?
+        } else {
+            None
+        };
         if let Some(hash) = &bound_to {
             let name = binding::cookie_name(&key);
             let presented = request
@@ -261,7 +266,7 @@ impl Pipeline {
             return Err(invalid_state("the login has expired; start it again"));
         }
         tracing::Span::current().record("login_id", record.login_id.as_str());
-        if record.bound && bound_to.is_none() {
+        if record.bound && self.settings.server.browser_binding && bound_to.is_none() {
             return Err(invalid_state(
                 "this login was not opened through Detour's redirect; start it again",
             ));
