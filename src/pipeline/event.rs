@@ -25,8 +25,14 @@ pub const NON_INTERACTIVE_PROTOCOLS: &[&str] = &[
 #[error("{0}")]
 pub struct EventError(pub String);
 
-/// Checks the parts Detour relies on and fills in what Auth0 always
-/// provides, so real Actions do not crash on a sparse event.
+/// Checks the parts Detour relies on and fills in every field Auth0 always
+/// provides (AUTH0_API.md §2), so real Actions do not crash on a sparse
+/// event. Whatever the upstream sent is kept; `null` counts as absent.
+/// An always-present field sent with another JSON type (e.g.
+/// `user.app_metadata: "x"`) is refused with an error naming it. Optional
+/// fields (`session`, `organization`, `user.email`, …) stay absent when
+/// absent. `event.secrets` is not filled here: the engine always sets it
+/// from the Action's configuration.
 pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Result<(), EventError> {
     let user_id_ok = event
         .get("user")
@@ -38,9 +44,17 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
             "event.user.user_id must be a non-empty string".into(),
         ));
     }
+    // The type of each default is the type Auth0 guarantees. Strings Detour
+    // cannot know are empty rather than invented.
     let defaults = json!({
-        "user": { "app_metadata": {}, "user_metadata": {}, "identities": [] },
-        "request": { "ip": "", "method": "GET", "query": {}, "body": {}, "geoip": {}, "hostname": default_hostname },
+        "user": {
+            "created_at": "", "updated_at": "", "email_verified": false,
+            "app_metadata": {}, "user_metadata": {}, "identities": [],
+        },
+        "request": {
+            "ip": "", "method": "GET", "query": {}, "body": {}, "geoip": {},
+            "hostname": default_hostname,
+        },
         "transaction": { "metadata": {} },
         "authorization": { "roles": [] },
         "client": { "client_id": "", "name": "", "metadata": {} },
@@ -49,24 +63,54 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
         "tenant": { "id": "" },
         "configuration": {},
     });
-    if let Value::Object(defaults) = defaults {
-        fill(event, &defaults);
+    match defaults {
+        Value::Object(defaults) => fill(event, &defaults, "event"),
+        _ => Ok(()),
+    }
+}
+
+/// The JSON type of a value, as the error message names it.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Adds each default key that is missing or `null` (recursing into objects
+/// present on both sides); never overwrites what the upstream sent, and
+/// refuses a value whose JSON type differs from the default's.
+fn fill(
+    target: &mut Map<String, Value>,
+    defaults: &Map<String, Value>,
+    path: &str,
+) -> Result<(), EventError> {
+    for (key, default) in defaults {
+        let here = format!("{path}.{key}");
+        match target.get_mut(key) {
+            None | Some(Value::Null) => {
+                target.insert(key.clone(), default.clone());
+            }
+            Some(Value::Object(inner)) => match default {
+                Value::Object(d) => fill(inner, d, &here)?,
+                _ => return Err(mistyped(&here, default, "an object")),
+            },
+            Some(value) => {
+                if std::mem::discriminant(value) != std::mem::discriminant(default) {
+                    return Err(mistyped(&here, default, kind(value)));
+                }
+            }
+        }
     }
     Ok(())
 }
 
-/// Adds each default key that is missing (recursing into objects present
-/// on both sides); never overwrites what the upstream sent.
-fn fill(target: &mut Map<String, Value>, defaults: &Map<String, Value>) {
-    for (key, default) in defaults {
-        match (target.get_mut(key), default) {
-            (None, _) | (Some(Value::Null), _) => {
-                target.insert(key.clone(), default.clone());
-            }
-            (Some(Value::Object(inner)), Value::Object(d)) => fill(inner, d),
-            _ => {}
-        }
-    }
+fn mistyped(path: &str, expected: &Value, got: &str) -> EventError {
+    EventError(format!("{path} must be {}, not {got}", kind(expected)))
 }
 
 /// Whether this login can send the browser somewhere (Auth0's rule).
@@ -191,6 +235,39 @@ mod tests {
         assert_eq!(e["user"]["user_metadata"], json!({}));
         assert_eq!(e["request"]["hostname"], "detour.example");
         assert_eq!(e["transaction"]["metadata"], json!({}));
+    }
+
+    #[test]
+    fn a_sparse_event_gets_every_always_present_field_with_auth0s_type() {
+        let mut e = ev(json!({"user": {"user_id": "u"}}));
+        normalize(&mut e, "h").unwrap();
+        assert_eq!(e["user"]["email_verified"], json!(false));
+        assert_eq!(e["user"]["identities"], json!([]));
+        assert_eq!(e["request"]["geoip"], json!({}));
+        assert_eq!(e["stats"]["logins_count"], json!(1));
+        assert_eq!(e["authorization"]["roles"], json!([]));
+        assert_eq!(e["configuration"], json!({}));
+        assert!(e.get("session").is_none());
+        assert!(e["user"].get("email").is_none());
+    }
+
+    #[test]
+    fn a_mistyped_always_present_field_is_refused_by_name() {
+        let mut e = ev(json!({"user": {"user_id": "u", "app_metadata": "x"}}));
+        let err = normalize(&mut e, "h").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "event.user.app_metadata must be an object, not a string"
+        );
+        let mut e = ev(json!({"user": {"user_id": "u"}, "stats": {"logins_count": "3"}}));
+        let err = normalize(&mut e, "h").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "event.stats.logins_count must be a number, not a string"
+        );
+        let mut e = ev(json!({"user": {"user_id": "u"}, "request": []}));
+        let err = normalize(&mut e, "h").unwrap_err().to_string();
+        assert_eq!(err, "event.request must be an object, not an array");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod api_surface;
 mod binding;
 mod continue_errors;
+mod event_fields;
 mod fuzz;
 mod helpers;
 mod inputs;

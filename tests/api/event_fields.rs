@@ -1,0 +1,157 @@
+//! The `event` an Action sees (AUTH0_API.md §2): every field Auth0 always
+//! provides is there with Auth0's type even when the upstream sends a
+//! sparse event, what the upstream sent reaches the Action unchanged, and
+//! an always-present field sent with the wrong type is refused by name.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    ActionFixture, RETURN_TO, StoreKind, claim, json_body, login_event, spawn_app,
+};
+
+async fn outcome(fixture: &'static str, event: Value) -> Value {
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::named(fixture)]).await;
+    app.post_login_outcome(event).await
+}
+
+/// Merges `extra` into `target`, object by object.
+fn deep_merge(target: &mut Value, extra: Value) {
+    match (target, extra) {
+        (Value::Object(t), Value::Object(e)) => {
+            for (k, v) in e {
+                deep_merge(t.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (t, e) => *t = e,
+    }
+}
+
+#[tokio::test]
+async fn a_minimal_event_gets_every_always_present_field_with_auth0s_type() {
+    let outcome = outcome("event-field-types", json!({"user": {"user_id": "u"}})).await;
+
+    let types = claim(&outcome, "id_token", "https://detour.test/types")
+        .unwrap_or_else(|| panic!("no types claim: {outcome:#}"));
+    assert_eq!(
+        types,
+        &json!({
+            "user.user_id": "string",
+            "user.created_at": "string",
+            "user.updated_at": "string",
+            "user.email_verified": "boolean",
+            "user.app_metadata": "object",
+            "user.user_metadata": "object",
+            "user.identities": "array",
+            "request.ip": "string",
+            "request.method": "string",
+            "request.query": "object",
+            "request.body": "object",
+            "request.geoip": "object",
+            "request.hostname": "string",
+            "transaction.metadata": "object",
+            "authorization.roles": "array",
+            "client.client_id": "string",
+            "client.name": "string",
+            "client.metadata": "object",
+            "connection.id": "string",
+            "connection.name": "string",
+            "connection.strategy": "string",
+            "connection.metadata": "object",
+            "stats.logins_count": "number",
+            "tenant.id": "string",
+            "secrets": "object",
+            "configuration": "object",
+            // Auth0's optional fields stay absent.
+            "session": "undefined",
+            "organization": "undefined",
+            "user.email": "undefined",
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_full_event_reaches_the_action_unchanged() {
+    let mut event = login_event();
+    deep_merge(
+        &mut event,
+        json!({
+            "user": { "app_metadata": { "plan": "gold", "n": [1, 2] },
+                      "user_metadata": { "favorite_color": "blue" },
+                      "phone_verified": false, "multifactor": ["guardian"],
+                      "custom_profile_field": { "deep": true } },
+            "request": { "asn": "AS64500", "body": { "k": "v" } },
+            "client": { "metadata": { "tier": "internal" } },
+            "connection": { "metadata": { "region": "nz" } },
+            "transaction": { "metadata": { "step": 2, "ok": true },
+                             "acr_values": [], "ui_locales": ["en-NZ"], "prompt": ["login"] },
+            "organization": { "id": "org_1", "name": "acme", "display_name": "Acme",
+                              "metadata": {} },
+            "session": { "id": "sess_1", "device": { "last_ip": "203.0.113.7" } },
+            "resource_server": { "identifier": "https://api.corp.test" },
+            "custom_domain": { "domain": "login.corp.test", "domain_metadata": {} },
+            "security_context": { "ja3": "abc", "ja4": "def" },
+            "agent": { "anything": 1 },
+        }),
+    );
+    let mut expected = event.clone();
+    expected
+        .as_object_mut()
+        .expect("the event is an object")
+        .remove("secrets");
+
+    let outcome = outcome("event-echo", event).await;
+
+    let seen = claim(&outcome, "id_token", "https://detour.test/event")
+        .unwrap_or_else(|| panic!("no event claim: {outcome:#}"));
+    assert_eq!(seen, &expected);
+}
+
+#[tokio::test]
+async fn a_wrongly_typed_always_present_field_is_refused_by_name() {
+    let app = spawn_app(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("event-field-types")],
+    )
+    .await;
+    for (event, field, expected) in [
+        (
+            json!({"user": {"user_id": "u", "app_metadata": "x"}}),
+            "event.user.app_metadata",
+            "an object",
+        ),
+        (
+            json!({"user": {"user_id": "u", "identities": {}}}),
+            "event.user.identities",
+            "an array",
+        ),
+        (
+            json!({"user": {"user_id": "u"}, "authorization": {"roles": "admin"}}),
+            "event.authorization.roles",
+            "an array",
+        ),
+        (
+            json!({"user": {"user_id": "u"}, "request": {"geoip": []}}),
+            "event.request.geoip",
+            "an object",
+        ),
+        (
+            json!({"user": {"user_id": "u"}, "stats": {"logins_count": "3"}}),
+            "event.stats.logins_count",
+            "a number",
+        ),
+        (
+            json!({"user": {"user_id": "u"}, "transaction": 5}),
+            "event.transaction",
+            "an object",
+        ),
+    ] {
+        let response = app.post_login(event, RETURN_TO).await;
+        let error = json_body(response, 400).await;
+        assert_eq!(error["error"], "invalid_request", "{error:#}");
+        let description = error["error_description"].as_str().unwrap_or_default();
+        assert!(
+            description.starts_with(&format!("{field} must be {expected}")),
+            "{field}: {description:?}"
+        );
+    }
+}
