@@ -1,0 +1,386 @@
+//! Engine micro-benchmarks (divan): `cargo bench --bench engine`.
+//!
+//! - `quickjs`: raw rquickjs costs — a runtime and context, a context on a
+//!   kept runtime, and the JSON round trip the engine boundary pays inside
+//!   JS (`JSON.parse` of the input, `JSON.stringify` of the report);
+//! - `execution`: one Action execution through the public
+//!   [`EnginePool`] API (queue hand-off to an engine thread, input parse,
+//!   the Action, report), per Action and per isolation mode;
+//! - `event`: the Rust side of the boundary — parsing the upstream's
+//!   request, filling the event, serializing the engine input, parsing the
+//!   report;
+//! - `outcome`: [`Outcome::to_wire`] and its JSON bytes, and the result
+//!   token signature.
+
+use std::path::Path;
+use std::time::Duration;
+
+use detour::config::Settings;
+use detour::engine::{ActionReport, Command, EnginePool, Execution, Handler};
+use detour::pipeline::PostLoginRequest;
+use detour::pipeline::event::normalize;
+use detour::pipeline::mutations::Mutations;
+use detour::pipeline::outcome::{ExecutionRecord, Outcome};
+use divan::{Bencher, black_box};
+use serde_json::{Map, Value, json};
+
+const EVENT: &str = include_str!("../tests/fixtures/bench/event.json");
+const RETURN_TO: &str = "http://localhost:8081/callback";
+/// The JS half of the engine boundary, as the engine loads it.
+const PRELUDE: &str = include_str!("../src/engine/prelude.js");
+
+fn main() {
+    divan::main();
+}
+
+fn event() -> Map<String, Value> {
+    let mut event: Map<String, Value> = serde_json::from_str(EVENT).unwrap_or_default();
+    let _ = normalize(&mut event, "localhost");
+    event
+}
+
+/// The engine input exactly as the pipeline's runner builds it.
+fn engine_input(event: &Map<String, Value>) -> String {
+    json!({
+        "event": event,
+        "cache": Map::new(),
+        "can_redirect": true,
+        "continue": Value::Null,
+    })
+    .to_string()
+}
+
+/// What `roles-claims` reports.
+const REPORT: &str = r#"{"commands":[{"op":"id_claim","key":"https://my-app.example.com/roles","value":["admin","editor"]},{"op":"access_claim","key":"https://my-app.example.com/roles","value":["admin","editor"]}],"error":null}"#;
+
+mod quickjs {
+    use super::*;
+    use rquickjs::{Context, Function, Runtime};
+
+    #[divan::bench]
+    fn runtime_and_full_context() {
+        let rt = Runtime::new().expect("runtime");
+        let ctx = Context::full(&rt).expect("context");
+        black_box(&ctx);
+    }
+
+    #[divan::bench]
+    fn full_context_on_kept_runtime(bencher: Bencher) {
+        let rt = Runtime::new().expect("runtime");
+        bencher.bench_local(|| Context::full(&rt).expect("context"));
+    }
+
+    #[divan::bench]
+    fn json_parse_engine_input(bencher: Bencher) {
+        let rt = Runtime::new().expect("runtime");
+        let ctx = Context::full(&rt).expect("context");
+        let input = engine_input(&event());
+        bencher.bench_local(|| {
+            ctx.with(|ctx| {
+                let value = ctx.json_parse(input.as_str()).expect("parse");
+                black_box(value.is_object())
+            })
+        });
+    }
+
+    #[divan::bench]
+    fn json_stringify_report(bencher: Bencher) {
+        let rt = Runtime::new().expect("runtime");
+        let ctx = Context::full(&rt).expect("context");
+        ctx.with(|ctx| {
+            let report = ctx.json_parse(REPORT).expect("parse");
+            ctx.globals().set("report", report).expect("set");
+            let f: Function = ctx.eval("() => JSON.stringify(report)").expect("eval");
+            ctx.globals().set("stringify", f).expect("set");
+        });
+        bencher.bench_local(|| {
+            ctx.with(|ctx| {
+                let f: Function = ctx.globals().get("stringify").expect("get");
+                let s: String = f.call(()).expect("call");
+                black_box(s.len())
+            })
+        });
+    }
+
+    /// The engine's own JS boundary (`prelude.js`) in a bare context with
+    /// stub host functions: `__detour_run` for one Action, with no engine
+    /// thread, queue or tokio around it. Compare with
+    /// `execution::per_instance` to see what the hand-off costs.
+    #[divan::bench(args = ["roles-claims", "set-metadata"])]
+    fn prelude_run_without_pool(bencher: Bencher, action: &str) {
+        let source = match action {
+            "roles-claims" => include_str!("../actions/roles-claims.js"),
+            _ => include_str!("../tests/fixtures/bench/set-metadata.js"),
+        };
+        let rt = Runtime::new().expect("runtime");
+        let ctx = Context::full(&rt).expect("context");
+        ctx.with(|ctx| {
+            let host: rquickjs::Object = ctx
+                .eval(
+                    "({ sleep: async () => {}, log: () => {}, sign: () => 'x.y.z', \
+                        verify: () => '{\"ok\":false}', buildUrl: (u) => JSON.stringify({ok: true, url: u}) })",
+                )
+                .expect("host");
+            ctx.globals().set("__detour_host", host).expect("set");
+            ctx.eval::<(), _>(PRELUDE).expect("prelude");
+            let wrapped = format!(
+                "__detour_define(function (exports, require, module, __filename, __dirname) {{{source}\n}});"
+            );
+            ctx.eval::<(), _>(wrapped).expect("action");
+        });
+        let input = engine_input(&event());
+        bencher.bench_local(|| {
+            ctx.with(|ctx| {
+                let run: Function = ctx.globals().get("__detour_run").expect("run");
+                let promise: rquickjs::Promise = run
+                    .call(("onExecutePostLogin", input.as_str(), "{}"))
+                    .expect("call");
+                let report: String = promise.finish().expect("report");
+                black_box(report.len())
+            })
+        });
+    }
+}
+
+mod execution {
+    use super::*;
+
+    /// A one-thread engine pool over the bench Actions, and a runtime to
+    /// await it from.
+    fn pool(isolation: &str) -> (tokio::runtime::Runtime, EnginePool) {
+        let toml = format!(
+            r#"
+[server]
+public_url = "http://localhost:8080"
+[engine]
+isolation = "{isolation}"
+workers = 1
+[[upstreams]]
+id = "demo"
+api_key_env = "KEY"
+result_secret_env = "KEY"
+return_to = ["{RETURN_TO}"]
+[[actions]]
+name = "roles-claims"
+file = "../../../actions/roles-claims.js"
+[[actions]]
+name = "block-by-domain"
+file = "../../../actions/block-by-domain.js"
+[[actions]]
+name = "set-metadata"
+file = "set-metadata.js"
+[[actions]]
+name = "favorite-color"
+file = "../../../actions/favorite-color.js"
+secrets = {{ MY_SHARED_SECRET = "KEY" }}
+"#
+        );
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bench");
+        let settings = Settings::from_toml_str(&toml, &dir, &|name| {
+            (name == "KEY").then(|| "bench-secret".to_owned())
+        })
+        .expect("bench config");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio");
+        let pool = EnginePool::start(&settings.engine, &settings.actions).expect("engine");
+        (runtime, pool)
+    }
+
+    fn run(runtime: &tokio::runtime::Runtime, pool: &EnginePool, action: usize, input: &str) {
+        let execution = Execution {
+            action,
+            handler: Handler::Execute,
+            input: input.to_owned(),
+            deadline: tokio::time::Instant::now() + Duration::from_secs(10),
+        };
+        let report = runtime.block_on(pool.execute(execution));
+        assert!(report.is_ok_and(|r| r.error.is_none()));
+    }
+
+    const ACTIONS: &[&str] = &[
+        "roles-claims",
+        "block-by-domain",
+        "set-metadata",
+        "favorite-color",
+    ];
+
+    /// One Action's `onExecutePostLogin`, its context kept (`per_instance`).
+    #[divan::bench(args = ACTIONS)]
+    fn per_instance(bencher: Bencher, action: &str) {
+        let (runtime, pool) = pool("per_instance");
+        let index = ACTIONS.iter().position(|a| *a == action).unwrap_or(0);
+        let input = engine_input(&event());
+        bencher.bench_local(|| run(&runtime, &pool, index, &input));
+    }
+
+    /// The same with a fresh context per execution (`per_execution`).
+    #[divan::bench(args = ["roles-claims", "favorite-color"])]
+    fn per_execution(bencher: Bencher, action: &str) {
+        let (runtime, pool) = pool("per_execution");
+        let index = ACTIONS.iter().position(|a| *a == action).unwrap_or(0);
+        let input = engine_input(&event());
+        bencher.bench_local(|| run(&runtime, &pool, index, &input));
+    }
+
+    /// Scenario A's engine work: the three allow-path Actions in a row,
+    /// each with its own input, as the runner does.
+    #[divan::bench]
+    fn allow_path_three_actions(bencher: Bencher) {
+        let (runtime, pool) = pool("per_instance");
+        let event = event();
+        bencher.bench_local(|| {
+            for index in 0..3 {
+                run(&runtime, &pool, index, &engine_input(&event));
+            }
+        });
+    }
+}
+
+mod event {
+    use super::*;
+
+    #[divan::bench]
+    fn parse_post_login_request(bencher: Bencher) {
+        let body = json!({"event": serde_json::from_str::<Value>(EVENT).unwrap_or_default(),
+                          "return_to": RETURN_TO, "transaction_id": "tx"})
+        .to_string();
+        bencher.bench_local(|| {
+            serde_json::from_str::<PostLoginRequest>(black_box(&body)).expect("request")
+        });
+    }
+
+    #[divan::bench]
+    fn normalize_event(bencher: Bencher) {
+        let raw: Map<String, Value> = serde_json::from_str(EVENT).unwrap_or_default();
+        bencher
+            .with_inputs(|| raw.clone())
+            .bench_local_values(|mut event| {
+                let _ = normalize(&mut event, "localhost");
+                event
+            });
+    }
+
+    /// Per Action: the event (cloned into a `Value` by `json!`) and the rest
+    /// of the input, serialized to the string the engine parses.
+    #[divan::bench]
+    fn serialize_engine_input(bencher: Bencher) {
+        let event = event();
+        bencher.bench_local(|| engine_input(black_box(&event)));
+    }
+
+    /// The same bytes, serialized from borrowed fields instead of through a
+    /// `json!` value (which deep-clones the event first).
+    #[divan::bench]
+    fn serialize_engine_input_borrowed(bencher: Bencher) {
+        #[derive(serde::Serialize)]
+        struct Input<'a> {
+            event: &'a Map<String, Value>,
+            cache: &'a Map<String, Value>,
+            can_redirect: bool,
+            #[serde(rename = "continue")]
+            resume: Option<&'a Value>,
+        }
+        let event = event();
+        let cache = Map::new();
+        assert_eq!(
+            serde_json::to_string(&Input {
+                event: &event,
+                cache: &cache,
+                can_redirect: true,
+                resume: None
+            })
+            .ok(),
+            Some(engine_input(&event))
+        );
+        bencher.bench_local(|| {
+            serde_json::to_string(&Input {
+                event: black_box(&event),
+                cache: &cache,
+                can_redirect: true,
+                resume: None,
+            })
+            .expect("json")
+        });
+    }
+
+    #[divan::bench]
+    fn parse_action_report(bencher: Bencher) {
+        bencher.bench_local(|| {
+            serde_json::from_str::<ActionReport>(black_box(REPORT)).expect("report")
+        });
+    }
+}
+
+mod outcome {
+    use super::*;
+
+    /// The allow outcome of scenario A.
+    fn allow() -> Outcome {
+        let mut event = event();
+        let mut mutations = Mutations::default();
+        let roles = json!(["admin", "editor"]);
+        mutations.apply(
+            vec![
+                Command::IdClaim {
+                    key: "https://my-app.example.com/roles".into(),
+                    value: roles.clone(),
+                },
+                Command::AccessClaim {
+                    key: "https://my-app.example.com/roles".into(),
+                    value: roles,
+                },
+                Command::UserMetadata {
+                    key: "logins_seen".into(),
+                    value: json!(7),
+                },
+                Command::UserMetadata {
+                    key: "last_login_ip".into(),
+                    value: json!("203.0.113.7"),
+                },
+            ],
+            &mut event,
+        );
+        let executions = ["roles-claims", "block-by-domain", "set-metadata"]
+            .iter()
+            .map(|name| ExecutionRecord {
+                action: (*name).into(),
+                handler: "onExecutePostLogin".into(),
+                duration_ms: 0.031,
+                logs: Vec::new(),
+                error: None,
+            })
+            .collect();
+        Outcome::Allow {
+            mutations,
+            executions,
+        }
+    }
+
+    #[divan::bench]
+    fn to_wire(bencher: Bencher) {
+        let outcome = allow();
+        bencher.bench_local(|| black_box(&outcome).to_wire());
+    }
+
+    #[divan::bench]
+    fn to_wire_json_bytes(bencher: Bencher) {
+        let outcome = allow();
+        bencher.bench_local(|| serde_json::to_vec(&black_box(&outcome).to_wire()).expect("json"));
+    }
+
+    #[divan::bench]
+    fn sign_result_token(bencher: Bencher) {
+        let wire = allow().to_wire();
+        let audience = detour::token::result::Audience {
+            issuer: "http://localhost:8080",
+            upstream: "demo",
+            transaction_id: Some("tx"),
+        };
+        bencher.bench_local(|| {
+            detour::token::result::sign(b"demo-result-secret", wire.clone(), &audience)
+                .expect("sign")
+        });
+    }
+}

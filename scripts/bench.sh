@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The load benchmark (README "Performance"): builds a release Detour with the
+# bench-only floor routes, starts a throw-away redis-server and two Detour
+# servers on free loopback ports, runs benches/load.rs against them, and
+# stops everything it started. Prints one table: A (allow path), B (full
+# detour), their JS-free floors, the ratios, p99 at half of peak, RSS and
+# Redis bytes per suspended login.
+#
+# Knobs (environment): BENCH_SECS (3) seconds per phase, BENCH_ROUNDS (3),
+# BENCH_CONNECTIONS (32). The run takes about 100 s after the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "installing: redis-server"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+
+echo "building (release, --features bench-floor)…" >&2
+build_json=$(cargo build --release --locked --features bench-floor --bin detour --bench load \
+  --message-format=json-render-diagnostics)
+executable() { # target kind, name
+  printf '%s\n' "$build_json" | grep "\"kind\":\[\"$1\"\]" | grep "\"name\":\"$2\"" \
+    | sed -E 's/.*"executable":"([^"]+)".*/\1/' | tail -1
+}
+detour_bin=$(executable bin detour)
+load_bin=$(executable bench load)
+[ -x "$detour_bin" ] && [ -x "$load_bin" ] || { echo "build produced no binaries" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A port nobody listens on now (checked again by the server's own bind).
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+}
+
+# Waits until GET $2 on port $1 answers 200.
+wait_http() {
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1" \
+        && printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3 \
+        && head -1 <&3 | grep -q ' 200 ') 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+  --logfile "$work/redis.log" --daemonize no &
+pids+=($!)
+redis_pid=$!
+for _ in $(seq 1 100); do
+  redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+  sleep 0.1
+done
+redis-cli -p "$redis_port" ping | grep -q PONG || { echo "redis-server did not start" >&2; exit 1; }
+
+export DETOUR_DEMO_API_KEY=demo-api-key
+export DETOUR_DEMO_RESULT_SECRET=demo-result-secret
+export DETOUR_FAVORITE_COLOR_SECRET=demo-favorite-color-secret
+export DETOUR_STORE__REDIS_URL="redis://127.0.0.1:$redis_port"
+# Per-login info lines would measure the terminal, not Detour.
+export RUST_LOG=warn
+
+start_detour() { # config, port -> pid
+  DETOUR_SERVER__LISTEN="127.0.0.1:$2" "$detour_bin" --config "$1" \
+    >"$work/detour-$2.log" 2>&1 &
+  echo $!
+}
+allow_port=$(free_port)
+allow_pid=$(start_detour tests/fixtures/bench/allow.toml "$allow_port")
+pids+=("$allow_pid")
+detour_port=$(free_port)
+detour_pid=$(start_detour tests/fixtures/bench/detour.toml "$detour_port")
+pids+=("$detour_pid")
+for port in "$allow_port" "$detour_port"; do
+  wait_http "$port" /readyz || { echo "detour on $port did not start:" >&2; cat "$work"/detour-*.log >&2; exit 1; }
+done
+
+echo
+echo "Detour load benchmark, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/{printf "%.0f", $2/1048576}' /proc/meminfo) GiB"
+echo "$(rustc --version); $(redis-server --version | cut -d' ' -f1-3); Detour and the load generator on the same cores"
+echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (anything else running skews the numbers)"
+
+BENCH_ALLOW_URL="http://127.0.0.1:$allow_port" BENCH_ALLOW_PID="$allow_pid" \
+BENCH_DETOUR_URL="http://127.0.0.1:$detour_port" BENCH_DETOUR_PID="$detour_pid" \
+BENCH_REDIS_URL="redis://127.0.0.1:$redis_port" BENCH_REDIS_PID="$redis_pid" \
+  "$load_bin"
