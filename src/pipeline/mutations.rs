@@ -231,6 +231,13 @@ impl Mutations {
         control
     }
 
+    /// Bytes of custom claims (ID and access token together, as JSON), for
+    /// Auth0's 100 KB limit.
+    pub fn claims_size(&self) -> usize {
+        let size = |m: &Map<String, Value>| serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
+        size(&self.id_claims) + size(&self.access_claims)
+    }
+
     /// The outcome fields (PROTOCOL.md): empty sections are left out.
     pub fn write_wire(&self, out: &mut Map<String, Value>) {
         if !self.id_claims.is_empty() {

@@ -60,6 +60,9 @@ pub struct StartAt<'a> {
     pub state: Option<&'a str>,
 }
 
+/// Auth0's limit on the custom claims of one login (§5.4).
+const MAX_CLAIMS_BYTES: usize = 100 * 1024;
+
 /// What a run needs from the pipeline.
 pub struct Parts<'a> {
     /// The engines.
@@ -176,6 +179,15 @@ pub async fn run(
             login.event.remove("prompt");
         }
         let mut control = login.mutations.apply(report.commands, &mut login.event);
+        if login.mutations.claims_size() > MAX_CLAIMS_BYTES {
+            return Ok(RunEnd::Denied(
+                DenyCode::AccessDenied,
+                format!(
+                    "Action \"{}\" set more than 100 KB of custom claims",
+                    spec.name
+                ),
+            ));
+        }
         let changes = std::mem::take(&mut control.cache);
         if let Err(e) = store.cache_apply(&spec.name, changes).await {
             // api.cache is best effort (as on Auth0): a lost write is logged,

@@ -391,3 +391,24 @@ async fn the_health_endpoints_answer_when_the_server_is_up() {
     // Assert
     assert_eq!((alive, ready), (200, 200));
 }
+
+#[tokio::test]
+async fn more_than_100_kb_of_custom_claims_fails_the_login() {
+    let app = crate::helpers::spawn_app(
+        crate::helpers::StoreKind::InMemory,
+        vec![crate::helpers::ActionFixture::named("huge-claims")],
+    )
+    .await;
+
+    let outcome = app.post_login_outcome(crate::helpers::login_event()).await;
+
+    assert_eq!(outcome["outcome"], "deny", "{}", outcome["outcome"]);
+    assert_eq!(outcome["error"], "access_denied");
+    assert!(
+        outcome["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("100 KB of custom claims")),
+        "{}",
+        outcome["error_description"]
+    );
+}
