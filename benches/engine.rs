@@ -26,8 +26,6 @@ use serde_json::{Map, Value, json};
 
 const EVENT: &str = include_str!("../tests/fixtures/bench/event.json");
 const RETURN_TO: &str = "http://localhost:8081/callback";
-/// The JS half of the engine boundary, as the engine loads it.
-const PRELUDE: &str = include_str!("../src/engine/prelude.js");
 
 fn main() {
     divan::main();
@@ -98,45 +96,6 @@ mod quickjs {
                 let f: Function = ctx.globals().get("stringify").expect("get");
                 let s: String = f.call(()).expect("call");
                 black_box(s.len())
-            })
-        });
-    }
-
-    /// The engine's own JS boundary (`prelude.js`) in a bare context with
-    /// stub host functions: `__detour_run` for one Action, with no engine
-    /// thread, queue or tokio around it. Compare with
-    /// `execution::per_instance` to see what the hand-off costs.
-    #[divan::bench(args = ["roles-claims", "set-metadata"])]
-    fn prelude_run_without_pool(bencher: Bencher, action: &str) {
-        let source = match action {
-            "roles-claims" => include_str!("../actions/roles-claims.js"),
-            _ => include_str!("../tests/fixtures/bench/set-metadata.js"),
-        };
-        let rt = Runtime::new().expect("runtime");
-        let ctx = Context::full(&rt).expect("context");
-        ctx.with(|ctx| {
-            let host: rquickjs::Object = ctx
-                .eval(
-                    "({ sleep: async () => {}, log: () => {}, sign: () => 'x.y.z', \
-                        verify: () => '{\"ok\":false}', buildUrl: (u) => JSON.stringify({ok: true, url: u}) })",
-                )
-                .expect("host");
-            ctx.globals().set("__detour_host", host).expect("set");
-            ctx.eval::<(), _>(PRELUDE).expect("prelude");
-            let wrapped = format!(
-                "__detour_define(function (exports, require, module, __filename, __dirname) {{{source}\n}});"
-            );
-            ctx.eval::<(), _>(wrapped).expect("action");
-        });
-        let input = engine_input(&event());
-        bencher.bench_local(|| {
-            ctx.with(|ctx| {
-                let run: Function = ctx.globals().get("__detour_run").expect("run");
-                let promise: rquickjs::Promise = run
-                    .call(("onExecutePostLogin", input.as_str(), "{}"))
-                    .expect("call");
-                let report: String = promise.finish().expect("report");
-                black_box(report.len())
             })
         });
     }
