@@ -3,7 +3,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 
 /// Bytes of randomness in a state: 256 bits, well past the 128 needed to
 /// make guessing hopeless.
@@ -40,7 +39,7 @@ impl StateParam {
 
     /// The store key material for this state.
     pub fn key(&self) -> StateKey {
-        StateKey(hex(&Sha256::digest(self.0.as_bytes())))
+        StateKey(super::sha256_hex(self.0.as_bytes()))
     }
 }
 
@@ -60,10 +59,6 @@ impl StateKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::domain::sha256_hex;
 use crate::domain::state::StateKey;
 
 /// A cookie to set on the browser.
@@ -55,10 +55,7 @@ pub fn matches(presented: Option<&str>, stored_hash: &str) -> bool {
 }
 
 fn hash(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(value.as_bytes())
 }
 
 #[cfg(test)]

@@ -29,9 +29,8 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use sha2::{Digest, Sha256};
-
 use crate::config::{Settings, Upstream};
+use crate::domain::sha256_hex;
 use crate::domain::state::StateParam;
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
@@ -125,7 +124,7 @@ impl Pipeline {
         let action_hashes = settings
             .actions
             .iter()
-            .map(|a| hex(&Sha256::digest(a.source.as_bytes())))
+            .map(|a| sha256_hex(a.source.as_bytes()))
             .collect();
         Self {
             settings,
@@ -690,10 +689,6 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
         Outcome::Deny { .. } => "deny",
         Outcome::Redirect { .. } | Outcome::Prompt { .. } => "redirect",
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 const UNKNOWN_STATE: &str =
