@@ -3,7 +3,13 @@
 // prompt. Evaluated before prelude.js, which takes `__detour_api_more` into
 // its closure and deletes it. Like the rest of the api, every method only
 // records a command; Rust merges them (src/pipeline/effects.rs).
-globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, host) {
+//
+// These objects are built once per context, not once per execution (building
+// ~70 closures per login cost a quarter of the engine's time). A method finds
+// its execution through `cur()`, which throws once that execution has ended;
+// per-execution state (metadata seen so far, SAML attributes, ...) lives on
+// the execution record, created on first use.
+globalThis.__detour_api_more = function (api, cur, cmd, self) {
   'use strict';
   const isString = (v) => typeof v === 'string';
   const nonEmpty = (v) => isString(v) && v.length > 0;
@@ -50,45 +56,59 @@ globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, ho
   const anyOf = (kind, allowed, what) => function (list) {
     cmd({ op: 'authentication', kind, any: true, factors: factorList(list, allowed, what) });
   };
-  let primaryUserSet = input.primary_user_set === true;
   api.authentication = Object.freeze({
     challengeWith: withAdditional('challenge', CHALLENGE_TYPES, 'challengeWith'),
     challengeWithAny: anyOf('challenge', CHALLENGE_TYPES, 'challengeWithAny'),
     enrollWith: withAdditional('enroll', ENROLL_TYPES, 'enrollWith'),
     enrollWithAny: anyOf('enroll', ENROLL_TYPES, 'enrollWithAny'),
     recordMethod(providerUrl) {
-      if (handlerName !== 'onContinuePostLogin') {
+      if (cur().handler !== 'onContinuePostLogin') {
         throw new Error('api.authentication.recordMethod() can only be used in onContinuePostLogin.');
       }
       if (!isString(providerUrl) || !/^https?:\/\/[^\s]+$/i.test(providerUrl)) {
         throw new TypeError('recordMethod: the provider URL must be an http or https URL.');
       }
       cmd({ op: 'record_method', url: providerUrl, timestamp: new Date().toISOString() });
-      return api;
+      return self();
     },
     setPrimaryUser(primaryUserId) {
       if (!nonEmpty(primaryUserId)) throw new TypeError('setPrimaryUser: the primary user id must be a non-empty string.');
       if (primaryUserId.length > 128) throw new RangeError('setPrimaryUser: the primary user id must be at most 128 characters long.');
-      if (primaryUserSet) throw new Error('The primary user can only be altered once per transaction');
-      primaryUserSet = true;
+      const run = cur();
+      if (run.primaryUserSet ?? run.input.primary_user_set === true) {
+        throw new Error('The primary user can only be altered once per transaction');
+      }
+      run.primaryUserSet = true;
       cmd({ op: 'primary_user', user_id: primaryUserId });
     },
   });
 
   // ---- session / refresh-token metadata rules (impl) ----------------------
   const META_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
-  function metadataApi(target, current) {
-    const meta = Object.assign({}, current && typeof current === 'object' ? current : {});
+  // The metadata as this execution has changed it so far: a copy of the
+  // event's, taken on first use.
+  function metaOf(target) {
+    const run = cur();
+    const slot = target === 'session' ? 'sessionMeta' : 'refreshMeta';
+    if (!run[slot]) {
+      const from = target === 'session' ? run.event.session : run.event.refresh_token;
+      const m = from && from.metadata;
+      run[slot] = Object.assign({}, m && typeof m === 'object' ? m : {});
+    }
+    return run[slot];
+  }
+  function metadataApi(target) {
     const what = target === 'session' ? 'session' : 'refresh token';
     return {
       setMetadata(key, value) {
         if (!isString(key) || !META_KEY.test(key)) {
           throw new TypeError(`The ${what} metadata key must match ^[a-zA-Z0-9_-]{1,255}$.`);
         }
+        const meta = metaOf(target);
         if (value === null || value === undefined) {
           delete meta[key];
           cmd({ op: 'metadata', target, key, value: null });
-          return api;
+          return self();
         }
         if (!isString(value)) throw new TypeError(`The ${what} metadata value must be a string.`);
         if (value.length > 255) throw new RangeError(`The ${what} metadata value must be at most 255 characters long.`);
@@ -98,20 +118,21 @@ globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, ho
         }
         meta[key] = value;
         cmd({ op: 'metadata', target, key, value });
-        return api;
+        return self();
       },
       deleteMetadata(key) {
         if (!isString(key) || !META_KEY.test(key)) {
           throw new TypeError(`The ${what} metadata key must match ^[a-zA-Z0-9_-]{1,255}$.`);
         }
-        delete meta[key];
+        delete metaOf(target)[key];
         cmd({ op: 'metadata', target, key, value: null });
-        return api;
+        return self();
       },
       evictMetadata() {
+        const meta = metaOf(target);
         for (const k of Object.keys(meta)) delete meta[k];
         cmd({ op: 'evict_metadata', target });
-        return api;
+        return self();
       },
     };
   }
@@ -130,35 +151,39 @@ globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, ho
         throw new TypeError('session.revoke: preserveRefreshTokens must be a boolean.');
       }
       cmd({ op: 'revoke', target: 'session', reason: reasonOf(reason), preserve_refresh_tokens: o.preserveRefreshTokens === true });
-      return api;
+      return self();
     },
-    setExpiresAt(at) { cmd({ op: 'expiry', target: 'session', field: 'expires_at', at: epochMs(at, 'session.setExpiresAt') }); return api; },
-    setIdleExpiresAt(at) { cmd({ op: 'expiry', target: 'session', field: 'idle_expires_at', at: epochMs(at, 'session.setIdleExpiresAt') }); return api; },
+    setExpiresAt(at) { cmd({ op: 'expiry', target: 'session', field: 'expires_at', at: epochMs(at, 'session.setExpiresAt') }); return self(); },
+    setIdleExpiresAt(at) { cmd({ op: 'expiry', target: 'session', field: 'idle_expires_at', at: epochMs(at, 'session.setIdleExpiresAt') }); return self(); },
     setCookieMode(mode) {
       if (mode !== 'persistent' && mode !== 'non-persistent') {
         throw new TypeError('session.setCookieMode: the mode must be "persistent" or "non-persistent".');
       }
       cmd({ op: 'cookie_mode', mode });
-      return api;
+      return self();
     },
-  }, metadataApi('session', event.session && event.session.metadata)));
+  }, metadataApi('session')));
 
-  const refreshOnline = () => event.refresh_token && event.refresh_token.access === 'online';
+  const refreshOnline = () => {
+    const t = cur().event.refresh_token;
+    return t && t.access === 'online';
+  };
   const refreshGuard = (name) => {
     if (refreshOnline()) throw new Error(`refreshToken.${name} cannot be used with an online refresh token.`);
   };
-  const refreshMeta = metadataApi('refresh_token', event.refresh_token && event.refresh_token.metadata);
+  const refreshMeta = metadataApi('refresh_token');
   api.refreshToken = Object.freeze({
     revoke(reason) {
       refreshGuard('revoke');
-      if (!(event.transaction && event.transaction.protocol === 'oauth2-refresh-token')) {
+      const tx = cur().event.transaction;
+      if (!(tx && tx.protocol === 'oauth2-refresh-token')) {
         throw new Error('refreshToken.revoke can only be used in a refresh token exchange (protocol oauth2-refresh-token).');
       }
       cmd({ op: 'revoke', target: 'refresh_token', reason: reasonOf(reason), preserve_refresh_tokens: false });
-      return api;
+      return self();
     },
-    setExpiresAt(at) { refreshGuard('setExpiresAt'); cmd({ op: 'expiry', target: 'refresh_token', field: 'expires_at', at: epochMs(at, 'refreshToken.setExpiresAt') }); return api; },
-    setIdleExpiresAt(at) { refreshGuard('setIdleExpiresAt'); cmd({ op: 'expiry', target: 'refresh_token', field: 'idle_expires_at', at: epochMs(at, 'refreshToken.setIdleExpiresAt') }); return api; },
+    setExpiresAt(at) { refreshGuard('setExpiresAt'); cmd({ op: 'expiry', target: 'refresh_token', field: 'expires_at', at: epochMs(at, 'refreshToken.setExpiresAt') }); return self(); },
+    setIdleExpiresAt(at) { refreshGuard('setIdleExpiresAt'); cmd({ op: 'expiry', target: 'refresh_token', field: 'idle_expires_at', at: epochMs(at, 'refreshToken.setIdleExpiresAt') }); return self(); },
     setMetadata(k, v) { refreshGuard('setMetadata'); return refreshMeta.setMetadata(k, v); },
     deleteMetadata(k) { refreshGuard('deleteMetadata'); return refreshMeta.deleteMetadata(k); },
     evictMetadata() { refreshGuard('evictMetadata'); return refreshMeta.evictMetadata(); },
@@ -166,12 +191,15 @@ globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, ho
 
   // ---- api.samlResponse (§3.9) --------------------------------------------
   const utf8 = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
-  const samlAttrs = Object.create(null);
+  const samlOf = () => {
+    const run = cur();
+    return run.samlAttrs || (run.samlAttrs = Object.create(null));
+  };
   const saml = {};
   const setting = (name, key, check) => {
     saml[name] = function (value) {
       cmd({ op: 'saml', key, value: check(value, name) });
-      return api;
+      return self();
     };
   };
   const str = (max) => (v, name) => {
@@ -224,6 +252,7 @@ globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, ho
     if (v !== null && utf8(JSON.stringify(v)) > 2048) {
       throw new RangeError('samlResponse.setAttribute: the attribute value must be at most 2048 bytes.');
     }
+    const samlAttrs = samlOf();
     if (!(attribute in samlAttrs) && Object.keys(samlAttrs).length >= 100) {
       throw new RangeError('samlResponse.setAttribute: at most 100 attributes can be changed.');
     }
@@ -234,33 +263,40 @@ globalThis.__detour_api_more = function (api, event, input, handlerName, cmd, ho
       throw new RangeError('samlResponse.setAttribute: the changed attributes must be at most 10 KB in total.');
     }
     cmd({ op: 'saml_attribute', name: attribute, value: v });
-    return api;
+    return self();
   };
   api.samlResponse = Object.freeze(saml);
 
   // ---- api.rules, api.validation ------------------------------------------
-  const rulesRun = Array.isArray(event.rules_executed) ? event.rules_executed.slice() : [];
   api.rules = Object.freeze({
-    wasExecuted(ruleId) { return isString(ruleId) && rulesRun.includes(ruleId); },
+    wasExecuted(ruleId) {
+      const run = cur();
+      if (!run.rulesRun) {
+        const r = run.event.rules_executed;
+        run.rulesRun = Array.isArray(r) ? r.slice() : [];
+      }
+      return isString(ruleId) && run.rulesRun.includes(ruleId);
+    },
   });
   api.validation = Object.freeze({
     error(code, message) {
       if (!nonEmpty(code)) throw new TypeError('validation.error: the error code must be a non-empty string.');
       if (!isString(message)) throw new TypeError('validation.error: the error message must be a string.');
       cmd({ op: 'validation_error', code, message });
-      return api;
+      return self();
     },
   });
 };
 
 // api.prompt.render (§3.10): suspends like a redirect; the upstream renders
 // the Form and the browser comes back to /continue with its fields.
-globalThis.__detour_api_prompt = function (api, flags, cmd) {
+globalThis.__detour_api_prompt = function (api, cur, cmd) {
   'use strict';
   api.prompt = Object.freeze({
     render(formId, options) {
-      if (flags.redirected) throw new Error('Redirect and render commands cannot be used in the same action.');
-      if (flags.rendered) throw new Error('Only 1 render command per action is allowed.');
+      const run = cur();
+      if (run.redirected) throw new Error('Redirect and render commands cannot be used in the same action.');
+      if (run.rendered) throw new Error('Only 1 render command per action is allowed.');
       if (typeof formId !== 'string' || formId.length === 0) throw new TypeError('prompt.render: the form id must be a non-empty string.');
       const o = options === undefined || options === null ? {} : options;
       if (typeof o !== 'object' || Array.isArray(o)) throw new TypeError('prompt.render: options must be an object.');
@@ -271,7 +307,7 @@ globalThis.__detour_api_prompt = function (api, flags, cmd) {
       }
       const text = JSON.stringify({ fields, vars });
       if (text.length > 24 * 1024) throw new RangeError('prompt.render: options must be at most 24 KiB of JSON.');
-      flags.rendered = true;
+      run.rendered = true;
       const parsed = JSON.parse(text);
       cmd({ op: 'render', id: formId, fields: parsed.fields, vars: parsed.vars });
     },

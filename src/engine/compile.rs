@@ -90,11 +90,11 @@ pub enum CompileError {
 pub fn load(
     ctx: &Ctx<'_>,
     source: &ActionSource,
-    logs: host::LogSink,
+    links: host::Links,
     fetcher: Option<super::fetch::Fetcher>,
 ) -> Result<Option<String>, CompileError> {
     let startup = |e: String| CompileError::Startup(e);
-    host::install(ctx, logs, fetcher).map_err(|e| startup(e.to_string()))?;
+    host::install(ctx, links, fetcher).map_err(|e| startup(e.to_string()))?;
     let mut prelude = EvalOptions::default();
     prelude.filename = Some("detour:prelude".into());
     ctx.eval_with_options::<(), _>(PRELUDE, prelude)
@@ -139,7 +139,7 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     let deadline = Instant::now() + settings.timeout.min(Duration::from_secs(5));
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
     let ctx = Context::full(&rt).map_err(startup)?;
-    let load_error = ctx.with(|ctx| load(&ctx, source, host::LogSink::default(), None))?;
+    let load_error = ctx.with(|ctx| load(&ctx, source, host::Links::default(), None))?;
     if let Some(err) = load_error {
         tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
     }

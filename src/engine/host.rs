@@ -9,6 +9,7 @@ use std::time::Duration;
 use rquickjs::function::Async;
 use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
+use tokio::sync::watch;
 
 use super::crypto;
 use super::fetch::Fetcher;
@@ -18,21 +19,58 @@ use crate::token::session::{self, Expected};
 /// they survive an execution stopped by a limit.
 pub type LogSink = Rc<RefCell<Vec<String>>>;
 
+/// Bumped by the engine when an execution ends. Timers and requests still
+/// pending then settle at once, so the engine can drain what the execution
+/// left behind before the next login runs, instead of letting it wake up
+/// inside that login (the prelude drops such late results).
+pub type EndSignal = Rc<watch::Sender<u64>>;
+
+/// A fresh [`EndSignal`].
+pub fn end_signal() -> EndSignal {
+    Rc::new(watch::Sender::new(0))
+}
+
+/// What the host functions share with their engine.
+#[derive(Clone)]
+pub struct Links {
+    /// Console output of the running execution.
+    pub logs: LogSink,
+    /// Ends pending host operations.
+    pub ended: EndSignal,
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Self {
+            logs: LogSink::default(),
+            ended: end_signal(),
+        }
+    }
+}
+
 /// Installs `globalThis.__detour_host`; the prelude takes it and deletes it.
-pub fn install(ctx: &Ctx<'_>, logs: LogSink, fetcher: Option<Fetcher>) -> rquickjs::Result<()> {
+pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickjs::Result<()> {
+    let Links { logs, ended } = links;
     let host = Object::new(ctx.clone())?;
+    let sleep_ended = ended.clone();
     host.set(
         "sleep",
         Function::new(
             ctx.clone(),
-            Async(|ms: f64| async move {
-                let ms = if ms.is_finite() {
-                    ms.clamp(0.0, 86_400_000.0)
-                } else {
-                    0.0
-                };
-                tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
-                Ok::<(), rquickjs::Error>(())
+            Async(move |ms: f64| {
+                let mut over = sleep_ended.subscribe();
+                async move {
+                    let ms = if ms.is_finite() {
+                        ms.clamp(0.0, 86_400_000.0)
+                    } else {
+                        0.0
+                    };
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)) => {}
+                        _ = over.changed() => {}
+                    }
+                    Ok::<(), rquickjs::Error>(())
+                }
             }),
         )?,
     )?;
@@ -43,7 +81,16 @@ pub fn install(ctx: &Ctx<'_>, logs: LogSink, fetcher: Option<Fetcher>) -> rquick
                 ctx.clone(),
                 Async(move |url: String, request: String| {
                     let fetcher = fetcher.clone();
-                    async move { Ok::<String, rquickjs::Error>(fetcher.fetch(url, request).await) }
+                    let mut over = ended.subscribe();
+                    async move {
+                        let reply = tokio::select! {
+                            reply = fetcher.fetch(url, request) => reply,
+                            _ = over.changed() => {
+                                json!({"ok": false, "error": "the execution ended"}).to_string()
+                            }
+                        };
+                        Ok::<String, rquickjs::Error>(reply)
+                    }
                 }),
             )?,
         )?;

@@ -8,6 +8,14 @@
 // The `api` only records commands; Rust applies them after the Action ends,
 // as Auth0 does. Host functions (`__detour_host`) are taken into this closure
 // and removed from the global object so Actions cannot call them directly.
+//
+// The api's methods are built once per context and find the running
+// execution through `current`; each execution gets its own top-level `api`
+// object over them. Once an execution ends, `current` is null and its api
+// throws. Nothing an execution leaves behind runs during a later one: when
+// it ends, Rust settles its pending timers and requests and drains the job
+// queue (worker.rs), and the callbacks below drop results that belong to an
+// execution that is over.
 (function (host) {
   'use strict';
 
@@ -58,8 +66,9 @@
   globalThis.setTimeout = function setTimeout(callback, delay, ...args) {
     if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be a function.');
     const id = nextTimer++;
+    const owner = current;
     host.sleep(Number(delay) || 0).then(() => {
-      if (cancelled.delete(id)) return;
+      if (cancelled.delete(id) || owner === null || current !== owner) return;
       callback(...args);
     });
     return id;
@@ -99,7 +108,11 @@
       else throw new TypeError('fetch: only string bodies are supported; use JSON.stringify');
     }
     const request = { method: String(o.method || 'GET'), headers: headerPairs(o.headers), body: body == null ? null : body };
-    const r = JSON.parse(await hostFetch(url, JSON.stringify(request)));
+    const owner = current;
+    const reply = await hostFetch(url, JSON.stringify(request));
+    // The execution that asked is over: its code must not go on.
+    if (owner === null || current !== owner) return new Promise(() => {});
+    const r = JSON.parse(reply);
     if (!r.ok) throw new TypeError(`fetch failed: ${r.error}`);
     const text = r.body;
     let used = false;
@@ -210,20 +223,29 @@
   const CACHE = { defaultTtl: 15 * 60 * 1000, maxTtl: 24 * 60 * 60 * 1000, maxKey: 64,
                   maxValue: 4096, maxTotal: 8192, maxEntries: 20, maxWrites: 20 };
   const utf8Length = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
-  function makeCache(input, cmd) {
-    const entries = Object.assign(Object.create(null), input.cache || {});
-    let writes = 0;
-    const live = (k) => { const e = entries[k]; return e && e.expires_at > Date.now() ? e : undefined; };
+  // This execution's view of its Action's cache: the stored entries plus
+  // its own writes, created on first use.
+  function cacheOf() {
+    const run = cur();
+    if (!run.cache) {
+      run.cache = { entries: Object.assign(Object.create(null), run.input.cache || {}), writes: 0 };
+    }
+    return run.cache;
+  }
+  function makeCache() {
+    const live = (entries, k) => { const e = entries[k]; return e && e.expires_at > Date.now() ? e : undefined; };
     const fail = (code) => ({ type: 'error', code });
     return Object.freeze({
       get(key) {
-        const e = live(String(key));
+        const e = live(cacheOf().entries, String(key));
         return e ? { value: e.value, expires_at: e.expires_at } : undefined;
       },
       set(key, value, options) {
         key = String(key);
         value = String(value);
-        if (writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
+        const c = cacheOf();
+        const entries = c.entries;
+        if (c.writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
         if (utf8Length(key) > CACHE.maxKey) return fail('CacheKeySizeExceeded');
         if (utf8Length(value) > CACHE.maxValue) return fail('CacheValueSizeExceeded');
         const now = Date.now();
@@ -243,11 +265,11 @@
           expires = Math.min(...candidates);
         }
         expires = Math.floor(Math.min(expires, now + CACHE.maxTtl));
-        const others = Object.keys(entries).filter((k) => k !== key && live(k));
+        const others = Object.keys(entries).filter((k) => k !== key && live(entries, k));
         if (others.length >= CACHE.maxEntries) return fail('CacheSizeExceeded');
         const total = others.reduce((n, k) => n + utf8Length(k) + utf8Length(entries[k].value), 0);
         if (total + utf8Length(key) + utf8Length(value) > CACHE.maxTotal) return fail('CacheSizeExceeded');
-        writes++;
+        c.writes++;
         const record = { value, expires_at: expires };
         entries[key] = record;
         cmd({ op: 'cache_set', key, value, expires_at: expires });
@@ -255,10 +277,11 @@
       },
       delete(key) {
         key = String(key);
-        if (writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
-        if (!live(key)) return fail('CacheKeyDoesNotExist');
-        writes++;
-        delete entries[key];
+        const c = cacheOf();
+        if (c.writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
+        if (!live(c.entries, key)) return fail('CacheKeyDoesNotExist');
+        c.writes++;
+        delete c.entries[key];
         cmd({ op: 'cache_delete', key });
         return { type: 'success' };
       },
@@ -266,124 +289,137 @@
   }
 
   // ---- the api ------------------------------------------------------------
-  function makeApi(event, input, rec, handlerName) {
-    const cmd = (c) => { rec.commands.push(c); };
-    const api = {};
-    const flags = { redirected: false, rendered: false };
-    const claimSetter = (op) => function setCustomClaim(key, value) {
-      checkClaim(key);
-      cmd({ op, key, value: jsonValue(value) });
-      return api;
-    };
-    const metadataSetter = (op, which) => function (key, value) {
-      checkMetadata(event, which);
-      if (typeof key !== 'string' || key.length === 0) throw new TypeError('The metadata key must be a non-empty string.');
-      cmd({ op, key, value: jsonValue(value) });
-      return api;
-    };
-    api.access = Object.freeze({
-      deny(reason) {
-        cmd({ op: 'deny', reason: reason === undefined ? '' : String(reason) });
-        return api;
-      },
-    });
-    api.idToken = Object.freeze({ setCustomClaim: claimSetter('id_claim') });
-    api.accessToken = Object.freeze({
-      setCustomClaim: claimSetter('access_claim'),
-      addScope(scope) { cmd({ op: 'add_scope', scope: checkScope(scope) }); return api; },
-      removeScope(scope) { cmd({ op: 'remove_scope', scope: checkScope(scope) }); return api; },
-    });
-    api.user = Object.freeze({
-      setUserMetadata: metadataSetter('user_metadata', 'user_metadata'),
-      setAppMetadata: metadataSetter('app_metadata', 'app_metadata'),
-    });
-    api.multifactor = Object.freeze({
-      enable(provider, options) {
-        if (!MFA_PROVIDERS.includes(provider)) {
-          throw new Error(`Invalid MFA provider "${provider}". Expected one of: ${MFA_PROVIDERS.join(', ')}.`);
-        }
-        const o = options || {};
-        const mfa = { provider, allow_remember_browser: o.allowRememberBrowser === true };
-        if (o.providerOptions !== undefined) mfa.provider_options = jsonValue(o.providerOptions);
-        cmd({ op: 'multifactor', value: mfa });
-        return api;
-      },
-    });
-    api.transaction = Object.freeze({
-      setMetadata(key, value) {
-        if (typeof key !== 'string' || key.length === 0 || key.length > 64) {
-          throw new Error('The transaction metadata key must be a string of 1 to 64 characters.');
-        }
-        const t = typeof value;
-        if (!(value === null || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(value)))) {
-          throw new TypeError('Transaction metadata values must be a string, number, boolean or null.');
-        }
-        if (t === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-          throw new RangeError('Transaction metadata numbers must be safe integers.');
-        }
-        const md = event.transaction.metadata;
-        if (value === null) delete md[key]; else md[key] = value;
-        cmd({ op: 'transaction_metadata', key, value });
-      },
-    });
-    api.cache = makeCache(input, cmd);
-    api.redirect = Object.freeze({
-      canRedirect() { return input.can_redirect === true; },
-      encodeToken(options) {
-        const o = options || {};
-        if (typeof o.secret !== 'string' || o.secret.length === 0) {
-          throw new TypeError('encodeToken: "secret" must be a non-empty string.');
-        }
-        const expiresIn = o.expiresInSeconds === undefined ? 900 : o.expiresInSeconds;
-        if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-          throw new TypeError('encodeToken: "expiresInSeconds" must be a positive number.');
-        }
-        const iat = Math.floor(Date.now() / 1000);
-        const claims = Object.assign({
-          iat,
-          iss: event.request.hostname,
-          sub: event.user.user_id,
-          exp: iat + Math.floor(expiresIn),
-          ip: event.request.ip,
-        }, jsonValue(o.payload) || {});
-        return host.sign(o.secret, JSON.stringify(claims));
-      },
-      sendUserTo(url, options) {
-        const query = (options && options.query) || {};
-        const r = JSON.parse(host.buildUrl(String(url), JSON.stringify(query)));
-        if (!r.ok) throw new TypeError(r.error);
-        if (flags.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
-        flags.redirected = true;
-        cmd({ op: 'redirect', url: r.url });
-        return api;
-      },
-      validateToken(options) {
-        const o = options || {};
-        const name = o.tokenParameterName === undefined ? 'session_token' : String(o.tokenParameterName);
-        if (typeof o.secret !== 'string' || o.secret.length === 0) {
-          throw new TypeError('validateToken: "secret" must be a non-empty string.');
-        }
-        const cont = input.continue;
-        const params = Object.assign({}, event.request.query, event.request.body);
-        const token = params[name];
-        if (typeof token !== 'string') {
-          throw new Error(`There is no parameter called '${name}' available in either the POST body or query string.`);
-        }
-        const state = cont ? cont.state : '';
-        const r = JSON.parse(host.verify(token, o.secret, state, String(event.user.user_id)));
-        if (!r.ok) throw new Error(`The session token is invalid: ${r.reason}`);
-        return r.payload;
-      },
-    });
-    apiMore(api, event, input, handlerName, cmd, host);
-    apiPrompt(api, flags, cmd);
-    return Object.freeze(api);
-  }
+  const cur = () => {
+    if (current === null) {
+      throw new Error('This api object belongs to an execution that has ended; use the api passed to the running handler.');
+    }
+    return current;
+  };
+  const cmd = (c) => { cur().commands.push(c); };
+  const self = () => cur().api;
+  const claimSetter = (op) => function setCustomClaim(key, value) {
+    checkClaim(key);
+    cmd({ op, key, value: jsonValue(value) });
+    return self();
+  };
+  const metadataSetter = (op, which) => function (key, value) {
+    checkMetadata(cur().event, which);
+    if (typeof key !== 'string' || key.length === 0) throw new TypeError('The metadata key must be a non-empty string.');
+    cmd({ op, key, value: jsonValue(value) });
+    return self();
+  };
+  const parts = {};
+  parts.access = Object.freeze({
+    deny(reason) {
+      cmd({ op: 'deny', reason: reason === undefined ? '' : String(reason) });
+      return self();
+    },
+  });
+  parts.idToken = Object.freeze({ setCustomClaim: claimSetter('id_claim') });
+  parts.accessToken = Object.freeze({
+    setCustomClaim: claimSetter('access_claim'),
+    addScope(scope) { cmd({ op: 'add_scope', scope: checkScope(scope) }); return self(); },
+    removeScope(scope) { cmd({ op: 'remove_scope', scope: checkScope(scope) }); return self(); },
+  });
+  parts.user = Object.freeze({
+    setUserMetadata: metadataSetter('user_metadata', 'user_metadata'),
+    setAppMetadata: metadataSetter('app_metadata', 'app_metadata'),
+  });
+  parts.multifactor = Object.freeze({
+    enable(provider, options) {
+      if (!MFA_PROVIDERS.includes(provider)) {
+        throw new Error(`Invalid MFA provider "${provider}". Expected one of: ${MFA_PROVIDERS.join(', ')}.`);
+      }
+      const o = options || {};
+      const mfa = { provider, allow_remember_browser: o.allowRememberBrowser === true };
+      if (o.providerOptions !== undefined) mfa.provider_options = jsonValue(o.providerOptions);
+      cmd({ op: 'multifactor', value: mfa });
+      return self();
+    },
+  });
+  parts.transaction = Object.freeze({
+    setMetadata(key, value) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > 64) {
+        throw new Error('The transaction metadata key must be a string of 1 to 64 characters.');
+      }
+      const t = typeof value;
+      if (!(value === null || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(value)))) {
+        throw new TypeError('Transaction metadata values must be a string, number, boolean or null.');
+      }
+      if (t === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+        throw new RangeError('Transaction metadata numbers must be safe integers.');
+      }
+      const md = cur().event.transaction.metadata;
+      if (value === null) delete md[key]; else md[key] = value;
+      cmd({ op: 'transaction_metadata', key, value });
+    },
+  });
+  parts.cache = makeCache();
+  parts.redirect = Object.freeze({
+    canRedirect() { return cur().input.can_redirect === true; },
+    encodeToken(options) {
+      const event = cur().event;
+      const o = options || {};
+      if (typeof o.secret !== 'string' || o.secret.length === 0) {
+        throw new TypeError('encodeToken: "secret" must be a non-empty string.');
+      }
+      const expiresIn = o.expiresInSeconds === undefined ? 900 : o.expiresInSeconds;
+      if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+        throw new TypeError('encodeToken: "expiresInSeconds" must be a positive number.');
+      }
+      const iat = Math.floor(Date.now() / 1000);
+      const claims = Object.assign({
+        iat,
+        iss: event.request.hostname,
+        sub: event.user.user_id,
+        exp: iat + Math.floor(expiresIn),
+        ip: event.request.ip,
+      }, jsonValue(o.payload) || {});
+      return host.sign(o.secret, JSON.stringify(claims));
+    },
+    sendUserTo(url, options) {
+      const run = cur();
+      const query = (options && options.query) || {};
+      const r = JSON.parse(host.buildUrl(String(url), JSON.stringify(query)));
+      if (!r.ok) throw new TypeError(r.error);
+      if (run.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
+      run.redirected = true;
+      cmd({ op: 'redirect', url: r.url });
+      return run.api;
+    },
+    validateToken(options) {
+      const run = cur();
+      const event = run.event;
+      const o = options || {};
+      const name = o.tokenParameterName === undefined ? 'session_token' : String(o.tokenParameterName);
+      if (typeof o.secret !== 'string' || o.secret.length === 0) {
+        throw new TypeError('validateToken: "secret" must be a non-empty string.');
+      }
+      const cont = run.input.continue;
+      const params = Object.assign({}, event.request.query, event.request.body);
+      const token = params[name];
+      if (typeof token !== 'string') {
+        throw new Error(`There is no parameter called '${name}' available in either the POST body or query string.`);
+      }
+      const state = cont ? cont.state : '';
+      const r = JSON.parse(host.verify(token, o.secret, state, String(event.user.user_id)));
+      if (!r.ok) throw new Error(`The session token is invalid: ${r.reason}`);
+      return r.payload;
+    },
+  });
+  apiMore(parts, cur, cmd, self);
+  apiPrompt(parts, cur, cmd);
+  Object.freeze(parts);
 
   globalThis.__detour_run = async function (handlerName, inputJson, secretsJson) {
     const input = JSON.parse(inputJson);
-    const rec = { commands: [], logBytes: 0, logsTruncated: false };
-    current = rec;
+    const event = input.event;
+    const run = {
+      commands: [], logBytes: 0, logsTruncated: false,
+      event, input, handler: handlerName, redirected: false, rendered: false,
+      api: Object.freeze({ ...parts }),
+    };
+    current = run;
     try {
       if (loadError) throw loadError;
       const handler = moduleExports && moduleExports[handlerName];
@@ -392,16 +428,15 @@
           ? 'The Action redirected but does not export onContinuePostLogin, so the login cannot resume.'
           : `The Action does not export ${handlerName}.`);
       }
-      const event = input.event;
       event.secrets = JSON.parse(secretsJson);
-      await handler.call(moduleExports, event, makeApi(event, input, rec, handlerName));
-      return JSON.stringify({ commands: rec.commands, error: null });
+      await handler.call(moduleExports, event, run.api);
+      return JSON.stringify({ commands: run.commands, error: null });
     } catch (e) {
       const message = e && e.message !== undefined ? String(e.message) : String(e);
       const name = (e && e.name) || 'Error';
       return JSON.stringify({ commands: [], error: { name, message, stack: (e && e.stack) || '' } });
     } finally {
-      if (current === rec) current = null;
+      if (current === run) current = null;
     }
   };
 })(globalThis.__detour_host);

@@ -16,7 +16,7 @@ use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
 
 use super::compile::{self, ActionSource};
 use super::fetch::{FetchLimits, Fetcher};
-use super::host::LogSink;
+use super::host::Links;
 use super::{ActionReport, EngineError, Execution, Failure, Reply};
 use crate::config::{EngineSettings, Isolation};
 
@@ -24,6 +24,10 @@ use crate::config::{EngineSettings, Isolation};
 /// limit, not the OS, is what recursion hits.
 const JS_STACK_BYTES: usize = 1 << 20;
 const THREAD_STACK_BYTES: usize = 8 << 20;
+
+/// Jobs a finished execution may leave behind before its engine counts as
+/// stuck (a promise chain that re-queues itself forever).
+const MAX_LEFTOVER_JOBS: usize = 10_000;
 
 type Queue = async_channel::Receiver<(Execution, Reply)>;
 
@@ -100,7 +104,7 @@ struct Engine {
     contexts: Vec<Option<AsyncContext>>,
     runtime: AsyncRuntime,
     deadline: Rc<Cell<Option<StdInstant>>>,
-    logs: LogSink,
+    links: Links,
     fetchers: Rc<Vec<Option<Fetcher>>>,
     isolation: Isolation,
 }
@@ -125,7 +129,7 @@ impl Engine {
             contexts: (0..actions).map(|_| None).collect(),
             runtime,
             deadline,
-            logs: LogSink::default(),
+            links: Links::default(),
             fetchers,
             isolation: settings.isolation,
         })
@@ -144,9 +148,9 @@ impl Engine {
         let ctx = AsyncContext::full(&self.runtime)
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let logs = self.logs.clone();
+        let links = self.links.clone();
         let fetcher = self.fetchers.get(index).cloned().flatten();
-        ctx.with(|ctx| compile::load(&ctx, source, logs, fetcher))
+        ctx.with(|ctx| compile::load(&ctx, source, links, fetcher))
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
         if self.isolation == Isolation::PerInstance
@@ -164,7 +168,7 @@ impl Engine {
         execution: Execution,
     ) -> (Result<ActionReport, Failure>, bool) {
         let started = StdInstant::now();
-        self.logs.borrow_mut().clear();
+        self.links.logs.borrow_mut().clear();
         let deadline = execution.deadline;
         self.deadline.set(Some(deadline.into_std()));
         let result = match self.context(execution.action, source).await {
@@ -191,7 +195,6 @@ impl Engine {
             }
             Err(e) => Ok(Err(e.to_string())),
         };
-        self.deadline.set(None);
         let timed_out = tokio::time::Instant::now() >= deadline;
         let outcome = match result {
             Err(_elapsed) => (Err(EngineError::Timeout), false),
@@ -224,12 +227,20 @@ impl Engine {
                 ),
             },
         };
+        let (result, mut healthy) = outcome;
+        // An engine that broke a limit is thrown away with whatever it held;
+        // a healthy one must first get rid of what this execution left
+        // pending, still under the run's deadline.
+        if healthy && !self.settle_leftovers().await {
+            tracing::warn!(action = %source.name, "an execution left endless work behind; its engine is rebuilt");
+            healthy = false;
+        }
+        self.deadline.set(None);
         if self.isolation == Isolation::PerExecution {
             // Nothing of this execution may be seen by the next one.
             self.runtime.run_gc().await;
         }
-        let logs = std::mem::take(&mut *self.logs.borrow_mut());
-        let (result, healthy) = outcome;
+        let logs = std::mem::take(&mut *self.links.logs.borrow_mut());
         let result = match result {
             Ok(mut report) => {
                 report.logs = logs;
@@ -238,5 +249,20 @@ impl Engine {
             Err(error) => Err(Failure { error, logs }),
         };
         (result, healthy)
+    }
+
+    /// Settles the timers and requests the finished execution left pending
+    /// and runs the jobs that follow, while the prelude sees no execution
+    /// (so their api calls throw and their results are dropped). False when
+    /// they do not die down: a job queue that keeps refilling itself.
+    async fn settle_leftovers(&self) -> bool {
+        self.links.ended.send_modify(|n| *n = n.wrapping_add(1));
+        for _ in 0..MAX_LEFTOVER_JOBS {
+            match self.runtime.execute_pending_job().await {
+                Ok(true) | Err(_) => {}
+                Ok(false) => return true,
+            }
+        }
+        false
     }
 }

@@ -1,6 +1,7 @@
 //! Runs the Actions of one trigger run in order, from a given Action, and
 //! decides where the run stops: the end, a deny, a failure, or a redirect.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -60,6 +61,22 @@ pub struct StartAt<'a> {
     pub state: Option<&'a str>,
 }
 
+/// What one execution gets, serialized straight from the login (no copy of
+/// the event); the prelude's `__detour_run` reads it.
+#[derive(Serialize)]
+struct Input<'a> {
+    event: &'a Map<String, Value>,
+    cache: &'a Map<String, Value>,
+    can_redirect: bool,
+    primary_user_set: bool,
+    r#continue: Option<ContinueInput<'a>>,
+}
+
+#[derive(Serialize)]
+struct ContinueInput<'a> {
+    state: &'a str,
+}
+
 /// Auth0's limit on the custom claims of one login (§5.4).
 const MAX_CLAIMS_BYTES: usize = 100 * 1024;
 
@@ -106,17 +123,21 @@ pub async fn run(
         } else {
             Map::new()
         };
-        let input = json!({
-            "event": login.event,
-            "cache": cache,
-            "can_redirect": redirectable,
-            "primary_user_set": login.mutations.primary_user_set(),
-            "continue": from.state.filter(|_| handler == Handler::Continue).map(|s| json!({"state": s})),
-        });
+        let input = Input {
+            event: &login.event,
+            cache: &cache,
+            can_redirect: redirectable,
+            primary_user_set: login.mutations.primary_user_set(),
+            r#continue: from
+                .state
+                .filter(|_| handler == Handler::Continue)
+                .map(|state| ContinueInput { state }),
+        };
         let execution = Execution {
             action: index,
             handler,
-            input: input.to_string(),
+            input: serde_json::to_string(&input)
+                .map_err(|e| PipelineError::Unexpected(e.to_string()))?,
             deadline,
         };
         let mut record = ExecutionRecord {

@@ -344,3 +344,30 @@ async fn per_instance_isolation_keeps_module_scope_but_not_other_actions_secrets
     // favorite-color's secret is not visible to another Action.
     assert_eq!(id_claim(&second, "other_secret"), json!("undefined"));
 }
+
+#[tokio::test]
+async fn work_an_execution_leaves_pending_never_touches_a_later_login() {
+    let port = silent_server().await;
+    let app = app_with(
+        vec![ActionFixture {
+            allow_hosts: vec!["127.0.0.1"],
+            ..ActionFixture::named("leaves-work-behind")
+        }],
+        // One engine: both logins meet the same module instance.
+        "workers = 1\nallow_private_networks = true",
+    )
+    .await;
+
+    let first = app
+        .post_login_outcome(event_fetching(&format!("http://127.0.0.1:{port}/slow")))
+        .await;
+    // Long enough for the first login's timer to have fired.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(first["outcome"], "allow", "{first:#}");
+    assert_eq!(id_claim(&first, "run"), json!(1));
+    assert_eq!(second["outcome"], "allow", "{second:#}");
+    assert_eq!(id_claim(&second, "run"), json!(2), "same module instance");
+    assert_eq!(id_claim(&second, "late"), Value::Null, "{second:#}");
+}
