@@ -304,12 +304,68 @@ impl From<EngineError> for Failure {
     }
 }
 
-pub(crate) type Reply = oneshot::Sender<Result<ActionReport, Failure>>;
+/// Executions that run back to back on one engine thread: the caller
+/// decides, after each one, whether and what to run next. A trigger run of
+/// several Actions is one sequence, so a login crosses threads twice, not
+/// twice per Action.
+pub trait Sequence: Send + 'static {
+    /// The next execution, or `None` when the sequence is over.
+    fn next(&mut self) -> Option<Execution>;
+    /// The result of the execution `next` returned last.
+    fn done(&mut self, result: Result<ActionReport, Failure>);
+}
+
+/// What the engine threads take from the queue: a sequence and the way
+/// back to whoever waits for it.
+pub(crate) trait Job: Send {
+    fn next(&mut self) -> Option<Execution>;
+    fn done(&mut self, result: Result<ActionReport, Failure>);
+    /// Nobody waits for the result any more (the login was abandoned).
+    fn abandoned(&self) -> bool;
+    /// Hands the sequence back.
+    fn finish(self: Box<Self>);
+}
+
+struct Carrier<S> {
+    sequence: S,
+    back: oneshot::Sender<S>,
+}
+
+impl<S: Sequence> Job for Carrier<S> {
+    fn next(&mut self) -> Option<Execution> {
+        self.sequence.next()
+    }
+    fn done(&mut self, result: Result<ActionReport, Failure>) {
+        self.sequence.done(result)
+    }
+    fn abandoned(&self) -> bool {
+        self.back.is_closed()
+    }
+    fn finish(self: Box<Self>) {
+        let Carrier { sequence, back } = *self;
+        let _ = back.send(sequence);
+    }
+}
+
+/// A sequence of one execution.
+struct Single {
+    execution: Option<Execution>,
+    result: Option<Result<ActionReport, Failure>>,
+}
+
+impl Sequence for Single {
+    fn next(&mut self) -> Option<Execution> {
+        self.execution.take()
+    }
+    fn done(&mut self, result: Result<ActionReport, Failure>) {
+        self.result = Some(result);
+    }
+}
 
 /// The engine threads and the queue that feeds them. Cheap to clone.
 #[derive(Clone)]
 pub struct EnginePool {
-    queue: async_channel::Sender<(Execution, Reply)>,
+    queue: async_channel::Sender<Box<dyn Job>>,
 }
 
 impl EnginePool {
@@ -329,21 +385,30 @@ impl EnginePool {
         Ok(Self { queue: tx })
     }
 
-    /// Runs one execution on the next free engine.
-    pub async fn execute(&self, execution: Execution) -> Result<ActionReport, Failure> {
-        let (reply, rx) = oneshot::channel();
+    /// Runs a sequence on the next free engine and hands it back when it is
+    /// over. `Busy` when every engine is busy and the queue is full.
+    pub async fn run<S: Sequence>(&self, sequence: S) -> Result<S, EngineError> {
+        let (back, rx) = oneshot::channel();
         self.queue
-            .try_send((execution, reply))
+            .try_send(Box::new(Carrier { sequence, back }))
             .map_err(|e| match e {
                 async_channel::TrySendError::Full(_) => EngineError::Busy,
                 async_channel::TrySendError::Closed(_) => {
                     EngineError::Internal("engine threads have stopped".into())
                 }
             })?;
-        rx.await.map_err(|_| {
-            Failure::from(EngineError::Internal(
-                "engine thread dropped the execution".into(),
-            ))
-        })?
+        rx.await
+            .map_err(|_| EngineError::Internal("engine thread dropped the execution".into()))
+    }
+
+    /// Runs one execution on the next free engine.
+    pub async fn execute(&self, execution: Execution) -> Result<ActionReport, Failure> {
+        let single = Single {
+            execution: Some(execution),
+            result: None,
+        };
+        self.run(single).await?.result.unwrap_or_else(|| {
+            Err(EngineError::Internal("the execution did not run".into()).into())
+        })
     }
 }

@@ -17,7 +17,7 @@ use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
 use super::compile::{self, ActionSource};
 use super::fetch::{FetchLimits, Fetcher};
 use super::host::Links;
-use super::{ActionReport, EngineError, Execution, Failure, Reply};
+use super::{ActionReport, EngineError, Execution, Failure, Job};
 use crate::config::{EngineSettings, Isolation};
 
 /// QuickJS's own stack limit; the thread gets a larger native stack so the
@@ -29,7 +29,7 @@ const THREAD_STACK_BYTES: usize = 8 << 20;
 /// stuck (a promise chain that re-queues itself forever).
 const MAX_LEFTOVER_JOBS: usize = 10_000;
 
-type Queue = async_channel::Receiver<(Execution, Reply)>;
+type Queue = async_channel::Receiver<Box<dyn Job>>;
 
 /// Starts engine thread `n`.
 pub fn spawn(
@@ -69,33 +69,41 @@ async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSe
             .collect(),
     );
     let mut engine: Option<Engine> = None;
-    while let Ok((execution, reply)) = queue.recv().await {
-        if reply.is_closed() {
+    while let Ok(mut job) = queue.recv().await {
+        if job.abandoned() {
             continue; // the login was abandoned while it waited
         }
-        let Some(source) = sources.get(execution.action) else {
-            let _ = reply.send(Err(EngineError::Internal("unknown action".into()).into()));
-            continue;
-        };
-        let current = match engine.take() {
-            Some(e) => e,
-            None => match Engine::new(&settings, fetchers.clone()).await {
-                Ok(e) => e,
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                    continue;
-                }
-            },
-        };
-        let mut current = current;
-        let (result, healthy) = current.run(source, execution).await;
-        if healthy {
-            engine = Some(current);
-        } else {
-            tracing::warn!(action = %source.name, "engine broke a limit; it is rebuilt before its next execution");
+        while let Some(execution) = job.next() {
+            let result = execute(&mut engine, &sources, &settings, &fetchers, execution).await;
+            job.done(result);
         }
-        let _ = reply.send(result);
+        job.finish();
     }
+}
+
+/// Runs one execution on this thread's engine, building the engine first
+/// when there is none (at start, or after one broke a limit).
+async fn execute(
+    engine: &mut Option<Engine>,
+    sources: &[ActionSource],
+    settings: &EngineSettings,
+    fetchers: &Rc<Vec<Option<Fetcher>>>,
+    execution: Execution,
+) -> Result<ActionReport, Failure> {
+    let Some(source) = sources.get(execution.action) else {
+        return Err(EngineError::Internal("unknown action".into()).into());
+    };
+    let mut current = match engine.take() {
+        Some(e) => e,
+        None => Engine::new(settings, fetchers.clone()).await?,
+    };
+    let (result, healthy) = current.run(source, execution).await;
+    if healthy {
+        *engine = Some(current);
+    } else {
+        tracing::warn!(action = %source.name, "engine broke a limit; it is rebuilt before its next execution");
+    }
+    result
 }
 
 struct Engine {

@@ -176,7 +176,7 @@ impl Pipeline {
             .map_err(|e| PipelineError::InvalidRequest(e.to_string()))?;
         let login_id = uuid::Uuid::new_v4().to_string();
         tracing::Span::current().record("login_id", login_id.as_str());
-        let mut login = Login {
+        let login = Login {
             id: login_id,
             event,
             mutations: Mutations::default(),
@@ -187,7 +187,7 @@ impl Pipeline {
             handler: Handler::Execute,
             state: None,
         };
-        let end = self.run(&mut login, from).await?;
+        let (login, end) = self.run(login, from).await?;
         let context = Suspension {
             upstream: upstream.id.clone(),
             return_to: request.return_to,
@@ -292,7 +292,7 @@ impl Pipeline {
 
         let mut event = record.event;
         event::apply_continue_request(&mut event, &request);
-        let mut login = Login {
+        let login = Login {
             id: record.login_id.clone(),
             event,
             mutations: record.mutations,
@@ -303,7 +303,7 @@ impl Pipeline {
             handler: Handler::Continue,
             state: Some(state.as_str()),
         };
-        let end = match self.run(&mut login, from).await {
+        let (login, end) = match self.run(login, from).await {
             Err(PipelineError::Busy) => {
                 // Nothing ran: put the login back so the browser can retry.
                 let ttl = Duration::from_secs(expires_at.saturating_sub(token::now_secs()).max(1));
@@ -369,7 +369,7 @@ impl Pipeline {
         if let Some(request) = &resume {
             event::apply_continue_request(&mut event, request);
         }
-        let mut login = Login {
+        let login = Login {
             id: "simulation".into(),
             event,
             mutations: Mutations::default(),
@@ -384,7 +384,7 @@ impl Pipeline {
             },
             state: Some(state.as_str()),
         };
-        let end = self.run(&mut login, from).await?;
+        let (login, end) = self.run(login, from).await?;
         Ok(match end {
             RunEnd::Suspended {
                 detour: Detour::Render(prompt),
@@ -410,16 +410,15 @@ impl Pipeline {
         })
     }
 
-    async fn run(&self, login: &mut Login, from: StartAt<'_>) -> Result<RunEnd, PipelineError> {
-        let timeout = self.settings.engine.timeout;
+    async fn run(&self, login: Login, from: StartAt<'_>) -> Result<(Login, RunEnd), PipelineError> {
         let parts = runner::Parts {
             engine: &self.engine,
             store: &self.store,
             metrics: &self.metrics,
-            actions: &self.settings.actions,
-            timeout,
+            settings: &self.settings,
         };
-        runner::run(parts, login, from, Instant::now() + timeout).await
+        let deadline = Instant::now() + self.settings.engine.timeout;
+        runner::run(parts, login, from, deadline).await
     }
 
     /// Turns the end of a run into an outcome, saving the login when it

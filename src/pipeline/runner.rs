@@ -5,14 +5,17 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
+use std::sync::Arc;
+
 use super::PipelineError;
 use super::event::can_redirect;
 use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
-use crate::config::ActionSpec;
-use crate::engine::{EngineError, EnginePool, Execution, Failure, Handler};
+use crate::config::Settings;
+use crate::engine::{ActionReport, EngineError, EnginePool, Execution, Failure, Handler, Sequence};
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::store::cache::CacheChanges;
 
 /// The login as it moves through the Actions.
 pub struct Login {
@@ -61,6 +64,73 @@ pub struct StartAt<'a> {
     pub state: Option<&'a str>,
 }
 
+/// What a run needs from the pipeline.
+pub struct Parts<'a> {
+    /// The engines.
+    pub engine: &'a EnginePool,
+    /// For `api.cache`.
+    pub store: &'a Store,
+    /// Execution metrics.
+    pub metrics: &'a Arc<Metrics>,
+    /// The Actions in order, and the run's budget.
+    pub settings: &'a Arc<Settings>,
+}
+
+/// Runs Actions from `from` until the run ends. The whole run shares one
+/// deadline (Auth0's per-trigger budget) and runs on one engine thread.
+pub async fn run(
+    parts: Parts<'_>,
+    login: Login,
+    from: StartAt<'_>,
+    deadline: Instant,
+) -> Result<(Login, RunEnd), PipelineError> {
+    let Parts {
+        engine,
+        store,
+        metrics,
+        settings,
+    } = parts;
+    // Each Action reads and writes only its own cache, so the caches of the
+    // whole run are loaded before it and written after it. Only Actions that
+    // mention the cache pay for loading it.
+    let mut caches = Vec::with_capacity(settings.actions.len());
+    for (index, spec) in settings.actions.iter().enumerate() {
+        let wanted = index >= from.action && spec.source.contains("cache");
+        caches.push(if wanted {
+            load_cache(store, &spec.name).await
+        } else {
+            Map::new()
+        });
+    }
+    let run = TriggerRun {
+        redirectable: can_redirect(&login.event),
+        settings: settings.clone(),
+        metrics: metrics.clone(),
+        login,
+        next: from.action,
+        first: (from.action, from.handler),
+        state: from.state.map(str::to_owned),
+        deadline,
+        caches,
+        cache_writes: Vec::new(),
+        running: None,
+        end: None,
+    };
+    let run = engine.run(run).await.map_err(|e| match e {
+        EngineError::Busy => PipelineError::Busy,
+        other => PipelineError::Unexpected(other.to_string()),
+    })?;
+    for (action, changes) in run.cache_writes {
+        if let Err(e) = store.cache_apply(&action, changes).await {
+            // api.cache is best effort (as on Auth0): a lost write is logged,
+            // not a failed login.
+            tracing::warn!(action = %action, error = %e, "api.cache write lost");
+        }
+    }
+    let end = run.end.unwrap_or(Ok(RunEnd::Finished))?;
+    Ok((run.login, end))
+}
+
 /// What one execution gets, serialized straight from the login (no copy of
 /// the event); the prelude's `__detour_run` reads it.
 #[derive(Serialize)]
@@ -80,66 +150,93 @@ struct ContinueInput<'a> {
 /// Auth0's limit on the custom claims of one login (§5.4).
 const MAX_CLAIMS_BYTES: usize = 100 * 1024;
 
-/// What a run needs from the pipeline.
-pub struct Parts<'a> {
-    /// The engines.
-    pub engine: &'a EnginePool,
-    /// For `api.cache`.
-    pub store: &'a Store,
-    /// Execution metrics.
-    pub metrics: &'a Metrics,
-    /// The Actions in order.
-    pub actions: &'a [ActionSpec],
-    /// The configured budget of a run (for messages).
-    pub timeout: std::time::Duration,
+/// One trigger run as the engine thread drives it: after each Action, the
+/// commands are applied to the login here and the run decides whether the
+/// next Action runs.
+struct TriggerRun {
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+    login: Login,
+    /// Index of the next Action to run.
+    next: usize,
+    /// The first Action and its handler.
+    first: (usize, Handler),
+    /// The `/continue` state, when resuming.
+    state: Option<String>,
+    deadline: Instant,
+    redirectable: bool,
+    /// Each Action's cache as loaded before the run.
+    caches: Vec<Map<String, Value>>,
+    /// Cache changes to write after the run, per Action name.
+    cache_writes: Vec<(String, CacheChanges)>,
+    /// The execution under way: its Action, handler and start.
+    running: Option<(usize, Handler, std::time::Instant)>,
+    /// Where the run stopped, once it has.
+    end: Option<Result<RunEnd, PipelineError>>,
 }
 
-/// Runs Actions from `from` until the run ends. The whole run shares one
-/// deadline (Auth0's per-trigger budget).
-pub async fn run(
-    parts: Parts<'_>,
-    login: &mut Login,
-    from: StartAt<'_>,
-    deadline: Instant,
-) -> Result<RunEnd, PipelineError> {
-    let Parts {
-        engine,
-        store,
-        metrics,
-        actions,
-        timeout,
-    } = parts;
-    let timeout_ms = timeout.as_millis();
-    let redirectable = can_redirect(&login.event);
-    for (index, spec) in actions.iter().enumerate().skip(from.action) {
-        let handler = if index == from.action {
-            from.handler
+impl Sequence for TriggerRun {
+    fn next(&mut self) -> Option<Execution> {
+        if self.end.is_some() || self.next >= self.settings.actions.len() {
+            return None;
+        }
+        let index = self.next;
+        let handler = if index == self.first.0 {
+            self.first.1
         } else {
             Handler::Execute
         };
-        // Only Actions that mention the cache pay for loading it.
-        let cache = if spec.source.contains("cache") {
-            load_cache(store, &spec.name).await
-        } else {
-            Map::new()
-        };
         let input = Input {
-            event: &login.event,
-            cache: &cache,
-            can_redirect: redirectable,
-            primary_user_set: login.mutations.primary_user_set(),
-            r#continue: from
+            event: &self.login.event,
+            cache: &self.caches[index],
+            can_redirect: self.redirectable,
+            primary_user_set: self.login.mutations.primary_user_set(),
+            r#continue: self
                 .state
+                .as_deref()
                 .filter(|_| handler == Handler::Continue)
                 .map(|state| ContinueInput { state }),
         };
-        let execution = Execution {
+        let input = match serde_json::to_string(&input) {
+            Ok(input) => input,
+            Err(e) => {
+                self.end = Some(Err(PipelineError::Unexpected(e.to_string())));
+                return None;
+            }
+        };
+        self.running = Some((index, handler, std::time::Instant::now()));
+        Some(Execution {
             action: index,
             handler,
-            input: serde_json::to_string(&input)
-                .map_err(|e| PipelineError::Unexpected(e.to_string()))?,
-            deadline,
+            input,
+            deadline: self.deadline,
+        })
+    }
+
+    fn done(&mut self, result: Result<ActionReport, Failure>) {
+        let Some((index, handler, started)) = self.running.take() else {
+            return;
         };
+        self.next = index + 1;
+        if let Some(end) = self.finish_execution(index, handler, started, result) {
+            self.end = Some(Ok(end));
+        }
+    }
+}
+
+impl TriggerRun {
+    /// Records one execution and applies what it did; `Some` when the run
+    /// stops here.
+    fn finish_execution(
+        &mut self,
+        index: usize,
+        handler: Handler,
+        started: std::time::Instant,
+        result: Result<ActionReport, Failure>,
+    ) -> Option<RunEnd> {
+        let spec = &self.settings.actions[index];
+        let login = &mut self.login;
+        let metrics = &self.metrics;
         let mut record = ExecutionRecord {
             action: spec.name.clone(),
             handler: handler.export_name().into(),
@@ -147,13 +244,8 @@ pub async fn run(
             logs: Vec::new(),
             error: None,
         };
-        let started = std::time::Instant::now();
-        let report = match engine.execute(execution).await {
+        let report = match result {
             Ok(report) => report,
-            Err(Failure {
-                error: EngineError::Busy,
-                ..
-            }) => return Err(PipelineError::Busy),
             Err(Failure { error, logs }) => {
                 let result = match error {
                     EngineError::Timeout => "timeout",
@@ -164,8 +256,9 @@ pub async fn run(
                 log_console(&login.id, &spec.name, &logs);
                 let description = match error {
                     EngineError::Timeout => format!(
-                        "Action \"{}\" exceeded the execution time limit of {timeout_ms} ms",
-                        spec.name
+                        "Action \"{}\" exceeded the execution time limit of {} ms",
+                        spec.name,
+                        self.settings.engine.timeout.as_millis()
                     ),
                     EngineError::OutOfMemory => {
                         format!("Action \"{}\" exceeded the memory limit", spec.name)
@@ -177,7 +270,7 @@ pub async fn run(
                 record.logs = logs;
                 record.error = Some(description.clone());
                 login.executions.push(record);
-                return Ok(RunEnd::Denied(DenyCode::AccessDenied, description));
+                return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
             }
         };
         record.duration_ms = ms(report.duration);
@@ -191,7 +284,7 @@ pub async fn run(
             tracing::info!(login_id = %login.id, action = %spec.name, error = %thrown.message, "action threw");
             record.error = Some(thrown.message.clone());
             login.executions.push(record);
-            return Ok(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
+            return Some(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
         }
         login.executions.push(record);
         if handler == Handler::Continue {
@@ -201,7 +294,7 @@ pub async fn run(
         }
         let mut control = login.mutations.apply(report.commands, &mut login.event);
         if login.mutations.claims_size() > MAX_CLAIMS_BYTES {
-            return Ok(RunEnd::Denied(
+            return Some(RunEnd::Denied(
                 DenyCode::AccessDenied,
                 format!(
                     "Action \"{}\" set more than 100 KB of custom claims",
@@ -210,10 +303,8 @@ pub async fn run(
             ));
         }
         let changes = std::mem::take(&mut control.cache);
-        if let Err(e) = store.cache_apply(&spec.name, changes).await {
-            // api.cache is best effort (as on Auth0): a lost write is logged,
-            // not a failed login.
-            tracing::warn!(action = %spec.name, error = %e, "api.cache write lost");
+        if !changes.is_empty() {
+            self.cache_writes.push((spec.name.clone(), changes));
         }
         let result = if control.deny.is_some() {
             "deny"
@@ -224,30 +315,27 @@ pub async fn run(
         };
         metrics.execution(&spec.name, result, seconds);
         if let Some(reason) = control.deny {
-            return Ok(RunEnd::Denied(DenyCode::AccessDenied, reason));
+            return Some(RunEnd::Denied(DenyCode::AccessDenied, reason));
         }
         let detour = match (control.redirect, control.render) {
-            (Some(url), _) => Some(Detour::Redirect(url)),
-            (None, Some(prompt)) => Some(Detour::Render(prompt)),
-            (None, None) => None,
+            (Some(url), _) => Detour::Redirect(url),
+            (None, Some(prompt)) => Detour::Render(prompt),
+            (None, None) => return None,
         };
-        if let Some(detour) = detour {
-            if !redirectable {
-                return Ok(RunEnd::Denied(
-                    DenyCode::InteractionRequired,
-                    format!(
-                        "Action \"{}\" asked to redirect the user, but this login cannot redirect (prompt=none or a non-interactive protocol)",
-                        spec.name
-                    ),
-                ));
-            }
-            return Ok(RunEnd::Suspended {
-                action: index,
-                detour,
-            });
+        if !self.redirectable {
+            return Some(RunEnd::Denied(
+                DenyCode::InteractionRequired,
+                format!(
+                    "Action \"{}\" asked to redirect the user, but this login cannot redirect (prompt=none or a non-interactive protocol)",
+                    spec.name
+                ),
+            ));
         }
+        Some(RunEnd::Suspended {
+            action: index,
+            detour,
+        })
     }
-    Ok(RunEnd::Finished)
 }
 
 /// Console output goes to the server log too, tagged with the login's
