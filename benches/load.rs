@@ -8,6 +8,8 @@
 //! |---|---|
 //! | `BENCH_ALLOW_URL`, `BENCH_ALLOW_PID` | the server with the three allow-path Actions |
 //! | `BENCH_DETOUR_URL`, `BENCH_DETOUR_PID` | the server with `favorite-color` |
+//! | `BENCH_LOOPS_URL`, `BENCH_LOOPS_PID` | A's Actions plus one that loops for flagged users |
+//! | `BENCH_LOOPERS` (2) | looping logins kept running during LL |
 //! | `BENCH_REDIS_URL`, `BENCH_REDIS_PID` | their Redis |
 //! | `BENCH_SECS` (3), `BENCH_ROUNDS` (3), `BENCH_CONNECTIONS` (32) | phase length, rounds, connections |
 //! | `BENCH_ONLY` (all) | scenarios to run, e.g. `A,FA` (for profiling) |
@@ -19,6 +21,11 @@
 //! moment a request was issued, waiting for a free connection included, so
 //! a stalled server is charged for the requests it delayed). The table
 //! shows the medians over rounds.
+//!
+//! L and LL measure the sandbox's promise that a looping Action does not
+//! take the gateway down: the same good logins, alone (L) and while
+//! `BENCH_LOOPERS` clients keep logins spinning in `while (true) {}` until
+//! their time limit (LL), each replaced as soon as it fails.
 //!
 //! The HTTP/1.1 client is a minimal keep-alive one (fixed request bytes,
 //! `Content-Length` responses), so that on a 2-core machine the load
@@ -57,6 +64,9 @@ struct Config {
     allow_pid: u32,
     detour: SocketAddr,
     detour_pid: u32,
+    loops: SocketAddr,
+    loops_pid: u32,
+    loopers: usize,
     redis_url: String,
     /// The benchmark's own processes: the servers, Redis, this one.
     ours: Vec<u32>,
@@ -88,12 +98,20 @@ impl Config {
             allow_pid: var("BENCH_ALLOW_PID")?.parse()?,
             detour: addr("BENCH_DETOUR_URL")?,
             detour_pid: var("BENCH_DETOUR_PID")?.parse()?,
+            loops: addr("BENCH_LOOPS_URL")?,
+            loops_pid: var("BENCH_LOOPS_PID")?.parse()?,
+            loopers: number("BENCH_LOOPERS", 2.0)? as usize,
             redis_url: var("BENCH_REDIS_URL")?,
-            ours: ["BENCH_ALLOW_PID", "BENCH_DETOUR_PID", "BENCH_REDIS_PID"]
-                .iter()
-                .filter_map(|v| std::env::var(v).ok()?.parse().ok())
-                .chain([std::process::id()])
-                .collect(),
+            ours: [
+                "BENCH_ALLOW_PID",
+                "BENCH_DETOUR_PID",
+                "BENCH_LOOPS_PID",
+                "BENCH_REDIS_PID",
+            ]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok()?.parse().ok())
+            .chain([std::process::id()])
+            .collect(),
             secs: number("BENCH_SECS", 3.0)?,
             rounds: number("BENCH_ROUNDS", 3.0)? as usize,
             connections: number("BENCH_CONNECTIONS", 32.0)? as usize,
@@ -122,6 +140,8 @@ struct Scenario {
     pid: u32,
     login: Vec<u8>,
     continue_path: &'static str,
+    /// Looping logins kept running beside this scenario's load.
+    loopers: usize,
 }
 
 fn scenarios(config: &Config) -> Vec<Arc<Scenario>> {
@@ -129,6 +149,18 @@ fn scenarios(config: &Config) -> Vec<Arc<Scenario>> {
     let body = json!({"event": event, "return_to": RETURN_TO, "transaction_id": "tx-bench"});
     let body = body.to_string();
     let login = |addr: SocketAddr, path: &str| post(addr, path, "application/json", &body, true);
+    let good_on_loops = |key, label, loopers| {
+        Arc::new(Scenario {
+            key,
+            label,
+            kind: Kind::Allow,
+            addr: config.loops,
+            pid: config.loops_pid,
+            login: login(config.loops, "/v1/post-login"),
+            continue_path: "",
+            loopers,
+        })
+    };
     vec![
         Arc::new(Scenario {
             key: "A",
@@ -138,6 +170,7 @@ fn scenarios(config: &Config) -> Vec<Arc<Scenario>> {
             pid: config.allow_pid,
             login: login(config.allow, "/v1/post-login"),
             continue_path: "",
+            loopers: 0,
         }),
         Arc::new(Scenario {
             key: "FA",
@@ -147,6 +180,7 @@ fn scenarios(config: &Config) -> Vec<Arc<Scenario>> {
             pid: config.allow_pid,
             login: login(config.allow, "/floor/post-login"),
             continue_path: "",
+            loopers: 0,
         }),
         Arc::new(Scenario {
             key: "B",
@@ -156,6 +190,7 @@ fn scenarios(config: &Config) -> Vec<Arc<Scenario>> {
             pid: config.detour_pid,
             login: login(config.detour, "/v1/post-login"),
             continue_path: "/continue",
+            loopers: 0,
         }),
         Arc::new(Scenario {
             key: "FB",
@@ -165,8 +200,60 @@ fn scenarios(config: &Config) -> Vec<Arc<Scenario>> {
             pid: config.detour_pid,
             login: login(config.detour, "/floor/post-login?mode=redirect"),
             continue_path: "/floor/continue",
+            loopers: 0,
         }),
+        good_on_loops("L", "L  A + a loop Action, alone", 0),
+        good_on_loops("LL", "LL L beside looping logins", config.loopers),
     ]
+}
+
+/// A login that the loops server's last Action spins on until the time
+/// limit.
+fn looping_login(addr: SocketAddr) -> Vec<u8> {
+    let mut event: Value = serde_json::from_str(EVENT).unwrap_or(Value::Null);
+    event["user"]["user_metadata"]["misbehave"] = json!(true);
+    let body = json!({"event": event, "return_to": RETURN_TO, "transaction_id": "tx-loop"});
+    post(
+        addr,
+        "/v1/post-login",
+        "application/json",
+        &body.to_string(),
+        true,
+    )
+}
+
+/// Keeps `n` looping logins in flight until `stop`; returns how many ended
+/// with the time limit, as they must.
+fn start_loopers(
+    scenario: &Scenario,
+    n: usize,
+    stop: Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<u64>> {
+    (0..n)
+        .map(|_| {
+            let (addr, stop) = (scenario.addr, stop.clone());
+            let request = looping_login(addr);
+            tokio::spawn(async move {
+                let mut timed_out = 0;
+                let mut conn = None;
+                while !stop.load(Ordering::Relaxed) {
+                    if conn.is_none() {
+                        conn = Conn::connect(addr).await.ok();
+                    }
+                    let Some(c) = conn.as_mut() else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    };
+                    match c.send(&request).await {
+                        Ok(r) if contains(&r.body, b"execution time limit") => timed_out += 1,
+                        Ok(_) => {}
+                        Err(_) => conn = None,
+                    }
+                }
+                timed_out
+            })
+        })
+        .collect()
 }
 
 fn post(addr: SocketAddr, path: &str, content_type: &str, body: &str, auth: bool) -> Vec<u8> {
@@ -547,6 +634,8 @@ struct Rounds {
     other_cpu: f64,
     errors: u64,
     rss_kib: u64,
+    /// Looping logins that ended with the time limit.
+    looped: u64,
 }
 
 async fn run(config: Config) -> Result<(), BoxError> {
@@ -565,10 +654,20 @@ async fn run(config: Config) -> Result<(), BoxError> {
     );
     for round in 1..=config.rounds {
         for (scenario, result) in scenarios.iter().zip(results.iter_mut()) {
+            let stop = Arc::new(AtomicBool::new(false));
+            let loopers = start_loopers(scenario, scenario.loopers, stop.clone());
+            if !loopers.is_empty() {
+                // Let the looping logins reach their loop first.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
             let noise = Noise::start(&config.ours);
             let p = peak(scenario, config.connections, config.secs).await;
             let l = latency(scenario, config.connections, p.rate / 2.0, config.secs).await;
             let other = noise.other_share(&config.ours);
+            stop.store(true, Ordering::Relaxed);
+            for looper in loopers {
+                result.looped += looper.await.unwrap_or(0);
+            }
             eprintln!(
                 "  round {round}: {:<26} peak {:>6.0}/s ({:>4.0} µs CPU/op)  at {:>6.0}/s p50 {:>5.2} ms p99 {:>6.2} ms (pacer lag p99 {:.2} ms)  errors {}  other CPU {:.0} %",
                 scenario.label,
@@ -658,6 +757,17 @@ fn report(
             );
         }
     }
+    if let (Some(alone), Some(beside)) = (of("L"), of("LL")) {
+        let ratio = 100.0 * median(&beside.peak) / median(&alone.peak);
+        println!(
+            "| good logins' throughput beside {} looping logins (LL / L) | {ratio:.1} % | (issue 4: keeps its throughput) | {} looping logins hit the time limit |",
+            config.loopers, beside.looped
+        );
+        println!(
+            "| good logins' p99 beside looping logins (LL − L) | {:+.2} ms | (a few ms) | |",
+            median(&beside.p99) - median(&alone.p99)
+        );
+    }
     for (what, key, goal) in [
         ("A p99 at half of peak", "A", 5.0),
         ("B p99 at half of peak", "B", 10.0),
@@ -681,6 +791,7 @@ fn report(
     for (pid, name, keys) in [
         (config.allow_pid, "allow", ["A", "FA"]),
         (config.detour_pid, "detour", ["B", "FB"]),
+        (config.loops_pid, "loops", ["L", "LL"]),
     ] {
         let rss = keys.iter().filter_map(|k| of(k)).map(|r| r.rss_kib).max();
         if let Some(rss) = rss {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The load benchmark (README "Performance"): builds a release Detour with the
-# bench-only floor routes, starts a throw-away redis-server and two Detour
+# bench-only floor routes, starts a throw-away redis-server and three Detour
 # servers on free loopback ports, runs benches/load.rs against them, and
 # stops everything it started. Prints one table: A (allow path), B (full
 # detour), their JS-free floors, the ratios, p99 at half of peak, RSS and
-# Redis bytes per suspended login.
+# Redis bytes per suspended login; then good logins alone (L) and beside
+# logins that loop in an Action until their time limit (LL).
 #
 # Knobs (environment): BENCH_SECS (3) seconds per phase, BENCH_ROUNDS (3),
-# BENCH_CONNECTIONS (32). The run takes about 100 s after the build.
+# BENCH_CONNECTIONS (32), BENCH_LOOPERS (2), BENCH_ONLY (e.g. A,FA).
+# The run takes about 150 s after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,7 +91,10 @@ pids+=("$allow_pid")
 detour_port=$(free_port)
 detour_pid=$(start_detour tests/fixtures/bench/detour.toml "$detour_port")
 pids+=("$detour_pid")
-for port in "$allow_port" "$detour_port"; do
+loops_port=$(free_port)
+loops_pid=$(start_detour tests/fixtures/bench/loops.toml "$loops_port")
+pids+=("$loops_pid")
+for port in "$allow_port" "$detour_port" "$loops_port"; do
   wait_http "$port" /readyz || { echo "detour on $port did not start:" >&2; cat "$work"/detour-*.log >&2; exit 1; }
 done
 
@@ -101,5 +106,6 @@ echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (anything el
 
 BENCH_ALLOW_URL="http://127.0.0.1:$allow_port" BENCH_ALLOW_PID="$allow_pid" \
 BENCH_DETOUR_URL="http://127.0.0.1:$detour_port" BENCH_DETOUR_PID="$detour_pid" \
+BENCH_LOOPS_URL="http://127.0.0.1:$loops_port" BENCH_LOOPS_PID="$loops_pid" \
 BENCH_REDIS_URL="redis://127.0.0.1:$redis_port" BENCH_REDIS_PID="$redis_pid" \
   "$load_bin"

@@ -1,10 +1,11 @@
 //! Turning an Action file into something an engine can load, and refusing
 //! bad files at start-up with their file and line.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Runtime};
+use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Module, Runtime, WriteOptions};
 
 use crate::config::{ActionSpec, EngineSettings};
 
@@ -17,6 +18,29 @@ pub const PRELUDE: &str = concat!(
     include_str!("api_more.js"),
     include_str!("prelude.js")
 );
+
+/// The prelude as QuickJS bytecode, compiled once per process: parsing
+/// and compiling ~1,200 lines of JS was 2.6 ms of the 3.2 ms it took to set
+/// up a context; loading the bytecode and running it takes about 0.5 ms.
+/// The prelude runs as a module (strict, nothing declared at its top
+/// level), which is how it is written.
+fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
+    static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+    let compiled = BYTECODE.get_or_init(|| {
+        let rt = Runtime::new().map_err(|e| e.to_string())?;
+        let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
+        ctx.with(|ctx| {
+            Module::declare(ctx.clone(), "detour:prelude", PRELUDE)
+                .and_then(|m| m.write(WriteOptions::default()))
+                .catch(&ctx)
+                .map_err(|e| e.to_string())
+        })
+    });
+    compiled
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(|e| CompileError::Startup(format!("the prelude does not compile: {e}")))
+}
 
 /// An Action prepared for loading.
 #[derive(Debug, Clone)]
@@ -95,9 +119,15 @@ pub fn load(
 ) -> Result<Option<String>, CompileError> {
     let startup = |e: String| CompileError::Startup(e);
     host::install(ctx, links, fetcher).map_err(|e| startup(e.to_string()))?;
-    let mut prelude = EvalOptions::default();
-    prelude.filename = Some("detour:prelude".into());
-    ctx.eval_with_options::<(), _>(PRELUDE, prelude)
+    let bytecode = prelude_bytecode()?;
+    // SAFETY: `bytecode` is what `Module::write` made of the prelude, in
+    // this process, with this QuickJS; it lives for the whole process, as
+    // QuickJS's ROM-data loading requires.
+    #[allow(unsafe_code)]
+    let prelude = unsafe { Module::load(ctx.clone(), bytecode) };
+    prelude
+        .and_then(|m| m.eval())
+        .and_then(|(_, done)| done.finish::<()>())
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
     let mut options = EvalOptions::default();

@@ -12,9 +12,11 @@
 //! output.
 
 mod compile;
+mod crew;
 mod crypto;
 pub mod fetch;
 mod host;
+mod pacer;
 mod worker;
 
 use std::sync::Arc;
@@ -378,10 +380,8 @@ impl EnginePool {
         }
         let sources = Arc::new(sources);
         let (tx, rx) = async_channel::bounded(settings.queue_capacity);
-        for n in 0..settings.workers {
-            worker::spawn(n, rx.clone(), sources.clone(), settings.clone())
-                .map_err(|e| CompileError::Startup(e.to_string()))?;
-        }
+        crew::Crew::start(rx, sources, settings.clone())
+            .map_err(|e| CompileError::Startup(e.to_string()))?;
         Ok(Self { queue: tx })
     }
 

@@ -7,7 +7,6 @@
 //! and rebuilt before it runs again, so no half-finished state leaks into
 //! the next login.
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
@@ -15,10 +14,12 @@ use std::time::Instant as StdInstant;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
 
 use super::compile::{self, ActionSource};
+use super::crew::Crew;
 use super::fetch::{FetchLimits, Fetcher};
 use super::host::Links;
-use super::{ActionReport, EngineError, Execution, Failure, Job};
-use crate::config::{EngineSettings, Isolation};
+use super::pacer::Pacer;
+use super::{ActionReport, EngineError, Execution, Failure};
+use crate::config::Isolation;
 
 /// QuickJS's own stack limit; the thread gets a larger native stack so the
 /// limit, not the OS, is what recursion hits.
@@ -29,26 +30,20 @@ const THREAD_STACK_BYTES: usize = 8 << 20;
 /// stuck (a promise chain that re-queues itself forever).
 const MAX_LEFTOVER_JOBS: usize = 10_000;
 
-type Queue = async_channel::Receiver<Box<dyn Job>>;
-
-/// Starts engine thread `n`.
-pub fn spawn(
-    n: usize,
-    queue: Queue,
-    sources: Arc<Vec<ActionSource>>,
-    settings: EngineSettings,
-) -> std::io::Result<()> {
+/// Starts engine thread `n` of `crew`.
+pub fn spawn(n: usize, crew: Arc<Crew>) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::Builder::new()
         .name(format!("detour-engine-{n}"))
         .stack_size(THREAD_STACK_BYTES)
-        .spawn(move || runtime.block_on(serve(queue, sources, settings)))?;
+        .spawn(move || runtime.block_on(serve(crew)))?;
     Ok(())
 }
 
-async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSettings) {
+async fn serve(crew: Arc<Crew>) {
+    let (queue, sources, settings) = (&crew.queue, &crew.sources, &crew.settings);
     // One HTTP client per Action per thread: connection pools stay on the
     // runtime that drives them.
     let limits = FetchLimits {
@@ -69,15 +64,29 @@ async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSe
             .collect(),
     );
     let mut engine: Option<Engine> = None;
-    while let Ok(mut job) = queue.recv().await {
+    loop {
+        // Build (or rebuild, after a breach) and load every Action while
+        // idle, so no login pays for it.
+        if engine.is_none() {
+            engine = Engine::new(&crew, fetchers.clone()).await.ok();
+            if let Some(e) = engine.as_mut() {
+                e.warm(sources).await;
+            }
+        }
+        let Ok(mut job) = queue.recv().await else {
+            return;
+        };
         if job.abandoned() {
             continue; // the login was abandoned while it waited
         }
         while let Some(execution) = job.next() {
-            let result = execute(&mut engine, &sources, &settings, &fetchers, execution).await;
+            let result = execute(&mut engine, &crew, &fetchers, execution).await;
             job.done(result);
         }
         job.finish();
+        if crew.should_leave() {
+            return;
+        }
     }
 }
 
@@ -85,17 +94,16 @@ async fn serve(queue: Queue, sources: Arc<Vec<ActionSource>>, settings: EngineSe
 /// when there is none (at start, or after one broke a limit).
 async fn execute(
     engine: &mut Option<Engine>,
-    sources: &[ActionSource],
-    settings: &EngineSettings,
+    crew: &Arc<Crew>,
     fetchers: &Rc<Vec<Option<Fetcher>>>,
     execution: Execution,
 ) -> Result<ActionReport, Failure> {
-    let Some(source) = sources.get(execution.action) else {
+    let Some(source) = crew.sources.get(execution.action) else {
         return Err(EngineError::Internal("unknown action".into()).into());
     };
     let mut current = match engine.take() {
         Some(e) => e,
-        None => Engine::new(settings, fetchers.clone()).await?,
+        None => Engine::new(crew, fetchers.clone()).await?,
     };
     let (result, healthy) = current.run(source, execution).await;
     if healthy {
@@ -111,36 +119,53 @@ struct Engine {
     // runtime, or QuickJS aborts the process (STACK.md pitfalls).
     contexts: Vec<Option<AsyncContext>>,
     runtime: AsyncRuntime,
-    deadline: Rc<Cell<Option<StdInstant>>>,
+    pacer: Rc<Pacer>,
     links: Links,
     fetchers: Rc<Vec<Option<Fetcher>>>,
     isolation: Isolation,
+    /// A trigger run's budget (`engine.timeout`).
+    timeout: std::time::Duration,
 }
 
 impl Engine {
     async fn new(
-        settings: &EngineSettings,
+        crew: &Arc<Crew>,
         fetchers: Rc<Vec<Option<Fetcher>>>,
     ) -> Result<Self, EngineError> {
+        let settings = &crew.settings;
         let actions = fetchers.len();
         let runtime = AsyncRuntime::new().map_err(|e| EngineError::Internal(e.to_string()))?;
         runtime.set_memory_limit(settings.memory_limit_bytes).await;
         runtime.set_max_stack_size(JS_STACK_BYTES).await;
-        let deadline: Rc<Cell<Option<StdInstant>>> = Rc::default();
-        let armed = deadline.clone();
+        let pacer = Rc::new(Pacer::new(Some(crew.clone())));
+        let handler = pacer.clone();
         runtime
-            .set_interrupt_handler(Some(Box::new(move || {
-                armed.get().is_some_and(|d| StdInstant::now() >= d)
-            })))
+            .set_interrupt_handler(Some(Box::new(move || handler.interrupt())))
             .await;
         Ok(Self {
             contexts: (0..actions).map(|_| None).collect(),
             runtime,
-            deadline,
+            pacer,
             links: Links::default(),
             fetchers,
             isolation: settings.isolation,
+            timeout: settings.timeout,
         })
+    }
+
+    /// Loads every Action into its context ahead of use (`per_instance`).
+    async fn warm(&mut self, sources: &[ActionSource]) {
+        if self.isolation != Isolation::PerInstance {
+            return;
+        }
+        for (index, source) in sources.iter().enumerate() {
+            // Module code runs under the same limits as a login.
+            self.pacer.arm(StdInstant::now() + self.timeout);
+            if let Err(e) = self.context(index, source).await {
+                tracing::warn!(action = %source.name, error = %e, "could not load the Action ahead of use");
+            }
+            self.pacer.disarm();
+        }
     }
 
     async fn context(
@@ -178,7 +203,7 @@ impl Engine {
         let started = StdInstant::now();
         self.links.logs.borrow_mut().clear();
         let deadline = execution.deadline;
-        self.deadline.set(Some(deadline.into_std()));
+        self.pacer.arm(deadline.into_std());
         let result = match self.context(execution.action, source).await {
             Ok(ctx) => {
                 let handler = execution.handler.export_name();
@@ -243,7 +268,7 @@ impl Engine {
             tracing::warn!(action = %source.name, "an execution left endless work behind; its engine is rebuilt");
             healthy = false;
         }
-        self.deadline.set(None);
+        self.pacer.disarm();
         if self.isolation == Isolation::PerExecution {
             // Nothing of this execution may be seen by the next one.
             self.runtime.run_gc().await;

@@ -1,0 +1,162 @@
+//! The engine's interrupt handler: the trigger run's deadline, and a pace
+//! for executions that keep the CPU busy.
+//!
+//! QuickJS calls the handler every few thousand bytecodes. An execution
+//! runs at full speed for its first [`GRACE`] of CPU time (real Actions need
+//! well under 5 ms); then the handler puts its engine thread to sleep after
+//! every [`SLICE`] of CPU: for one slice until [`SLOW`] of CPU (half a core),
+//! for nine slices after it (a tenth of a core). So a `while (true) {}`
+//! cannot hold a core for more than a few milliseconds, and the logins on
+//! the other engine threads keep the machine until its deadline ends it.
+//! Waiting on `fetch` or a timer uses no CPU and does not count.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::crew::Crew;
+
+/// CPU time an execution may use at full speed.
+pub const GRACE: Duration = Duration::from_millis(5);
+/// CPU time after which an execution runs at a tenth of a core.
+pub const SLOW: Duration = Duration::from_millis(50);
+/// After the grace, CPU time between two pauses.
+pub const SLICE: Duration = Duration::from_millis(1);
+
+/// How long to pause after a slice, for an execution that has used `cpu`.
+fn pause_after(cpu: Duration) -> Option<Duration> {
+    if cpu > SLOW {
+        Some(SLICE * 9)
+    } else if cpu > GRACE {
+        Some(SLICE)
+    } else {
+        None
+    }
+}
+
+/// Shared by an engine and its interrupt handler.
+#[derive(Default)]
+pub struct Pacer {
+    deadline: Cell<Option<Instant>>,
+    cpu_at_start: Cell<Duration>,
+    cpu_at_pause: Cell<Duration>,
+    /// Told when the execution goes slow and when it ends.
+    crew: Option<Arc<Crew>>,
+    slow: Cell<bool>,
+}
+
+impl Drop for Pacer {
+    fn drop(&mut self) {
+        self.disarm();
+    }
+}
+
+impl Pacer {
+    /// A pacer that tells `crew` about slow executions.
+    pub fn new(crew: Option<Arc<Crew>>) -> Self {
+        Self {
+            deadline: Cell::new(None),
+            cpu_at_start: Cell::default(),
+            cpu_at_pause: Cell::default(),
+            crew,
+            slow: Cell::new(false),
+        }
+    }
+
+    /// Starts an execution that must end by `deadline`.
+    pub fn arm(&self, deadline: Instant) {
+        let cpu = thread_cpu_time();
+        self.deadline.set(Some(deadline));
+        self.cpu_at_start.set(cpu);
+        self.cpu_at_pause.set(cpu);
+    }
+
+    /// No execution runs.
+    pub fn disarm(&self) {
+        self.deadline.set(None);
+        if self.slow.replace(false)
+            && let Some(crew) = &self.crew
+        {
+            crew.back_to_normal();
+        }
+    }
+
+    /// The interrupt handler: `true` stops the running execution.
+    pub fn interrupt(&self) -> bool {
+        let Some(deadline) = self.deadline.get() else {
+            return false;
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        let cpu = thread_cpu_time();
+        if cpu.saturating_sub(self.cpu_at_pause.get()) >= SLICE
+            && let Some(pause) = pause_after(cpu.saturating_sub(self.cpu_at_start.get()))
+        {
+            if pause > SLICE
+                && !self.slow.replace(true)
+                && let Some(crew) = &self.crew
+            {
+                crew.went_slow();
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            self.cpu_at_pause.set(thread_cpu_time());
+        }
+        false
+    }
+}
+
+/// CPU time the calling thread has used; zero if the clock is missing
+/// (which only turns the pace off).
+fn thread_cpu_time() -> Duration {
+    cpu_time::ThreadTime::try_now()
+        .map(|t| t.as_duration())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_grows_with_the_cpu_used() {
+        assert_eq!(pause_after(GRACE), None);
+        assert_eq!(pause_after(GRACE * 2), Some(SLICE));
+        assert_eq!(pause_after(SLOW * 2), Some(SLICE * 9));
+    }
+
+    fn spin(d: Duration) {
+        let start = thread_cpu_time();
+        while thread_cpu_time() - start < d {
+            std::hint::black_box(0);
+        }
+    }
+
+    #[test]
+    fn a_passed_deadline_stops_and_no_execution_never_does() {
+        let pacer = Pacer::default();
+        assert!(!pacer.interrupt(), "disarmed");
+        pacer.arm(Instant::now());
+        assert!(pacer.interrupt(), "deadline passed");
+        pacer.disarm();
+        assert!(!pacer.interrupt());
+    }
+
+    #[test]
+    fn a_busy_execution_is_paused_only_after_its_grace() {
+        let pacer = Pacer::default();
+        pacer.arm(Instant::now() + Duration::from_secs(60));
+        let before = pacer.cpu_at_pause.get();
+        spin(SLICE * 2);
+        assert!(!pacer.interrupt());
+        assert_eq!(
+            pacer.cpu_at_pause.get(),
+            before,
+            "no pause within the grace"
+        );
+        spin(GRACE);
+        assert!(!pacer.interrupt());
+        assert!(pacer.cpu_at_pause.get() > before, "paused after the grace");
+    }
+}
