@@ -35,3 +35,40 @@ async fn an_action_that_never_returns_fails_its_login_and_the_next_login_still_s
     );
     assert_eq!(next["outcome"], "allow", "{next:#}");
 }
+
+#[tokio::test]
+async fn a_looping_login_does_not_hold_the_only_engine_from_a_good_login() {
+    // Arrange: one engine thread, and a loop that would hold it for 3 s.
+    let mut config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![
+            ActionFixture::named("spin-on-request"),
+            ActionFixture::named("claims-and-scopes"),
+        ],
+    );
+    config.timeout_ms = 3000;
+    config.engine_extra = "workers = 1".into();
+    let app = spawn_app_with(config).await;
+    let mut spinning = login_event();
+    spinning["user"]["user_metadata"] = json!({ "spin": true });
+    let finished = std::sync::Mutex::new(Vec::new());
+
+    // Act: the good login starts once the loop has the engine.
+    let looping = async {
+        let outcome = app.post_login_outcome(spinning).await;
+        finished.lock().unwrap().push("looping");
+        outcome
+    };
+    let good = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let outcome = app.post_login_outcome(login_event()).await;
+        finished.lock().unwrap().push("good");
+        outcome
+    };
+    let (looping, good) = tokio::join!(looping, good);
+
+    // Assert: a spare engine served the good login while the loop ran on.
+    assert_eq!(good["outcome"], "allow", "{good:#}");
+    assert_eq!(looping["outcome"], "deny", "{looping:#}");
+    assert_eq!(*finished.lock().unwrap(), ["good", "looping"]);
+}
