@@ -44,6 +44,9 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
             "event.user.user_id must be a non-empty string".into(),
         ));
     }
+    // Secrets come from Detour's config, handed to each execution by the
+    // engine: whatever an upstream put here is dropped, never stored.
+    event.remove("secrets");
     // The type of each default is the type Auth0 guarantees. Strings Detour
     // cannot know are empty rather than invented.
     let defaults = json!({
@@ -249,6 +252,13 @@ mod tests {
         assert_eq!(e["configuration"], json!({}));
         assert!(e.get("session").is_none());
         assert!(e["user"].get("email").is_none());
+    }
+
+    #[test]
+    fn secrets_sent_by_an_upstream_are_dropped() {
+        let mut e = ev(json!({"user": {"user_id": "u"}, "secrets": {"K": "v"}}));
+        normalize(&mut e, "h").unwrap();
+        assert!(e.get("secrets").is_none());
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub struct SuspendedLogin {
     /// Execution records so far.
     pub executions: Vec<ExecutionRecord>,
     /// Whether `/continue` requires the browser-binding cookie.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bound: bool,
     /// The external site (with `state`), when the browser first goes
     /// through `/redirect` to be bound.
