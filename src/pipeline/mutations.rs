@@ -128,6 +128,8 @@ pub struct Control {
     pub render: Option<Value>,
     /// `api.cache` writes, for the store.
     pub cache: CacheChanges,
+    /// Whether `event` changed (metadata mirrored into it).
+    pub event_changed: bool,
 }
 
 impl Mutations {
@@ -159,6 +161,7 @@ impl Mutations {
                     self.scopes.insert(scope, "remove".into());
                 }
                 Command::UserMetadata { key, value } => {
+                    control.event_changed = true;
                     merge_key(
                         event_object(event, &["user", "user_metadata"]),
                         &key,
@@ -167,6 +170,7 @@ impl Mutations {
                     self.user_metadata.insert(key, value);
                 }
                 Command::AppMetadata { key, value } => {
+                    control.event_changed = true;
                     merge_key(event_object(event, &["user", "app_metadata"]), &key, &value);
                     self.app_metadata.insert(key, value);
                 }
@@ -215,6 +219,7 @@ impl Mutations {
                     .push((key, CacheEntry { value, expires_at })),
                 Command::CacheDelete { key } => control.cache.delete.push(key),
                 Command::TransactionMetadata { key, value } => {
+                    control.event_changed = true;
                     merge_key(
                         event_object(event, &["transaction", "metadata"]),
                         &key,

@@ -2,6 +2,7 @@
 //! decides where the run stops: the end, a deny, a failure, or a redirect.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -115,6 +116,7 @@ pub async fn run(
         cache_writes: Vec::new(),
         running: None,
         end: None,
+        event_json: None,
     };
     let run = engine.run(run).await.map_err(|e| match e {
         EngineError::Busy => PipelineError::Busy,
@@ -135,7 +137,7 @@ pub async fn run(
 /// the event); the prelude's `__detour_run` reads it.
 #[derive(Serialize)]
 struct Input<'a> {
-    event: &'a Map<String, Value>,
+    event: &'a RawValue,
     cache: &'a Map<String, Value>,
     can_redirect: bool,
     primary_user_set: bool,
@@ -173,6 +175,9 @@ struct TriggerRun {
     running: Option<(usize, Handler, std::time::Instant)>,
     /// Where the run stopped, once it has.
     end: Option<Result<RunEnd, PipelineError>>,
+    /// The event as JSON, kept while no Action changes it (most do not), so
+    /// it is serialized once per run rather than once per Action.
+    event_json: Option<Box<RawValue>>,
 }
 
 impl Sequence for TriggerRun {
@@ -186,8 +191,17 @@ impl Sequence for TriggerRun {
         } else {
             Handler::Execute
         };
+        if self.event_json.is_none() {
+            match serde_json::value::to_raw_value(&self.login.event) {
+                Ok(json) => self.event_json = Some(json),
+                Err(e) => {
+                    self.end = Some(Err(PipelineError::Unexpected(e.to_string())));
+                    return None;
+                }
+            }
+        }
         let input = Input {
-            event: &self.login.event,
+            event: self.event_json.as_deref()?,
             cache: &self.caches[index],
             can_redirect: self.redirectable,
             primary_user_set: self.login.mutations.primary_user_set(),
@@ -290,9 +304,14 @@ impl TriggerRun {
         if handler == Handler::Continue {
             // event.prompt describes the Form this Action rendered; later
             // Actions do not see it.
-            login.event.remove("prompt");
+            if login.event.remove("prompt").is_some() {
+                self.event_json = None;
+            }
         }
         let mut control = login.mutations.apply(report.commands, &mut login.event);
+        if control.event_changed {
+            self.event_json = None;
+        }
         if login.mutations.claims_size() > MAX_CLAIMS_BYTES {
             return Some(RunEnd::Denied(
                 DenyCode::AccessDenied,
