@@ -121,8 +121,11 @@ pub fn load(
     host::install(ctx, links, fetcher).map_err(|e| startup(e.to_string()))?;
     let bytecode = prelude_bytecode()?;
     // SAFETY: `bytecode` is what `Module::write` made of the prelude, in
-    // this process, with this QuickJS; it lives for the whole process, as
-    // QuickJS's ROM-data loading requires.
+    // this process, with this QuickJS build: valid bytecode by
+    // construction. It also lives for the whole process, so the ROM-data
+    // flag rquickjs passes could not leave QuickJS holding a dangling
+    // buffer (in the QuickJS it bundles the flag is obsolete and the bytes
+    // are copied anyway).
     #[allow(unsafe_code)]
     let prelude = unsafe { Module::load(ctx.clone(), bytecode) };
     prelude
@@ -169,7 +172,7 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     let deadline = Instant::now() + settings.timeout.min(Duration::from_secs(5));
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
     let ctx = Context::full(&rt).map_err(startup)?;
-    let load_error = ctx.with(|ctx| load(&ctx, source, host::Links::default(), None))?;
+    let load_error = ctx.with(|ctx| load(&ctx, source, host::Links::check(), None))?;
     if let Some(err) = load_error {
         tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
     }

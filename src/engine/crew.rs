@@ -5,8 +5,7 @@
 //! Action costs the other logins the CPU it is still allowed, not an engine.
 //! A spare leaves after its job once it is no longer needed.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::Job;
 use super::compile::ActionSource;
@@ -21,9 +20,70 @@ pub struct Crew {
     pub(super) queue: Queue,
     pub(super) sources: Arc<Vec<ActionSource>>,
     pub(super) settings: EngineSettings,
-    alive: AtomicUsize,
-    slow: AtomicUsize,
-    hired: AtomicUsize,
+    /// Hiring and leaving decide on both counts at once.
+    counts: Mutex<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Threads serving the queue (spawned and not yet gone).
+    alive: usize,
+    /// Executions running slow.
+    slow: usize,
+    /// Threads ever hired, for their names.
+    hired: usize,
+}
+
+/// A thread's place in the crew: it counts as alive until this is dropped,
+/// which happens when the thread leaves, returns or panics.
+pub struct Member {
+    crew: Arc<Crew>,
+    counted: bool,
+    running: bool,
+}
+
+impl Member {
+    /// Called first thing on the new thread.
+    pub fn running(mut self) -> Self {
+        self.running = true;
+        self
+    }
+
+    /// The crew this thread serves.
+    pub fn crew(&self) -> &Arc<Crew> {
+        &self.crew
+    }
+
+    /// Whether this thread, between jobs, is a spare no longer needed; if
+    /// so it stops counting as alive at once.
+    pub fn should_leave(&mut self) -> bool {
+        let mut counts = self.crew.counts();
+        if counts.alive > self.crew.settings.workers + counts.slow {
+            counts.alive -= 1;
+            self.counted = false;
+            return true;
+        }
+        false
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        if !self.counted {
+            return;
+        }
+        let short = {
+            let mut counts = self.crew.counts();
+            counts.alive -= 1;
+            counts.alive < self.crew.settings.workers
+        };
+        // A thread that died (a bug) is replaced, so the pool never shrinks;
+        // one that could not start is the hirer's to report.
+        if short && self.running && !self.crew.queue.is_closed() {
+            tracing::error!("an engine thread stopped unexpectedly; starting another");
+            self.crew.hire();
+        }
+    }
 }
 
 impl Crew {
@@ -37,53 +97,59 @@ impl Crew {
             queue,
             sources,
             settings,
-            alive: AtomicUsize::new(0),
-            slow: AtomicUsize::new(0),
-            hired: AtomicUsize::new(0),
+            counts: Mutex::default(),
         });
         for _ in 0..crew.settings.workers {
-            crew.hire()?;
+            crew.try_hire()?;
         }
         Ok(crew)
     }
 
-    fn hire(self: &Arc<Self>) -> std::io::Result<()> {
-        self.alive.fetch_add(1, Ordering::SeqCst);
-        let n = self.hired.fetch_add(1, Ordering::Relaxed);
-        worker::spawn(n, self.clone()).inspect_err(|_| {
-            self.alive.fetch_sub(1, Ordering::SeqCst);
-        })
+    fn counts(&self) -> MutexGuard<'_, Counts> {
+        // The counts stay consistent even if a holder panicked.
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn try_hire(self: &Arc<Self>) -> std::io::Result<()> {
+        let n = {
+            let mut counts = self.counts();
+            counts.alive += 1;
+            counts.hired += 1;
+            counts.hired
+        };
+        let member = Member {
+            crew: self.clone(),
+            counted: true,
+            running: false,
+        };
+        // On failure the member comes back inside the error's closure and
+        // is dropped, which un-counts it.
+        worker::spawn(n, member)
+    }
+
+    fn hire(self: &Arc<Self>) {
+        if let Err(e) = self.try_hire() {
+            tracing::warn!(error = %e, "could not start an engine thread");
+        }
     }
 
     /// An execution on one of the threads went slow: hire a spare, up to
     /// twice `workers` threads in all.
     pub fn went_slow(self: &Arc<Self>) {
-        let slow = self.slow.fetch_add(1, Ordering::SeqCst) + 1;
         let workers = self.settings.workers;
-        let alive = self.alive.load(Ordering::SeqCst);
-        if alive < workers + slow
-            && alive < 2 * workers
-            && let Err(e) = self.hire()
-        {
-            tracing::warn!(error = %e, "could not start a spare engine thread");
+        let hire = {
+            let mut counts = self.counts();
+            counts.slow += 1;
+            counts.alive < workers + counts.slow && counts.alive < 2 * workers
+        };
+        if hire && !self.queue.is_closed() {
+            self.hire();
         }
     }
 
     /// The slow execution ended.
     pub fn back_to_normal(&self) {
-        let _ = self
-            .slow
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-    }
-
-    /// Whether the calling thread, between jobs, is a spare no longer
-    /// needed; if so it counts as gone.
-    pub fn should_leave(&self) -> bool {
-        let needed = self.settings.workers + self.slow.load(Ordering::SeqCst);
-        self.alive
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |alive| {
-                (alive > needed).then(|| alive - 1)
-            })
-            .is_ok()
+        let mut counts = self.counts();
+        counts.slow = counts.slow.saturating_sub(1);
     }
 }

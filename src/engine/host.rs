@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use std::time::Duration;
 
-use rquickjs::function::Async;
+use rquickjs::function::{Async, Opt};
 use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
@@ -25,6 +25,17 @@ pub type LogSink = Rc<RefCell<Vec<String>>>;
 /// inside that login (the prelude drops such late results).
 pub type EndSignal = Rc<watch::Sender<u64>>;
 
+/// Resolves when the execution that `over` was subscribed in ends; never,
+/// for an operation that belongs to no execution.
+async fn until_ended(over: Option<watch::Receiver<u64>>) {
+    match over {
+        Some(mut over) => {
+            let _ = over.changed().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 /// A fresh [`EndSignal`].
 pub fn end_signal() -> EndSignal {
     Rc::new(watch::Sender::new(0))
@@ -37,28 +48,52 @@ pub struct Links {
     pub logs: LogSink,
     /// Ends pending host operations.
     pub ended: EndSignal,
+    /// Whether the runtime drives promises. The start-up check loads each
+    /// Action on a plain runtime, where an async host function would panic;
+    /// there timers and requests never settle instead.
+    pub asynchronous: bool,
 }
 
-impl Default for Links {
-    fn default() -> Self {
+impl Links {
+    /// For an engine's async runtime.
+    pub fn engine() -> Self {
         Self {
             logs: LogSink::default(),
             ended: end_signal(),
+            asynchronous: true,
+        }
+    }
+
+    /// For the start-up check's plain runtime.
+    pub fn check() -> Self {
+        Self {
+            asynchronous: false,
+            ..Self::engine()
         }
     }
 }
 
 /// Installs `globalThis.__detour_host`; the prelude takes it and deletes it.
 pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickjs::Result<()> {
-    let Links { logs, ended } = links;
+    let Links {
+        logs,
+        ended,
+        asynchronous,
+    } = links;
     let host = Object::new(ctx.clone())?;
+    if !asynchronous {
+        let never: Function = ctx.eval("() => new Promise(() => {})")?;
+        host.set("sleep", never.clone())?;
+        host.set("fetch", never)?;
+        return finish_install(ctx, host, logs);
+    }
     let sleep_ended = ended.clone();
     host.set(
         "sleep",
         Function::new(
             ctx.clone(),
-            Async(move |ms: f64| {
-                let mut over = sleep_ended.subscribe();
+            Async(move |ms: f64, owned: Opt<bool>| {
+                let over = owned.0.unwrap_or(true).then(|| sleep_ended.subscribe());
                 async move {
                     let ms = if ms.is_finite() {
                         ms.clamp(0.0, 86_400_000.0)
@@ -67,7 +102,7 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
                     };
                     tokio::select! {
                         () = tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)) => {}
-                        _ = over.changed() => {}
+                        () = until_ended(over) => {}
                     }
                     Ok::<(), rquickjs::Error>(())
                 }
@@ -79,13 +114,13 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
             "fetch",
             Function::new(
                 ctx.clone(),
-                Async(move |url: String, request: String| {
+                Async(move |url: String, request: String, owned: Opt<bool>| {
                     let fetcher = fetcher.clone();
-                    let mut over = ended.subscribe();
+                    let over = owned.0.unwrap_or(true).then(|| ended.subscribe());
                     async move {
                         let reply = tokio::select! {
                             reply = fetcher.fetch(url, request) => reply,
-                            _ = over.changed() => {
+                            () = until_ended(over) => {
                                 json!({"ok": false, "error": "the execution ended"}).to_string()
                             }
                         };
@@ -95,6 +130,11 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
             )?,
         )?;
     }
+    finish_install(ctx, host, logs)
+}
+
+/// The synchronous host functions, then `globalThis.__detour_host`.
+fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rquickjs::Result<()> {
     host.set(
         "log",
         Function::new(ctx.clone(), move |line: String| {

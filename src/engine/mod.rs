@@ -328,24 +328,42 @@ pub(crate) trait Job: Send {
     fn finish(self: Box<Self>);
 }
 
-struct Carrier<S> {
-    sequence: S,
-    back: oneshot::Sender<S>,
+/// Carries a sequence to an engine thread and back. Dropped unfinished
+/// (the thread panicked), it still sends the sequence back, so the caller
+/// learns which execution never reported instead of losing the login.
+struct Carrier<S: Sequence> {
+    sequence: Option<S>,
+    back: Option<oneshot::Sender<S>>,
 }
 
 impl<S: Sequence> Job for Carrier<S> {
     fn next(&mut self) -> Option<Execution> {
-        self.sequence.next()
+        self.sequence.as_mut()?.next()
     }
     fn done(&mut self, result: Result<ActionReport, Failure>) {
-        self.sequence.done(result)
+        if let Some(sequence) = self.sequence.as_mut() {
+            sequence.done(result);
+        }
     }
     fn abandoned(&self) -> bool {
-        self.back.is_closed()
+        self.back.as_ref().is_none_or(oneshot::Sender::is_closed)
     }
-    fn finish(self: Box<Self>) {
-        let Carrier { sequence, back } = *self;
-        let _ = back.send(sequence);
+    fn finish(mut self: Box<Self>) {
+        self.send_back();
+    }
+}
+
+impl<S: Sequence> Carrier<S> {
+    fn send_back(&mut self) {
+        if let (Some(sequence), Some(back)) = (self.sequence.take(), self.back.take()) {
+            let _ = back.send(sequence);
+        }
+    }
+}
+
+impl<S: Sequence> Drop for Carrier<S> {
+    fn drop(&mut self) {
+        self.send_back();
     }
 }
 
@@ -390,7 +408,10 @@ impl EnginePool {
     pub async fn run<S: Sequence>(&self, sequence: S) -> Result<S, EngineError> {
         let (back, rx) = oneshot::channel();
         self.queue
-            .try_send(Box::new(Carrier { sequence, back }))
+            .try_send(Box::new(Carrier {
+                sequence: Some(sequence),
+                back: Some(back),
+            }))
             .map_err(|e| match e {
                 async_channel::TrySendError::Full(_) => EngineError::Busy,
                 async_channel::TrySendError::Closed(_) => {

@@ -44,6 +44,8 @@ pub struct Pacer {
     /// Told when the execution goes slow and when it ends.
     crew: Option<Arc<Crew>>,
     slow: Cell<bool>,
+    /// Paced, but never reported as slow (loading Actions ahead of use).
+    quiet: Cell<bool>,
 }
 
 impl Drop for Pacer {
@@ -61,13 +63,27 @@ impl Pacer {
             cpu_at_pause: Cell::default(),
             crew,
             slow: Cell::new(false),
+            quiet: Cell::new(false),
         }
     }
 
     /// Starts an execution that must end by `deadline`.
     pub fn arm(&self, deadline: Instant) {
-        let cpu = thread_cpu_time();
         self.deadline.set(Some(deadline));
+        self.quiet.set(false);
+        self.restart();
+    }
+
+    /// Starts work that must end by `deadline` and never hires a spare.
+    pub fn arm_quiet(&self, deadline: Instant) {
+        self.arm(deadline);
+        self.quiet.set(true);
+    }
+
+    /// Counts CPU time from now: what the engine spent before the Action's
+    /// code starts (setting up its context) is not the Action's.
+    pub fn restart(&self) {
+        let cpu = thread_cpu_time();
         self.cpu_at_start.set(cpu);
         self.cpu_at_pause.set(cpu);
     }
@@ -97,6 +113,7 @@ impl Pacer {
             && let Some(pause) = pause_after(used)
         {
             if used > SLOW
+                && !self.quiet.get()
                 && !self.slow.replace(true)
                 && let Some(crew) = &self.crew
             {

@@ -11,10 +11,12 @@
 //
 // The api's methods are built once per context and find the running
 // execution through `current`; each execution gets its own top-level `api`
-// object over them. Once an execution ends, `current` is null and its api
-// throws. Nothing an execution leaves behind runs during a later one: when
-// it ends, Rust settles its pending timers and requests and drains the job
-// queue (worker.rs), and the callbacks below drop results that belong to an
+// object over them. Between executions `current` is null and the api
+// throws; an api kept in module scope from an earlier execution acts on the
+// running one (of the same Action: contexts are per Action). Nothing an
+// execution leaves behind runs during a later one: when it ends, Rust
+// settles its pending timers and requests and drains the job queue
+// (worker.rs), and the callbacks below drop results that belong to an
 // execution that is over.
 (function (host) {
   'use strict';
@@ -66,9 +68,12 @@
   globalThis.setTimeout = function setTimeout(callback, delay, ...args) {
     if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be a function.');
     const id = nextTimer++;
+    // A timer set by an execution ends with it (never fires in another
+    // one); a timer set by module code at load time belongs to no
+    // execution and runs whenever it is due.
     const owner = current;
-    host.sleep(Number(delay) || 0).then(() => {
-      if (cancelled.delete(id) || owner === null || current !== owner) return;
+    host.sleep(Number(delay) || 0, owner !== null).then(() => {
+      if (cancelled.delete(id) || (owner !== null && current !== owner)) return;
       callback(...args);
     });
     return id;
@@ -108,10 +113,15 @@
       else throw new TypeError('fetch: only string bodies are supported; use JSON.stringify');
     }
     const request = { method: String(o.method || 'GET'), headers: headerPairs(o.headers), body: body == null ? null : body };
+    // A request made by an execution ends with it: one still pending then
+    // rejects (so a promise kept in module scope can be retried), and its
+    // result never reaches a later execution. A request made by module code
+    // at load time belongs to no execution.
     const owner = current;
-    const reply = await hostFetch(url, JSON.stringify(request));
-    // The execution that asked is over: its code must not go on.
-    if (owner === null || current !== owner) return new Promise(() => {});
+    const reply = await hostFetch(url, JSON.stringify(request), owner !== null);
+    if (owner !== null && current !== owner) {
+      throw new TypeError('fetch failed: the execution that made this request has ended');
+    }
     const r = JSON.parse(reply);
     if (!r.ok) throw new TypeError(`fetch failed: ${r.error}`);
     const text = r.body;

@@ -14,7 +14,7 @@ use std::time::Instant as StdInstant;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
 
 use super::compile::{self, ActionSource};
-use super::crew::Crew;
+use super::crew::{Crew, Member};
 use super::fetch::{FetchLimits, Fetcher};
 use super::host::Links;
 use super::pacer::Pacer;
@@ -30,19 +30,29 @@ const THREAD_STACK_BYTES: usize = 8 << 20;
 /// stuck (a promise chain that re-queues itself forever).
 const MAX_LEFTOVER_JOBS: usize = 10_000;
 
-/// Starts engine thread `n` of `crew`.
-pub fn spawn(n: usize, crew: Arc<Crew>) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+/// Starts engine thread `n` for `member`'s crew.
+pub fn spawn(n: usize, member: Member) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name(format!("detour-engine-{n}"))
         .stack_size(THREAD_STACK_BYTES)
-        .spawn(move || runtime.block_on(serve(crew)))?;
+        .spawn(move || {
+            let member = member.running();
+            // Built here, not by the caller: a runtime must not be dropped
+            // inside another one's async context (the caller may be an
+            // engine thread hiring a spare).
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(serve(member)),
+                Err(e) => tracing::error!(error = %e, "engine thread could not start its runtime"),
+            }
+        })?;
     Ok(())
 }
 
-async fn serve(crew: Arc<Crew>) {
+async fn serve(mut member: Member) {
+    let crew = member.crew().clone();
     let (queue, sources, settings) = (&crew.queue, &crew.sources, &crew.settings);
     // One HTTP client per Action per thread: connection pools stay on the
     // runtime that drives them.
@@ -79,12 +89,16 @@ async fn serve(crew: Arc<Crew>) {
         if job.abandoned() {
             continue; // the login was abandoned while it waited
         }
-        while let Some(execution) = job.next() {
+        // A login abandoned mid-run (its request went away) runs no
+        // further Actions.
+        while !job.abandoned()
+            && let Some(execution) = job.next()
+        {
             let result = execute(&mut engine, &crew, &fetchers, execution).await;
             job.done(result);
         }
         job.finish();
-        if crew.should_leave() {
+        if member.should_leave() {
             return;
         }
     }
@@ -146,7 +160,7 @@ impl Engine {
             contexts: (0..actions).map(|_| None).collect(),
             runtime,
             pacer,
-            links: Links::default(),
+            links: Links::engine(),
             fetchers,
             isolation: settings.isolation,
             timeout: settings.timeout,
@@ -160,7 +174,7 @@ impl Engine {
         }
         for (index, source) in sources.iter().enumerate() {
             // Module code runs under the same limits as a login.
-            self.pacer.arm(StdInstant::now() + self.timeout);
+            self.pacer.arm_quiet(StdInstant::now() + self.timeout);
             if let Err(e) = self.context(index, source).await {
                 tracing::warn!(action = %source.name, error = %e, "could not load the Action ahead of use");
             }
@@ -206,6 +220,7 @@ impl Engine {
         self.pacer.arm(deadline.into_std());
         let result = match self.context(execution.action, source).await {
             Ok(ctx) => {
+                self.pacer.restart();
                 let handler = execution.handler.export_name();
                 let input = execution.input;
                 let secrets = source.secrets_json.clone();
@@ -287,13 +302,16 @@ impl Engine {
     /// Settles the timers and requests the finished execution left pending
     /// and runs the jobs that follow, while the prelude sees no execution
     /// (so their api calls throw and their results are dropped). False when
-    /// they do not die down: a job queue that keeps refilling itself.
+    /// they do not die down (a job queue that keeps refilling itself), or
+    /// when a job fails in a way JS cannot catch (the deadline's interrupt,
+    /// out of memory): the engine is then not fit to run again.
     async fn settle_leftovers(&self) -> bool {
         self.links.ended.send_modify(|n| *n = n.wrapping_add(1));
         for _ in 0..MAX_LEFTOVER_JOBS {
             match self.runtime.execute_pending_job().await {
-                Ok(true) | Err(_) => {}
+                Ok(true) => {}
                 Ok(false) => return true,
+                Err(_) => return false,
             }
         }
         false

@@ -118,10 +118,16 @@ pub async fn run(
         end: None,
         event_json: None,
     };
-    let run = engine.run(run).await.map_err(|e| match e {
+    let mut run = engine.run(run).await.map_err(|e| match e {
         EngineError::Busy => PipelineError::Busy,
         other => PipelineError::Unexpected(other.to_string()),
     })?;
+    if run.running.is_some() {
+        // The engine thread died under this execution: it fails like any
+        // other broken execution, with a record, instead of losing the login.
+        let lost = EngineError::Internal("the engine thread stopped".into());
+        run.done(Err(lost.into()));
+    }
     for (action, changes) in run.cache_writes {
         if let Err(e) = store.cache_apply(&action, changes).await {
             // api.cache is best effort (as on Auth0): a lost write is logged,

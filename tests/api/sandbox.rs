@@ -371,3 +371,30 @@ async fn work_an_execution_leaves_pending_never_touches_a_later_login() {
     assert_eq!(id_claim(&second, "run"), json!(2), "same module instance");
     assert_eq!(id_claim(&second, "late"), Value::Null, "{second:#}");
 }
+
+#[tokio::test]
+async fn module_scope_timers_run_and_a_request_left_by_a_login_rejects_in_the_next() {
+    let port = silent_server().await;
+    let app = app_with(
+        vec![ActionFixture {
+            allow_hosts: vec!["127.0.0.1"],
+            ..ActionFixture::named("module-scope-async")
+        }],
+        "workers = 1\nallow_private_networks = true",
+    )
+    .await;
+
+    let first = app
+        .post_login_outcome(event_fetching(&format!("http://127.0.0.1:{port}/slow")))
+        .await;
+    let second = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(first["outcome"], "allow", "{first:#}");
+    assert_eq!(id_claim(&first, "module_timer_ran"), json!(true));
+    // Not a hang until the time limit: the request ended with its login.
+    assert_eq!(second["outcome"], "allow", "{second:#}");
+    assert_eq!(
+        id_claim(&second, "kept_request"),
+        json!("fetch failed: the execution that made this request has ended")
+    );
+}
