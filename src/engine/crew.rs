@@ -1,9 +1,10 @@
 //! The engine threads. `engine.workers` of them serve the queue at all
-//! times; an execution that keeps the CPU busy past the pace's slow mark
-//! ([`super::pacer::SLOW`]) runs at a tenth of a core until its deadline,
-//! and while it does, a spare thread is hired in its place, so a looping
-//! Action costs the other logins the CPU it is still allowed, not an engine.
-//! A spare leaves after its job once it is no longer needed.
+//! times. An execution is slow when it keeps the CPU busy past the pace's
+//! slow mark ([`super::pacer::SLOW`]; it then runs at a tenth of a core
+//! until its deadline) or is still waiting on `fetch` or a timer after
+//! 50 ms; while it is, a spare thread is hired in its place, so a looping
+//! or waiting Action costs the other logins at most the CPU it is allowed,
+//! not an engine. A spare leaves after its job once it is no longer needed.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -11,6 +12,11 @@ use super::Job;
 use super::compile::ActionSource;
 use super::worker;
 use crate::config::EngineSettings;
+
+/// The most engine threads, as a multiple of `engine.workers`: spares are
+/// cheap while they wait (a thread and a QuickJS runtime, a few MiB), and
+/// Actions that call APIs spend most of their time waiting.
+pub const MAX_THREADS_PER_WORKER: usize = 4;
 
 /// The queue the engine threads serve.
 pub type Queue = async_channel::Receiver<Box<dyn Job>>;
@@ -134,13 +140,13 @@ impl Crew {
     }
 
     /// An execution on one of the threads went slow: hire a spare, up to
-    /// twice `workers` threads in all.
+    /// [`MAX_THREADS_PER_WORKER`] × `workers` threads in all.
     pub fn went_slow(self: &Arc<Self>) {
         let workers = self.settings.workers;
         let hire = {
             let mut counts = self.counts();
             counts.slow += 1;
-            counts.alive < workers + counts.slow && counts.alive < 2 * workers
+            counts.alive < workers + counts.slow && counts.alive < MAX_THREADS_PER_WORKER * workers
         };
         if hire && !self.queue.is_closed() {
             self.hire();

@@ -88,6 +88,18 @@ impl Pacer {
         self.cpu_at_pause.set(cpu);
     }
 
+    /// The running execution is slow: the crew may hire a spare in its
+    /// place (once per execution; never while loading Actions).
+    pub fn mark_slow(&self) {
+        if !self.quiet.get()
+            && self.deadline.get().is_some()
+            && !self.slow.replace(true)
+            && let Some(crew) = &self.crew
+        {
+            crew.went_slow();
+        }
+    }
+
     /// No execution runs.
     pub fn disarm(&self) {
         self.deadline.set(None);
@@ -112,12 +124,8 @@ impl Pacer {
         if cpu.saturating_sub(self.cpu_at_pause.get()) >= SLICE
             && let Some(pause) = pause_after(used)
         {
-            if used > SLOW
-                && !self.quiet.get()
-                && !self.slow.replace(true)
-                && let Some(crew) = &self.crew
-            {
-                crew.went_slow();
+            if used > SLOW {
+                self.mark_slow();
             }
             std::thread::sleep(pause.min(deadline - now));
             self.cpu_at_pause.set(thread_cpu_time());

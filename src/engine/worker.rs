@@ -26,6 +26,11 @@ use crate::config::Isolation;
 const JS_STACK_BYTES: usize = 1 << 20;
 const THREAD_STACK_BYTES: usize = 8 << 20;
 
+/// Wall time after which an execution that is still running counts as
+/// slow (see crew.rs); real Actions that call no API finish in well under a
+/// millisecond.
+const SLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Jobs a finished execution may leave behind before its engine counts as
 /// stuck (a promise chain that re-queues itself forever).
 const MAX_LEFTOVER_JOBS: usize = 10_000;
@@ -239,7 +244,17 @@ impl Engine {
                         .catch(&ctx)
                         .map_err(|e| e.to_string())
                 });
-                tokio::time::timeout_at(deadline, call).await
+                let run = tokio::time::timeout_at(deadline, call);
+                tokio::pin!(run);
+                // An execution still waiting (on fetch, a timer) after a
+                // while counts as slow too: a spare engine takes the queue.
+                tokio::select! {
+                    result = &mut run => result,
+                    () = tokio::time::sleep(SLOW_WAIT) => {
+                        self.pacer.mark_slow();
+                        run.await
+                    }
+                }
             }
             Err(e) => Ok(Err(e.to_string())),
         };

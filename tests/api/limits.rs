@@ -72,3 +72,41 @@ async fn a_looping_login_does_not_hold_the_only_engine_from_a_good_login() {
     assert_eq!(looping["outcome"], "deny", "{looping:#}");
     assert_eq!(*finished.lock().unwrap(), ["good", "looping"]);
 }
+
+#[tokio::test]
+async fn a_login_waiting_on_a_slow_api_does_not_hold_the_only_engine_from_a_good_login() {
+    // Arrange: one engine thread, and a login that waits 1.5 s.
+    let mut config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("wait-on-request")],
+    );
+    config.engine_extra = "workers = 1".into();
+    let app = spawn_app_with(config).await;
+    let mut waiting = login_event();
+    waiting["user"]["user_metadata"] = json!({ "wait": true });
+    let finished = std::sync::Mutex::new(Vec::new());
+
+    // Act: the good login starts once the waiting one has the engine.
+    let slow = async {
+        let outcome = app.post_login_outcome(waiting).await;
+        finished.lock().unwrap().push("waiting");
+        outcome
+    };
+    let good = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let outcome = app.post_login_outcome(login_event()).await;
+        finished.lock().unwrap().push("good");
+        outcome
+    };
+    let (slow, good) = tokio::join!(slow, good);
+
+    // Assert: a spare engine served the good login; the waiting one
+    // finished its wait normally.
+    assert_eq!(good["outcome"], "allow", "{good:#}");
+    assert_eq!(slow["outcome"], "allow", "{slow:#}");
+    assert_eq!(
+        crate::helpers::claim(&slow, "id_token", "waited"),
+        Some(&json!(true))
+    );
+    assert_eq!(*finished.lock().unwrap(), ["good", "waiting"]);
+}
