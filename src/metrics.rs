@@ -36,6 +36,7 @@ pub struct Metrics {
     logins: Family<OutcomeLabel, Counter>,
     executions: Family<ExecutionLabels, Counter>,
     execution_seconds: Family<ActionLabel, Histogram>,
+    slow_executions: Family<ActionLabel, Counter>,
     suspended: Counter,
     continues: Family<ResultLabel, Counter>,
     store_errors: Counter,
@@ -72,6 +73,12 @@ impl Metrics {
             "Wall time of one Action execution",
             execution_seconds.clone(),
         );
+        let slow_executions = Family::<ActionLabel, Counter>::default();
+        registry.register(
+            "action_slow_executions",
+            "Executions past 10 ms of CPU (then paced to a tenth of a core) or 50 ms of wall time; a spare engine served the queue meanwhile",
+            slow_executions.clone(),
+        );
         let suspended = Counter::default();
         registry.register(
             "logins_suspended",
@@ -101,11 +108,21 @@ impl Metrics {
             logins,
             executions,
             execution_seconds,
+            slow_executions,
             suspended,
             continues,
             store_errors,
             reloads,
         }
+    }
+
+    /// One execution of `action` ran slow.
+    pub fn slow_execution(&self, action: &str) {
+        self.slow_executions
+            .get_or_create(&ActionLabel {
+                action: action.to_owned(),
+            })
+            .inc();
     }
 
     /// A login ended or paused with `outcome`.

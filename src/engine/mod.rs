@@ -268,6 +268,10 @@ pub struct ActionReport {
     /// Wall time spent in the engine.
     #[serde(skip, default)]
     pub duration: Duration,
+    /// Whether it ran slow (paced, or waiting long): a spare engine served
+    /// the queue meanwhile.
+    #[serde(skip, default)]
+    pub slow: bool,
 }
 
 /// An execution could not complete.

@@ -50,7 +50,7 @@ pub struct Pacer {
 
 impl Drop for Pacer {
     fn drop(&mut self) {
-        self.disarm();
+        let _ = self.disarm();
     }
 }
 
@@ -100,14 +100,14 @@ impl Pacer {
         }
     }
 
-    /// No execution runs.
-    pub fn disarm(&self) {
+    /// No execution runs. Returns whether the one that ran was slow.
+    pub fn disarm(&self) -> bool {
         self.deadline.set(None);
-        if self.slow.replace(false)
-            && let Some(crew) = &self.crew
-        {
+        let was_slow = self.slow.replace(false);
+        if was_slow && let Some(crew) = &self.crew {
             crew.back_to_normal();
         }
+        was_slow
     }
 
     /// The interrupt handler: `true` stops the running execution.

@@ -183,7 +183,7 @@ impl Engine {
             if let Err(e) = self.context(index, source).await {
                 tracing::warn!(action = %source.name, error = %e, "could not load the Action ahead of use");
             }
-            self.pacer.disarm();
+            let _ = self.pacer.disarm();
         }
     }
 
@@ -298,7 +298,16 @@ impl Engine {
             tracing::warn!(action = %source.name, "an execution left endless work behind; its engine is rebuilt");
             healthy = false;
         }
-        self.pacer.disarm();
+        let slow = self.pacer.disarm();
+        if slow {
+            // Operators see which Actions are paced or wait long enough to
+            // need a spare engine.
+            tracing::info!(
+                action = %source.name,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "slow execution: a spare engine served the queue meanwhile"
+            );
+        }
         if self.isolation == Isolation::PerExecution {
             // Nothing of this execution may be seen by the next one.
             self.runtime.run_gc().await;
@@ -307,6 +316,7 @@ impl Engine {
         let result = match result {
             Ok(mut report) => {
                 report.logs = logs;
+                report.slow = slow;
                 Ok(report)
             }
             Err(error) => Err(Failure { error, logs }),

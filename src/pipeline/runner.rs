@@ -294,6 +294,9 @@ impl TriggerRun {
             }
         };
         record.duration_ms = ms(report.duration);
+        if report.slow {
+            metrics.slow_execution(&spec.name);
+        }
         log_console(&login.id, &spec.name, &report.logs);
         record.logs = report.logs;
         let seconds = report.duration.as_secs_f64();

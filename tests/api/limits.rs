@@ -109,4 +109,10 @@ async fn a_login_waiting_on_a_slow_api_does_not_hold_the_only_engine_from_a_good
         Some(&json!(true))
     );
     assert_eq!(*finished.lock().unwrap(), ["good", "waiting"]);
+    // Operators can see it.
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains(r#"detour_action_slow_executions_total{action="wait-on-request"} 1"#),
+        "{metrics}"
+    );
 }
