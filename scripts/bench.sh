@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load benchmark (README "Performance"): builds a release Detour with the
 # bench-only floor routes, starts a throw-away redis-server and three Detour
-# servers on free loopback ports, runs benches/load.rs against them, and
+# servers on free loopback ports, runs benches/load/ against them, and
 # stops everything it started. Prints one table: A (allow path), B (full
 # detour), their JS-free floors, the ratios, p99 at half of peak, RSS and
 # Redis bytes per suspended login; then good logins alone (L) and beside
