@@ -197,17 +197,20 @@ impl Sequence for TriggerRun {
         } else {
             Handler::Execute
         };
-        if self.event_json.is_none() {
-            match serde_json::value::to_raw_value(&self.login.event) {
-                Ok(json) => self.event_json = Some(json),
+        let event = match self.event_json.take() {
+            Some(json) => json,
+            None => match serde_json::value::to_raw_value(&self.login.event) {
+                Ok(json) => json,
                 Err(e) => {
+                    // Never a silent end: a run that stops here fails.
                     self.end = Some(Err(PipelineError::Unexpected(e.to_string())));
                     return None;
                 }
-            }
-        }
+            },
+        };
+        let event = &*self.event_json.insert(event);
         let input = Input {
-            event: self.event_json.as_deref()?,
+            event,
             cache: &self.caches[index],
             can_redirect: self.redirectable,
             primary_user_set: self.login.mutations.primary_user_set(),
