@@ -135,7 +135,17 @@ pub async fn run(
             tracing::warn!(action = %action, error = %e, "api.cache write lost");
         }
     }
-    let end = run.end.unwrap_or(Ok(RunEnd::Finished))?;
+    let end = match run.end {
+        Some(end) => end?,
+        // Allowed only when every Action ran: a run that stopped early for
+        // any other reason must not pass for a finished one.
+        None if run.next >= settings.actions.len() => RunEnd::Finished,
+        None => {
+            return Err(PipelineError::Unexpected(
+                "the trigger run stopped before its last Action".into(),
+            ));
+        }
+    };
     Ok((run.login, end))
 }
 
