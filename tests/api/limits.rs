@@ -1,9 +1,11 @@
 //! An Action that breaks an execution limit ends its own login with an
 //! error; the server keeps serving the next one.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{ActionFixture, StoreKind, TestConfig, login_event, spawn_app_with};
+use crate::helpers::{
+    ActionFixture, StoreKind, TestApp, TestConfig, claim, login_event, spawn_app_with,
+};
 
 #[tokio::test]
 async fn an_action_that_never_returns_fails_its_login_and_the_next_login_still_succeeds() {
@@ -36,60 +38,13 @@ async fn an_action_that_never_returns_fails_its_login_and_the_next_login_still_s
     assert_eq!(next["outcome"], "allow", "{next:#}");
 }
 
-#[tokio::test]
-async fn a_looping_login_does_not_hold_the_only_engine_from_a_good_login() {
-    // Arrange: one engine thread, and a loop that would hold it for 3 s.
-    let mut config = TestConfig::new(
-        StoreKind::InMemory,
-        vec![
-            ActionFixture::named("spin-on-request"),
-            ActionFixture::named("claims-and-scopes"),
-        ],
-    );
-    config.timeout_ms = 3000;
-    config.engine_extra = "workers = 1".into();
-    let app = spawn_app_with(config).await;
-    let mut spinning = login_event();
-    spinning["user"]["user_metadata"] = json!({ "spin": true });
+/// Runs `slow` on a one-engine app and, once it has the engine, a good
+/// login. Returns both outcomes and which finished first.
+async fn beside_a_slow_login(app: &TestApp, slow: Value) -> (Value, Value, Vec<&'static str>) {
     let finished = std::sync::Mutex::new(Vec::new());
-
-    // Act: the good login starts once the loop has the engine.
-    let looping = async {
-        let outcome = app.post_login_outcome(spinning).await;
-        finished.lock().unwrap().push("looping");
-        outcome
-    };
-    let good = async {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let outcome = app.post_login_outcome(login_event()).await;
-        finished.lock().unwrap().push("good");
-        outcome
-    };
-    let (looping, good) = tokio::join!(looping, good);
-
-    // Assert: a spare engine served the good login while the loop ran on.
-    assert_eq!(good["outcome"], "allow", "{good:#}");
-    assert_eq!(looping["outcome"], "deny", "{looping:#}");
-    assert_eq!(*finished.lock().unwrap(), ["good", "looping"]);
-}
-
-#[tokio::test]
-async fn a_login_waiting_on_a_slow_api_does_not_hold_the_only_engine_from_a_good_login() {
-    // Arrange: one engine thread, and a login that waits 1.5 s.
-    let mut config = TestConfig::new(
-        StoreKind::InMemory,
-        vec![ActionFixture::named("wait-on-request")],
-    );
-    config.engine_extra = "workers = 1".into();
-    let app = spawn_app_with(config).await;
-    let mut waiting = login_event();
-    waiting["user"]["user_metadata"] = json!({ "wait": true });
-    let finished = std::sync::Mutex::new(Vec::new());
-
-    // Act: the good login starts once the waiting one has the engine.
     let slow = async {
-        let outcome = app.post_login_outcome(waiting).await;
-        finished.lock().unwrap().push("waiting");
+        let outcome = app.post_login_outcome(slow).await;
+        finished.lock().unwrap().push("slow");
         outcome
     };
     let good = async {
@@ -99,16 +54,52 @@ async fn a_login_waiting_on_a_slow_api_does_not_hold_the_only_engine_from_a_good
         outcome
     };
     let (slow, good) = tokio::join!(slow, good);
+    (slow, good, finished.into_inner().unwrap())
+}
+
+fn one_engine(actions: Vec<ActionFixture>) -> TestConfig {
+    let mut config = TestConfig::new(StoreKind::InMemory, actions);
+    config.engine_extra = "workers = 1".into();
+    config
+}
+
+#[tokio::test]
+async fn a_looping_login_does_not_hold_the_only_engine_from_a_good_login() {
+    // Arrange: one engine thread, and a loop that would hold it for 3 s.
+    let mut config = one_engine(vec![
+        ActionFixture::named("spin-on-request"),
+        ActionFixture::named("claims-and-scopes"),
+    ]);
+    config.timeout_ms = 3000;
+    let app = spawn_app_with(config).await;
+    let mut spinning = login_event();
+    spinning["user"]["user_metadata"] = json!({ "spin": true });
+
+    // Act
+    let (looping, good, finished) = beside_a_slow_login(&app, spinning).await;
+
+    // Assert: a spare engine served the good login while the loop ran on.
+    assert_eq!(good["outcome"], "allow", "{good:#}");
+    assert_eq!(looping["outcome"], "deny", "{looping:#}");
+    assert_eq!(finished, ["good", "slow"]);
+}
+
+#[tokio::test]
+async fn a_login_waiting_on_a_slow_api_does_not_hold_the_only_engine_from_a_good_login() {
+    // Arrange: one engine thread, and a login that waits 1.5 s.
+    let app = spawn_app_with(one_engine(vec![ActionFixture::named("wait-on-request")])).await;
+    let mut waiting = login_event();
+    waiting["user"]["user_metadata"] = json!({ "wait": true });
+
+    // Act
+    let (slow, good, finished) = beside_a_slow_login(&app, waiting).await;
 
     // Assert: a spare engine served the good login; the waiting one
     // finished its wait normally.
     assert_eq!(good["outcome"], "allow", "{good:#}");
     assert_eq!(slow["outcome"], "allow", "{slow:#}");
-    assert_eq!(
-        crate::helpers::claim(&slow, "id_token", "waited"),
-        Some(&json!(true))
-    );
-    assert_eq!(*finished.lock().unwrap(), ["good", "waiting"]);
+    assert_eq!(claim(&slow, "id_token", "waited"), Some(&json!(true)));
+    assert_eq!(finished, ["good", "slow"]);
     // Operators can see it.
     let metrics = app.get("/metrics").await.text().await.expect("metrics");
     assert!(
