@@ -31,7 +31,7 @@ use tokio::time::Instant;
 
 use crate::config::{Settings, Upstream};
 use crate::domain::sha256_hex;
-use crate::domain::state::StateParam;
+use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
@@ -488,40 +488,18 @@ impl Pipeline {
         location
             .query_pairs_mut()
             .append_pair("state", state.as_str());
-        let action_name = self
-            .settings
-            .actions
-            .get(action)
-            .map(|a| a.name.clone())
-            .unwrap_or_default();
-        let action_hash = self.action_hashes.get(action).cloned().unwrap_or_default();
-        let record = SuspendedLogin {
-            v: RECORD_VERSION,
-            upstream: context.upstream,
-            return_to: context.return_to,
-            transaction_id: context.transaction_id,
-            action,
-            action_name,
-            action_hash,
-            login_id: login.id,
-            redirects: context.redirects,
-            created_at: context.created_at,
-            event: login.event,
-            mutations: login.mutations,
-            executions: login.executions.clone(),
-            bound: self.settings.server.browser_binding,
-            external_location: None,
-        };
+        let browser_here = context.browser_here;
+        let bound = self.settings.server.browser_binding;
+        let mut record = self.record_of(login, action, context, bound);
         let key = state.key();
         let ttl = Duration::from_secs(ttl);
         // Where the upstream sends the browser: straight to the external
         // site, or through /redirect first to bind it. A browser already at
         // Detour (a later redirect) is bound right here.
-        let mut record = record;
         let mut cookie = None;
         let mut location = location.to_string();
         if record.bound {
-            if context.browser_here {
+            if browser_here {
                 let (new_cookie, hash) = binding::new_cookie(&key, ttl);
                 self.store.put_binding(&key, &hash, ttl).await?;
                 cookie = Some(new_cookie);
@@ -539,36 +517,26 @@ impl Pipeline {
                 location = bounce.to_string();
             }
         }
-        let bytes =
-            serde_json::to_vec(&record).map_err(|e| PipelineError::Unexpected(e.to_string()))?;
-        self.store.put_login(&key, bytes, ttl).await?;
-        self.metrics.suspended();
-        tracing::info!(state_hash = %state.key().as_str(), action = %record.action_name, "login suspended");
+        let executions = record.executions.clone();
+        self.save(&key, &record, ttl, "login suspended").await?;
         Ok((
             Outcome::Redirect {
                 location,
-                executions: login.executions,
+                executions,
             },
             cookie,
         ))
     }
 
-    /// Saves a login waiting for a rendered Form. The Form's `{id, fields,
-    /// vars}` is kept in the event as `event.prompt`; `/continue` fills in
-    /// the submitted fields. Not bound to a browser cookie: the upstream
-    /// renders the Form, and the `state` it holds is the capability.
-    async fn suspend_render(
+    /// The record of `login`, suspended at Action `action`.
+    fn record_of(
         &self,
-        mut login: Login,
+        login: Login,
         action: usize,
-        prompt: Value,
         context: Suspension,
-        state: StateParam,
-        ttl: u64,
-    ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
-        let wire = self.prompt_wire(&prompt, state.as_str());
-        login.event.insert("prompt".into(), prompt);
-        let record = SuspendedLogin {
+        bound: bool,
+    ) -> SuspendedLogin {
+        SuspendedLogin {
             v: RECORD_VERSION,
             upstream: context.upstream,
             return_to: context.return_to,
@@ -586,21 +554,51 @@ impl Pipeline {
             created_at: context.created_at,
             event: login.event,
             mutations: login.mutations,
-            executions: login.executions.clone(),
-            bound: false,
+            executions: login.executions,
+            bound,
             external_location: None,
-        };
+        }
+    }
+
+    /// Stores a suspended login under its state's key for `ttl`.
+    async fn save(
+        &self,
+        key: &StateKey,
+        record: &SuspendedLogin,
+        ttl: Duration,
+        what: &'static str,
+    ) -> Result<(), PipelineError> {
         let bytes =
-            serde_json::to_vec(&record).map_err(|e| PipelineError::Unexpected(e.to_string()))?;
-        self.store
-            .put_login(&state.key(), bytes, Duration::from_secs(ttl))
-            .await?;
+            serde_json::to_vec(record).map_err(|e| PipelineError::Unexpected(e.to_string()))?;
+        self.store.put_login(key, bytes, ttl).await?;
         self.metrics.suspended();
-        tracing::info!(state_hash = %state.key().as_str(), action = %record.action_name, "login suspended for a Form");
+        tracing::info!(state_hash = %key.as_str(), action = %record.action_name, "{what}");
+        Ok(())
+    }
+
+    /// Saves a login waiting for a rendered Form. The Form's `{id, fields,
+    /// vars}` is kept in the event as `event.prompt`; `/continue` fills in
+    /// the submitted fields. Not bound to a browser cookie: the upstream
+    /// renders the Form, and the `state` it holds is the capability.
+    async fn suspend_render(
+        &self,
+        mut login: Login,
+        action: usize,
+        prompt: Value,
+        context: Suspension,
+        state: StateParam,
+        ttl: u64,
+    ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
+        let wire = self.prompt_wire(&prompt, state.as_str());
+        login.event.insert("prompt".into(), prompt);
+        let record = self.record_of(login, action, context, false);
+        let ttl = Duration::from_secs(ttl);
+        self.save(&state.key(), &record, ttl, "login suspended for a Form")
+            .await?;
         Ok((
             Outcome::Prompt {
                 prompt: wire,
-                executions: login.executions,
+                executions: record.executions,
             },
             None,
         ))
