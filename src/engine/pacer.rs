@@ -57,14 +57,9 @@ impl Drop for Pacer {
 impl Pacer {
     /// A pacer that tells `crew` about slow executions.
     pub fn new(crew: Option<Arc<Crew>>) -> Self {
-        Self {
-            deadline: Cell::new(None),
-            cpu_at_start: Cell::default(),
-            cpu_at_pause: Cell::default(),
-            crew,
-            slow: Cell::new(false),
-            quiet: Cell::new(false),
-        }
+        let mut pacer = Self::default();
+        pacer.crew = crew;
+        pacer
     }
 
     /// Starts an execution that must end by `deadline`.
