@@ -9,11 +9,11 @@
 // its execution through `cur()`, which throws once that execution has ended;
 // per-execution state (metadata seen so far, SAML attributes, ...) lives on
 // the execution record, created on first use.
-globalThis.__detour_api_more = function (api, cur, cmd, self) {
+globalThis.__detour_api_more = function (api, cur, cmd, self, helpers) {
   'use strict';
+  const { jsonValue, utf8Length: utf8 } = helpers; // shared with the prelude
   const isString = (v) => typeof v === 'string';
   const nonEmpty = (v) => isString(v) && v.length > 0;
-  const jsonValue = (v) => (v === undefined ? null : JSON.parse(JSON.stringify(v) ?? 'null'));
 
   // ---- api.authentication ------------------------------------------------
   const CHALLENGE_TYPES = ['otp', 'email', 'webauthn-platform', 'webauthn-roaming', 'recovery-code',
@@ -190,7 +190,6 @@ globalThis.__detour_api_more = function (api, cur, cmd, self) {
   });
 
   // ---- api.samlResponse (§3.9) --------------------------------------------
-  const utf8 = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
   const samlOf = () => {
     const run = cur();
     return run.samlAttrs || (run.samlAttrs = Object.create(null));

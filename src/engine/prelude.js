@@ -417,7 +417,7 @@
       return r.payload;
     },
   });
-  apiMore(parts, cur, cmd, self);
+  apiMore(parts, cur, cmd, self, { jsonValue, utf8Length });
   apiPrompt(parts, cur, cmd);
   Object.freeze(parts);
 
