@@ -16,6 +16,7 @@ mod crew;
 mod crypto;
 pub mod fetch;
 mod host;
+mod memory;
 mod pacer;
 mod worker;
 
@@ -286,6 +287,10 @@ pub enum EngineError {
     /// Every engine is busy and the queue is full.
     #[error("all Action engines are busy")]
     Busy,
+    /// The Action's report broke the engine's rules (too large, or not
+    /// a report the prelude writes).
+    #[error("the Action's commands were rejected: {0}")]
+    Invalid(String),
     /// The engine failed in a way the Action did not cause.
     #[error("engine failure: {0}")]
     Internal(String),
