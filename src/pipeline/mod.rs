@@ -15,6 +15,7 @@
 //! kept; a login that cannot redirect is never suspended.
 
 pub mod binding;
+pub mod commands;
 pub mod effects;
 pub mod event;
 pub mod mutations;
@@ -186,6 +187,7 @@ impl Pipeline {
             action: 0,
             handler: Handler::Execute,
             state: None,
+            can_redirect: event::can_redirect(&login.event),
         };
         let (login, end) = self.run(login, from).await?;
         let context = Suspension {
@@ -238,6 +240,21 @@ impl Pipeline {
         } else {
             None
         };
+        if self.settings.server.browser_binding && bound_to.is_none() {
+            // No browser has been bound yet: a login waiting for its first
+            // /redirect must not be burnt by a /continue that skipped it.
+            let waiting_for_redirect = self
+                .store
+                .peek_login(&key)
+                .await?
+                .and_then(|bytes| serde_json::from_slice::<SuspendedLogin>(&bytes).ok())
+                .is_some_and(|record| record.bound);
+            if waiting_for_redirect {
+                return Err(invalid_state(
+                    "this login was not opened through Detour's redirect; start it again",
+                ));
+            }
+        }
         if let Some(hash) = &bound_to {
             let name = binding::cookie_name(&key);
             let presented = request
@@ -298,10 +315,14 @@ impl Pipeline {
             mutations: record.mutations,
             executions: record.executions,
         };
+        // Only a login that could redirect was ever suspended, so a resumed
+        // one can; what the browser adds to /continue (`prompt=none`) must
+        // not switch that off and let later Actions skip their detour.
         let from = StartAt {
             action,
             handler: Handler::Continue,
             state: Some(state.as_str()),
+            can_redirect: true,
         };
         let (login, end) = match self.run(login, from).await {
             Err(PipelineError::Busy) => {
@@ -366,6 +387,7 @@ impl Pipeline {
             .as_ref()
             .and_then(|r| r.state.clone())
             .unwrap_or_else(|| "SIMULATED".into());
+        let can_redirect = resume.is_some() || event::can_redirect(&event);
         if let Some(request) = &resume {
             event::apply_continue_request(&mut event, request);
         }
@@ -383,6 +405,7 @@ impl Pipeline {
                 Handler::Execute
             },
             state: Some(state.as_str()),
+            can_redirect,
         };
         let (login, end) = self.run(login, from).await?;
         Ok(match end {
@@ -504,7 +527,9 @@ impl Pipeline {
                 self.store.put_binding(&key, &hash, ttl).await?;
                 cookie = Some(new_cookie);
             } else {
-                record.external_location = Some(location);
+                record.external_location = Some(state.seal(&location).ok_or_else(|| {
+                    PipelineError::Unexpected("could not seal the external location".into())
+                })?);
                 let mut bounce = self
                     .settings
                     .server
@@ -623,6 +648,7 @@ impl Pipeline {
             .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
         let location = record
             .external_location
+            .and_then(|sealed| state.open(&sealed))
             .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
         let remaining = (record.created_at + self.settings.store.login_ttl.as_secs())
             .saturating_sub(token::now_secs());
