@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
@@ -161,6 +161,10 @@ fn default_fetch_max_kb() -> usize {
     1024
 }
 
+/// Shortest upstream result secret accepted: 32 bytes, the output size of
+/// HS256's SHA-256 (RFC 7518 §3.2 requires a key at least that long).
+pub const MIN_RESULT_SECRET_BYTES: usize = 32;
+
 /// Parses TOML text, applies `DETOUR_*` overrides, and checks the shape.
 pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, ConfigError> {
     let mut table: toml::Table =
@@ -241,6 +245,14 @@ pub(super) fn resolve(
                 "must not be empty",
             ));
         }
+        // Two upstreams with one id would share an `aud`: a result token
+        // issued for one would verify at the other.
+        if upstreams.iter().any(|x: &Upstream| x.id == u.id) {
+            return Err(field_err(
+                &format!("upstreams[{i}].id"),
+                &format!("`{}` is used twice", u.id),
+            ));
+        }
         for (j, url) in u.return_to.iter().enumerate() {
             let parsed = Url::parse(url).map_err(|e| {
                 field_err(&format!("upstreams[{i}].return_to[{j}]"), &e.to_string())
@@ -252,12 +264,22 @@ pub(super) fn resolve(
                 ));
             }
         }
+        let result_field = format!("upstreams[{i}].result_secret_env");
+        let result_secret = secret(&u.result_secret_env, result_field.clone())?;
+        // Result tokens are HS256: whoever guesses the key forges outcomes.
+        let length = result_secret.expose_secret().len();
+        if length < MIN_RESULT_SECRET_BYTES {
+            return Err(ConfigError::WeakSecret {
+                var: u.result_secret_env,
+                field: result_field,
+                upstream: u.id,
+                length,
+                minimum: MIN_RESULT_SECRET_BYTES,
+            });
+        }
         upstreams.push(Upstream {
             api_key: secret(&u.api_key_env, format!("upstreams[{i}].api_key_env"))?,
-            result_secret: secret(
-                &u.result_secret_env,
-                format!("upstreams[{i}].result_secret_env"),
-            )?,
+            result_secret,
             id: u.id,
             return_to: u.return_to,
         });

@@ -17,7 +17,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-pub use file::{EnvLookup, OVERRIDABLE};
+pub use file::{EnvLookup, MIN_RESULT_SECRET_BYTES, OVERRIDABLE};
 pub use sample::sample_settings;
 
 /// Everything Detour needs to run, validated and with secrets resolved.
@@ -154,6 +154,22 @@ pub enum ConfigError {
         var: String,
         /// The config field that names it.
         field: String,
+    },
+    /// An upstream's result secret is too short to sign result tokens with.
+    #[error(
+        "environment variable {var} (named by `{field}`) holds the result secret of upstream `{upstream}`: it is {length} bytes long and must be at least {minimum} (a long random value, e.g. `openssl rand -base64 48`)"
+    )]
+    WeakSecret {
+        /// The variable.
+        var: String,
+        /// The config field that names it.
+        field: String,
+        /// The upstream's id.
+        upstream: String,
+        /// The secret's length in bytes.
+        length: usize,
+        /// The least accepted length in bytes.
+        minimum: usize,
     },
     /// An Action file could not be read.
     #[error("action `{name}`: cannot read {path}: {source}")]
