@@ -41,11 +41,25 @@ pub struct ServerSettings {
     /// Socket address to bind (`127.0.0.1:0` picks a free port).
     pub listen: String,
     /// Detour's own public base URL; `/continue` lives under it and it is the
-    /// `iss` of result tokens.
+    /// `iss` of result tokens (without its trailing `/`). Its path always
+    /// ends with `/`, so [`Url::join`] keeps a path prefix.
     pub public_url: Url,
     /// Whether a suspended login is bound to the browser that started it
     /// (a cookie set by `/redirect`, checked by `/continue`).
     pub browser_binding: bool,
+}
+
+impl ServerSettings {
+    /// The public URL of one of Detour's own endpoints (`continue`,
+    /// `redirect`): under `public_url`'s path, so a Detour served at
+    /// `https://id.example.com/detour/` behind a prefix-stripping proxy
+    /// points browsers at `https://id.example.com/detour/continue`.
+    pub fn endpoint(&self, name: &str) -> Url {
+        let mut url = self.public_url.clone();
+        let path = format!("{}/{name}", self.public_url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        url
+    }
 }
 
 /// The `[store]` section.

@@ -232,3 +232,22 @@ async fn two_actions_with_the_same_name_stop_start_up() {
     assert!(error.contains("`roles-claims` is used twice"), "{error}");
 }
 
+#[tokio::test]
+async fn a_public_url_that_is_not_http_stops_start_up() {
+    for url in ["ftp://id.example.com/", "https://id.example.com/detour?x=1"] {
+        // Arrange
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("roles-claims")],
+        );
+        config
+            .env
+            .insert("DETOUR_SERVER__PUBLIC_URL".into(), url.into());
+
+        // Act
+        let error = start_up_error(&config).await;
+
+        // Assert
+        assert!(error.contains("server.public_url"), "{url}: {error}");
+    }
+}
