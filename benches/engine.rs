@@ -136,7 +136,7 @@ secrets = {{ MY_SHARED_SECRET = "KEY" }}
         );
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bench");
         let settings = Settings::from_toml_str(&toml, &dir, &|name| {
-            (name == "KEY").then(|| "bench-secret".to_owned())
+            (name == "KEY").then(|| "bench-secret-of-at-least-32-bytes".to_owned())
         })
         .expect("bench config");
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -338,8 +338,12 @@ mod outcome {
             transaction_id: Some("tx"),
         };
         bencher.bench_local(|| {
-            detour::token::result::sign(b"demo-result-secret", wire.clone(), &audience)
-                .expect("sign")
+            detour::token::result::sign(
+                b"demo-result-secret-for-laptops-only",
+                wire.clone(),
+                &audience,
+            )
+            .expect("sign")
         });
     }
 }

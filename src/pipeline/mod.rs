@@ -469,13 +469,7 @@ impl Pipeline {
     /// The `prompt` field of a render outcome: what the upstream needs to
     /// render the Form and send its fields back (`vars` stay here).
     fn prompt_wire(&self, prompt: &Value, state: &str) -> Value {
-        let continue_uri = self
-            .settings
-            .server
-            .public_url
-            .join("continue")
-            .map(|u| u.to_string())
-            .unwrap_or_default();
+        let continue_uri = self.settings.server.endpoint("continue").to_string();
         serde_json::json!({
             "id": prompt.get("id").cloned().unwrap_or_default(),
             "fields": prompt.get("fields").cloned().unwrap_or_else(|| serde_json::json!({})),
@@ -530,12 +524,7 @@ impl Pipeline {
                 record.external_location = Some(state.seal(&location).ok_or_else(|| {
                     PipelineError::Unexpected("could not seal the external location".into())
                 })?);
-                let mut bounce = self
-                    .settings
-                    .server
-                    .public_url
-                    .join("redirect")
-                    .map_err(|e| PipelineError::Unexpected(e.to_string()))?;
+                let mut bounce = self.settings.server.endpoint("redirect");
                 bounce
                     .query_pairs_mut()
                     .append_pair("state", state.as_str());

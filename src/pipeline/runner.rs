@@ -288,7 +288,7 @@ impl TriggerRun {
                 };
                 metrics.execution(&spec.name, result, started.elapsed().as_secs_f64());
                 log_console(&login.id, &spec.name, &logs);
-                let description = match error {
+                let description = match &error {
                     EngineError::Timeout => format!(
                         "Action \"{}\" exceeded the execution time limit of {} ms",
                         spec.name,
@@ -297,9 +297,11 @@ impl TriggerRun {
                     EngineError::OutOfMemory => {
                         format!("Action \"{}\" exceeded the memory limit", spec.name)
                     }
-                    other => format!("Action \"{}\" could not run: {other}", spec.name),
+                    // The engine's own text (QuickJS internals) is for the
+                    // log below, not for the user or the upstream.
+                    _ => format!("Action \"{}\" failed", spec.name),
                 };
-                tracing::warn!(login_id = %login.id, action = %spec.name, error = %description, "action failed");
+                tracing::warn!(login_id = %login.id, action = %spec.name, error = %error, description = %description, "action failed");
                 record.duration_ms = ms(started.elapsed());
                 record.logs = logs;
                 record.error = Some(description.clone());
