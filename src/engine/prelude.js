@@ -434,6 +434,18 @@ const internals = (function (host) {
   apiPrompt(parts, cur, cmd);
   Object.freeze(parts);
 
+  // What the Action threw, as plain strings. The thrown value is the
+  // Action's: its getters may throw or lie, so every read is guarded.
+  function describe(e) {
+    const read = (f, fallback) => { try { const v = f(); return typeof v === 'string' ? v : fallback; } catch (_) { return fallback; } };
+    const message = read(() => (e && e.message !== undefined ? String(e.message) : String(e)), 'the Action threw a value that cannot be read');
+    return {
+      name: read(() => String((e && e.name) || 'Error'), 'Error'),
+      message,
+      stack: read(() => String((e && e.stack) || ''), ''),
+    };
+  }
+
   async function run(handlerName, inputJson, secretsJson) {
     const input = jsonParse(inputJson);
     const event = input.event;
@@ -459,9 +471,7 @@ const internals = (function (host) {
       await apply(handler, moduleExports, [event, rec.api]);
       return jsonStringify({ commands: rec.commands, error: null });
     } catch (e) {
-      const message = e && e.message !== undefined ? String(e.message) : String(e);
-      const name = (e && e.name) || 'Error';
-      return jsonStringify({ commands: [], error: { name: String(name), message, stack: String((e && e.stack) || '') } });
+      return jsonStringify({ commands: [], error: describe(e) });
     } finally {
       if (current === rec) current = null;
     }

@@ -316,7 +316,8 @@ impl TriggerRun {
         log_console(&login.id, &spec.name, &report.logs);
         record.logs = report.logs;
         let seconds = report.duration.as_secs_f64();
-        if let Some(thrown) = report.error {
+        if let Some(mut thrown) = report.error {
+            cut_at_char_boundary(&mut thrown.message, MAX_THROWN_MESSAGE_BYTES);
             // Auth0 discards a throwing Action's commands and fails the login
             // with the error's message.
             metrics.execution(&spec.name, "error", seconds);
@@ -413,6 +414,19 @@ async fn load_cache(store: &Store, action: &str) -> Map<String, Value> {
             tracing::warn!(action, error = %e, "api.cache unavailable; the Action sees an empty cache");
             Map::new()
         }
+    }
+}
+
+/// Longest thrown message carried into a deny reason.
+const MAX_THROWN_MESSAGE_BYTES: usize = 4096;
+
+fn cut_at_char_boundary(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
     }
 }
 
