@@ -303,7 +303,7 @@ impl TriggerRun {
                 };
                 tracing::warn!(login_id = %login.id, action = %spec.name, error = %error, description = %description, "action failed");
                 record.duration_ms = ms(started.elapsed());
-                record.logs = logs;
+                record.logs = within_login_budget(&login.executions, logs);
                 record.error = Some(description.clone());
                 login.executions.push(record);
                 return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
@@ -314,7 +314,7 @@ impl TriggerRun {
             metrics.slow_execution(&spec.name);
         }
         log_console(&login.id, &spec.name, &report.logs);
-        record.logs = report.logs;
+        record.logs = within_login_budget(&login.executions, report.logs);
         let seconds = report.duration.as_secs_f64();
         if let Some(mut thrown) = report.error {
             cut_at_char_boundary(&mut thrown.message, MAX_THROWN_MESSAGE_BYTES);
@@ -417,6 +417,26 @@ async fn load_cache(store: &Store, action: &str) -> Map<String, Value> {
     }
 }
 
+/// Console output one login keeps across all its executions (each is
+/// capped at 64 KiB by the engine): it travels in the suspended record and
+/// the outcome.
+const MAX_LOGIN_LOG_BYTES: usize = 256 * 1024;
+
+/// `lines`, cut so the login's records stay within [`MAX_LOGIN_LOG_BYTES`].
+fn within_login_budget(earlier: &[ExecutionRecord], lines: Vec<String>) -> Vec<String> {
+    let mut used: usize = earlier.iter().flat_map(|r| &r.logs).map(String::len).sum();
+    let mut kept = Vec::with_capacity(lines.len());
+    for line in lines {
+        used = used.saturating_add(line.len());
+        if used > MAX_LOGIN_LOG_BYTES {
+            kept.push("[console output truncated: more than 256 KiB in this login]".to_owned());
+            break;
+        }
+        kept.push(line);
+    }
+    kept
+}
+
 /// Longest thrown message carried into a deny reason.
 const MAX_THROWN_MESSAGE_BYTES: usize = 4096;
 
@@ -432,4 +452,26 @@ fn cut_at_char_boundary(s: &mut String, max: usize) {
 
 fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_keeps_at_most_256_kib_of_console_output() {
+        let full = |n: usize| ExecutionRecord {
+            action: "a".into(),
+            handler: "onExecutePostLogin".into(),
+            duration_ms: 0.0,
+            logs: vec!["x".repeat(60 * 1024); n],
+            error: None,
+        };
+        let earlier = vec![full(4)];
+        let kept = within_login_budget(&earlier, vec!["y".repeat(10 * 1024); 6]);
+        let bytes: usize = kept.iter().map(String::len).sum();
+        assert!(240 * 1024 + bytes <= MAX_LOGIN_LOG_BYTES + 100, "{bytes}");
+        assert!(kept.last().is_some_and(|l| l.contains("256 KiB")));
+        assert_eq!(within_login_budget(&[], vec!["ok".into()]), vec!["ok"]);
+    }
 }
