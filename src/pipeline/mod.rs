@@ -28,6 +28,8 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
 use crate::config::{Settings, Upstream};
@@ -112,6 +114,12 @@ pub struct Pipeline {
     metrics: Arc<Metrics>,
     /// SHA-256 of each Action's source, in configured order.
     action_hashes: Arc<Vec<String>>,
+    /// Per Action: whether its source mentions the cache, so only those
+    /// pay for loading theirs (computed once, not per login).
+    uses_cache: Arc<Vec<bool>>,
+    /// SHA-256 of each upstream's API key, in configured order, so a
+    /// request hashes only the key it presents.
+    api_key_digests: Arc<Vec<[u8; 32]>>,
 }
 
 impl Pipeline {
@@ -127,13 +135,44 @@ impl Pipeline {
             .iter()
             .map(|a| sha256_hex(a.source.as_bytes()))
             .collect();
+        let uses_cache = settings
+            .actions
+            .iter()
+            .map(|a| a.source.contains("cache"))
+            .collect();
+        let api_key_digests = settings
+            .upstreams
+            .iter()
+            .map(|u| Sha256::digest(u.api_key.expose_secret().as_bytes()).into())
+            .collect();
         Self {
             settings,
             engine,
             store,
             metrics,
             action_hashes: Arc::new(action_hashes),
+            uses_cache: Arc::new(uses_cache),
+            api_key_digests: Arc::new(api_key_digests),
         }
+    }
+
+    /// The upstream whose API key is `presented`. Digests are compared, so
+    /// neither the content nor the length of a key leaks through timing,
+    /// and every upstream is checked, so its position does not either.
+    pub fn upstream_by_key(&self, presented: &str) -> Option<&Upstream> {
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = None;
+        for (upstream, digest) in self
+            .settings
+            .upstreams
+            .iter()
+            .zip(self.api_key_digests.iter())
+        {
+            if bool::from(digest.ct_eq(&presented)) {
+                found = Some(upstream);
+            }
+        }
+        found
     }
 
     /// The store (for readiness checks).
@@ -439,6 +478,7 @@ impl Pipeline {
             store: &self.store,
             metrics: &self.metrics,
             settings: &self.settings,
+            uses_cache: &self.uses_cache,
         };
         let deadline = Instant::now() + self.settings.engine.timeout;
         runner::run(parts, login, from, deadline).await

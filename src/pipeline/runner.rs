@@ -79,6 +79,8 @@ pub struct Parts<'a> {
     pub metrics: &'a Arc<Metrics>,
     /// The Actions in order, and the run's budget.
     pub settings: &'a Arc<Settings>,
+    /// Per Action, whether it may use `api.cache`.
+    pub uses_cache: &'a [bool],
 }
 
 /// Runs Actions from `from` until the run ends. The whole run shares one
@@ -94,19 +96,25 @@ pub async fn run(
         store,
         metrics,
         settings,
+        uses_cache,
     } = parts;
-    // Each Action reads and writes only its own cache, so the caches of the
-    // whole run are loaded before it and written after it. Only Actions that
-    // mention the cache pay for loading it.
-    let mut caches = Vec::with_capacity(settings.actions.len());
-    for (index, spec) in settings.actions.iter().enumerate() {
-        let wanted = index >= from.action && spec.source.contains("cache");
-        caches.push(if wanted {
-            load_cache(store, &spec.name).await
-        } else {
-            Map::new()
-        });
+    if from.action >= settings.actions.len() {
+        // Nothing to run: no engine hop, no thread crossing.
+        return Ok((login, RunEnd::Finished));
     }
+    // Each Action reads and writes only its own cache, so the caches of the
+    // whole run are loaded before it (all at once) and written after it.
+    // Only Actions that mention the cache pay for loading it.
+    let caches = futures_util::future::join_all(settings.actions.iter().enumerate().map(
+        |(index, spec)| async move {
+            if index >= from.action && uses_cache.get(index).copied().unwrap_or(true) {
+                load_cache(store, &spec.name).await
+            } else {
+                Map::new()
+            }
+        },
+    ))
+    .await;
     let run = TriggerRun {
         redirectable: from.can_redirect,
         settings: settings.clone(),
