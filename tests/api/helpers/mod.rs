@@ -18,7 +18,7 @@ pub use responses::{
 };
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -121,6 +121,13 @@ pub struct TestConfig {
     pub server_extra: String,
     /// The process environment the config is resolved against.
     pub env: HashMap<String, String>,
+    /// When set, the config is loaded as if `detour.toml` lived in this
+    /// directory and its Action files are used where they are, not copied
+    /// (e.g. `tests/fixtures/npm`, whose `node_modules` the Actions need).
+    pub actions_root: Option<PathBuf>,
+    /// TOML appended after the `[[actions]]` of `actions`: entries with keys
+    /// `ActionFixture` does not model (e.g. `dependencies`).
+    pub extra_toml: String,
 }
 
 impl TestConfig {
@@ -143,6 +150,8 @@ impl TestConfig {
             store_extra: String::new(),
             server_extra: String::new(),
             env,
+            actions_root: None,
+            extra_toml: String::new(),
         }
     }
 
@@ -203,6 +212,7 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
                 toml.push_str(&format!("allow_hosts = [{hosts}]\n"));
             }
         }
+        toml.push_str(&self.extra_toml);
         toml
     }
 }
@@ -212,6 +222,9 @@ pub struct PreparedConfig {
     pub dir: TempDir,
     pub toml: String,
     pub env: HashMap<String, String>,
+    /// The directory relative paths in the config resolve against: `dir`
+    /// unless the test chose `TestConfig::actions_root`.
+    pub root: PathBuf,
 }
 
 impl PreparedConfig {
@@ -234,17 +247,22 @@ impl PreparedConfig {
         }
         let toml = config.toml(redis_url);
         std::fs::write(dir.path().join("detour.toml"), &toml).expect("write detour.toml");
+        let root = config
+            .actions_root
+            .clone()
+            .unwrap_or_else(|| dir.path().to_path_buf());
         PreparedConfig {
             dir,
             toml,
             env: config.env.clone(),
+            root,
         }
     }
 
     /// `Settings::from_toml_str` with the prepared text, directory and env.
     pub fn load(&self) -> Result<detour::config::Settings, detour::config::ConfigError> {
         let env = &self.env;
-        detour::config::Settings::from_toml_str(&self.toml, self.dir.path(), &|name: &str| {
+        detour::config::Settings::from_toml_str(&self.toml, &self.root, &|name: &str| {
             env.get(name).cloned()
         })
     }
