@@ -407,6 +407,10 @@ impl Pipeline {
             }
             RunEnd::Finished => login.allowed(),
             RunEnd::Denied(error, description) => login.denied(error, description),
+            RunEnd::Failed {
+                action,
+                description,
+            } => login.failed(action, description),
         })
     }
 
@@ -432,6 +436,10 @@ impl Pipeline {
         let outcome = match end {
             RunEnd::Finished => login.allowed(),
             RunEnd::Denied(error, description) => login.denied(error, description),
+            RunEnd::Failed {
+                action,
+                description,
+            } => login.failed(action, description),
             RunEnd::Suspended { .. } if context.redirects >= MAX_REDIRECTS => login.denied(
                 DenyCode::AccessDenied,
                 format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
@@ -657,6 +665,17 @@ impl Login {
         Outcome::Deny {
             error,
             description,
+            failed_action: None,
+            mutations: self.mutations,
+            executions: self.executions,
+        }
+    }
+
+    fn failed(self, action: String, description: String) -> Outcome {
+        Outcome::Deny {
+            error: DenyCode::AccessDenied,
+            description,
+            failed_action: Some(action),
             mutations: self.mutations,
             executions: self.executions,
         }

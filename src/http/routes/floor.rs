@@ -168,6 +168,7 @@ fn allow(mut event: Map<String, Value>) -> Outcome {
         return Outcome::Deny {
             error: DenyCode::AccessDenied,
             description: "Access restricted to corporate email addresses.".into(),
+            failed_action: None,
             mutations,
             executions,
         };
@@ -328,6 +329,8 @@ async fn resume(
         Err(e) => Outcome::Deny {
             error: DenyCode::AccessDenied,
             description: format!("The session token is invalid: {e}"),
+            // validateToken throws in the real Action.
+            failed_action: Some("favorite-color".into()),
             mutations,
             executions,
         },
