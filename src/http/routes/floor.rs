@@ -27,7 +27,7 @@ use crate::http::extractors::{UpstreamAuth, continue_request};
 use crate::http::{AppState, MAX_EVENT_BYTES};
 use crate::pipeline::event::{apply_continue_request, normalize};
 use crate::pipeline::mutations::Mutations;
-use crate::pipeline::outcome::{DenyCode, ExecutionRecord, Outcome};
+use crate::pipeline::outcome::{DenyCode, Detail, ExecutionRecord, Outcome};
 use crate::pipeline::{PipelineError, PostLoginRequest};
 use crate::token::{self, session};
 
@@ -343,8 +343,9 @@ async fn resume(
     };
     let result = token::result::sign(
         upstream.result_secret.expose_secret().as_bytes(),
-        outcome.to_wire(),
+        outcome.to_wire_with(Detail::Withheld),
         &audience,
+        &token::result::new_jti(),
     )
     .map_err(unexpected)?;
     let mut url = url::Url::parse(&record.return_to).map_err(unexpected)?;
