@@ -136,7 +136,7 @@ secrets = {{ MY_SHARED_SECRET = "KEY" }}
         );
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bench");
         let settings = Settings::from_toml_str(&toml, &dir, &|name| {
-            (name == "KEY").then(|| "bench-secret".to_owned())
+            (name == "KEY").then(|| "bench-secret-of-at-least-32-bytes".to_owned())
         })
         .expect("bench config");
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -340,8 +340,13 @@ mod outcome {
         };
         bencher.bench_local(|| {
             let jti = detour::token::result::new_jti();
-            detour::token::result::sign(b"demo-result-secret", wire.clone(), &audience, &jti)
-                .expect("sign")
+            detour::token::result::sign(
+                b"demo-result-secret-for-laptops-only",
+                wire.clone(),
+                &audience,
+                &jti,
+            )
+            .expect("sign")
         });
     }
 }

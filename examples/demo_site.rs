@@ -236,7 +236,10 @@ async fn decision(settings: web::Data<Settings>, form: web::Form<Detour>) -> Htt
             return HttpResponse::InternalServerError().body(format!("cannot sign: {e}"));
         }
     };
-    let continue_url = format!("{}/continue", settings.detour_public_url);
+    let continue_url = format!(
+        "{}/continue",
+        settings.detour_public_url.trim_end_matches('/')
+    );
     let page = ReturnPage {
         continue_url: &continue_url,
         state,

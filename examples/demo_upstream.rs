@@ -25,7 +25,7 @@
 //! | `DETOUR_API_URL` | `http://127.0.0.1:8080` | Detour, as this server reaches it |
 //! | `DETOUR_PUBLIC_URL` | `http://localhost:8080` | Detour's public URL (`iss` of results) |
 //! | `DEMO_API_KEY` | `demo-api-key` | bearer key for `POST /v1/post-login` |
-//! | `DEMO_RESULT_SECRET` | `demo-result-secret` | HS256 key of result tokens |
+//! | `DEMO_RESULT_SECRET` | `demo-result-secret-for-laptops-only` | HS256 key of result tokens |
 //!
 //! Run: `cargo run --example demo_upstream` (scripts/local-stack.sh starts
 //! it with the rest of the stack).
@@ -64,7 +64,7 @@ impl Settings {
             detour_api_url: base_url(setting("DETOUR_API_URL", "http://127.0.0.1:8080")),
             detour_public_url: base_url(setting("DETOUR_PUBLIC_URL", "http://localhost:8080")),
             api_key: secret("DEMO_API_KEY", "demo-api-key"),
-            result_secret: secret("DEMO_RESULT_SECRET", "demo-result-secret"),
+            result_secret: secret("DEMO_RESULT_SECRET", "demo-result-secret-for-laptops-only"),
         }
     }
 

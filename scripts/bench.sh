@@ -74,7 +74,7 @@ done
 redis-cli -p "$redis_port" ping | grep -q PONG || { echo "redis-server did not start" >&2; exit 1; }
 
 export DETOUR_DEMO_API_KEY=demo-api-key
-export DETOUR_DEMO_RESULT_SECRET=demo-result-secret
+export DETOUR_DEMO_RESULT_SECRET=demo-result-secret-for-laptops-only
 export DETOUR_FAVORITE_COLOR_SECRET=demo-favorite-color-secret
 export DETOUR_STORE__REDIS_URL="redis://127.0.0.1:$redis_port"
 # Per-login info lines would measure the terminal, not Detour.

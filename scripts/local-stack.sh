@@ -96,7 +96,7 @@ done
 # --- secrets, shared by the parties that must agree --------------------------
 defaulted=()
 [[ -n ${DEMO_API_KEY:-} ]] || { DEMO_API_KEY=demo-api-key; defaulted+=(DEMO_API_KEY); }
-[[ -n ${DEMO_RESULT_SECRET:-} ]] || { DEMO_RESULT_SECRET=demo-result-secret; defaulted+=(DEMO_RESULT_SECRET); }
+[[ -n ${DEMO_RESULT_SECRET:-} ]] || { DEMO_RESULT_SECRET=demo-result-secret-for-laptops-only; defaulted+=(DEMO_RESULT_SECRET); }
 [[ -n ${DEMO_TOS_SECRET:-} ]] || { DEMO_TOS_SECRET=demo-tos-secret; defaulted+=(DEMO_TOS_SECRET); }
 export DEMO_API_KEY DEMO_RESULT_SECRET DEMO_TOS_SECRET
 [[ ${#defaulted[@]} -eq 0 ]] || say "using the well-known demo values of ${defaulted[*]}"

@@ -48,7 +48,7 @@ use scenarios::{preflight, scenarios, start_loopers};
 use system::Noise;
 
 pub const API_KEY: &str = "demo-api-key";
-pub const RESULT_SECRET: &str = "demo-result-secret";
+pub const RESULT_SECRET: &str = "demo-result-secret-for-laptops-only";
 pub const SESSION_SECRET: &str = "demo-favorite-color-secret";
 pub const RETURN_TO: &str = "http://localhost:8081/callback";
 pub const EVENT: &str = include_str!("../../tests/fixtures/bench/event.json");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
@@ -163,6 +163,32 @@ fn default_fetch_max_kb() -> usize {
     1024
 }
 
+/// Shortest upstream result secret accepted: 32 bytes, the output size of
+/// HS256's SHA-256 (RFC 7518 §3.2 requires a key at least that long).
+pub const MIN_RESULT_SECRET_BYTES: usize = 32;
+
+/// Checks `server.public_url` and makes it a base URL: its path ends with
+/// `/`, so `join("continue")` lands under a path prefix
+/// (`https://x/detour` → `https://x/detour/continue`) instead of replacing
+/// its last segment (`https://x/continue`).
+fn public_base(mut url: Url) -> Result<Url, ConfigError> {
+    let field_err = |message: &str| ConfigError::Field {
+        field: "server.public_url".into(),
+        message: message.into(),
+    };
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(field_err("must be an http or https URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(field_err("must not have a query or a fragment"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
 /// Parses TOML text, applies `DETOUR_*` overrides, and checks the shape.
 pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, ConfigError> {
     let mut table: toml::Table =
@@ -235,12 +261,22 @@ pub(super) fn resolve(
         return Err(field_err("engine.workers", "must be at least 1"));
     }
 
+    let public_url = public_base(raw.server.public_url)?;
+
     let mut upstreams = Vec::with_capacity(raw.upstreams.len());
     for (i, u) in raw.upstreams.into_iter().enumerate() {
         if u.id.is_empty() {
             return Err(field_err(
                 &format!("upstreams[{i}].id"),
                 "must not be empty",
+            ));
+        }
+        // Two upstreams with one id would share an `aud`: a result token
+        // issued for one would verify at the other.
+        if upstreams.iter().any(|x: &Upstream| x.id == u.id) {
+            return Err(field_err(
+                &format!("upstreams[{i}].id"),
+                &format!("`{}` is used twice", u.id),
             ));
         }
         for (j, url) in u.return_to.iter().enumerate() {
@@ -254,12 +290,22 @@ pub(super) fn resolve(
                 ));
             }
         }
+        let result_field = format!("upstreams[{i}].result_secret_env");
+        let result_secret = secret(&u.result_secret_env, result_field.clone())?;
+        // Result tokens are HS256: whoever guesses the key forges outcomes.
+        let length = result_secret.expose_secret().len();
+        if length < MIN_RESULT_SECRET_BYTES {
+            return Err(ConfigError::WeakSecret {
+                var: u.result_secret_env,
+                field: result_field,
+                upstream: u.id,
+                length,
+                minimum: MIN_RESULT_SECRET_BYTES,
+            });
+        }
         upstreams.push(Upstream {
             api_key: secret(&u.api_key_env, format!("upstreams[{i}].api_key_env"))?,
-            result_secret: secret(
-                &u.result_secret_env,
-                format!("upstreams[{i}].result_secret_env"),
-            )?,
+            result_secret,
             id: u.id,
             return_to: u.return_to,
             result_details: u.result_details,
@@ -312,8 +358,8 @@ pub(super) fn resolve(
             browser_binding: raw
                 .server
                 .browser_binding
-                .unwrap_or(raw.server.public_url.scheme() == "https"),
-            public_url: raw.server.public_url,
+                .unwrap_or(public_url.scheme() == "https"),
+            public_url,
         },
         store: StoreSettings {
             redis_url: raw.store.redis_url.filter(|u| !u.is_empty()),
@@ -414,6 +460,35 @@ mod tests {
     }
 
     #[test]
+    fn a_public_url_path_prefix_is_kept_with_or_without_a_trailing_slash() {
+        let load = |url: &str| {
+            let raw = parse(&format!("[server]\npublic_url='{url}'\n"), &env(&[]))
+                .ok()
+                .unwrap();
+            resolve(raw, &env(&[]), &|_, _| unreachable!())
+                .ok()
+                .unwrap()
+                .server
+        };
+        for url in ["https://x.example/detour", "https://x.example/detour/"] {
+            let server = load(url);
+            assert_eq!(server.public_url.as_str(), "https://x.example/detour/");
+            assert_eq!(
+                server.public_url.join("continue").ok().unwrap().as_str(),
+                "https://x.example/detour/continue"
+            );
+            assert_eq!(
+                server.endpoint("redirect").as_str(),
+                "https://x.example/detour/redirect"
+            );
+        }
+        assert_eq!(
+            load("http://localhost:8080").endpoint("continue").as_str(),
+            "http://localhost:8080/continue"
+        );
+    }
+
+    #[test]
     fn missing_secret_variable_is_named() {
         let raw = parse(
             "[server]\npublic_url='http://x'\n[[upstreams]]\nid='a'\napi_key_env='K'\nresult_secret_env='S'\nreturn_to=['http://x/cb']\n",
@@ -433,7 +508,7 @@ mod tests {
     #[test]
     fn result_details_default_to_none_and_an_unknown_mode_names_the_field() {
         let upstream = "[server]\npublic_url='http://x'\n[[upstreams]]\nid='a'\napi_key_env='K'\nresult_secret_env='S'\nreturn_to=['http://x/cb']\n";
-        let vars = env(&[("K", "k"), ("S", "s")]);
+        let vars = env(&[("K", "k"), ("S", "a-result-secret-of-at-least-32-bytes")]);
         let load = |extra: &str| {
             parse(&format!("{upstream}{extra}"), &vars)
                 .and_then(|raw| resolve(raw, &vars, &|_, _| unreachable!()))

@@ -17,7 +17,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-pub use file::{EnvLookup, OVERRIDABLE};
+pub use file::{EnvLookup, MIN_RESULT_SECRET_BYTES, OVERRIDABLE};
 pub use sample::sample_settings;
 
 /// Everything Detour needs to run, validated and with secrets resolved.
@@ -41,11 +41,25 @@ pub struct ServerSettings {
     /// Socket address to bind (`127.0.0.1:0` picks a free port).
     pub listen: String,
     /// Detour's own public base URL; `/continue` lives under it and it is the
-    /// `iss` of result tokens.
+    /// `iss` of result tokens (without its trailing `/`). Its path always
+    /// ends with `/`, so [`Url::join`] keeps a path prefix.
     pub public_url: Url,
     /// Whether a suspended login is bound to the browser that started it
     /// (a cookie set by `/redirect`, checked by `/continue`).
     pub browser_binding: bool,
+}
+
+impl ServerSettings {
+    /// The public URL of one of Detour's own endpoints (`continue`,
+    /// `redirect`): under `public_url`'s path, so a Detour served at
+    /// `https://id.example.com/detour/` behind a prefix-stripping proxy
+    /// points browsers at `https://id.example.com/detour/continue`.
+    pub fn endpoint(&self, name: &str) -> Url {
+        let mut url = self.public_url.clone();
+        let path = format!("{}/{name}", self.public_url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        url
+    }
 }
 
 /// The `[store]` section.
@@ -179,6 +193,22 @@ pub enum ConfigError {
         var: String,
         /// The config field that names it.
         field: String,
+    },
+    /// An upstream's result secret is too short to sign result tokens with.
+    #[error(
+        "environment variable {var} (named by `{field}`) holds the result secret of upstream `{upstream}`: it is {length} bytes long and must be at least {minimum} (a long random value, e.g. `openssl rand -base64 48`)"
+    )]
+    WeakSecret {
+        /// The variable.
+        var: String,
+        /// The config field that names it.
+        field: String,
+        /// The upstream's id.
+        upstream: String,
+        /// The secret's length in bytes.
+        length: usize,
+        /// The least accepted length in bytes.
+        minimum: usize,
     },
     /// An Action file could not be read.
     #[error("action `{name}`: cannot read {path}: {source}")]

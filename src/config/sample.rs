@@ -27,7 +27,10 @@ const SAMPLE_FILES: &[(&str, &str)] = &[
 /// printed at start-up; nobody should mistake them for real secrets.
 pub const DEMO_SECRETS: &[(&str, &str)] = &[
     ("DETOUR_DEMO_API_KEY", "demo-api-key"),
-    ("DETOUR_DEMO_RESULT_SECRET", "demo-result-secret"),
+    (
+        "DETOUR_DEMO_RESULT_SECRET",
+        "demo-result-secret-for-laptops-only",
+    ),
     ("DETOUR_FAVORITE_COLOR_SECRET", "demo-favorite-color-secret"),
 ];
 

@@ -1,6 +1,7 @@
 //! The `/continue` state: a random, URL-safe capability handed to the
 //! browser, and the hash of it that is the only thing the store ever sees.
 
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -43,6 +44,50 @@ impl StateParam {
     }
 }
 
+impl StateParam {
+    /// Encrypts `text` under a key derived from this state, for a value the
+    /// store must keep but must not be able to read or use (the external
+    /// location of a bound login carries the state itself). Only a holder
+    /// of the state, i.e. the browser coming back, can open it.
+    pub fn seal(&self, text: &str) -> Option<String> {
+        let key = self.sealing_key()?;
+        let mut buf = text.as_bytes().to_vec();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key([0; NONCE_LEN]),
+            Aad::empty(),
+            &mut buf,
+        )
+        .ok()?;
+        Some(URL_SAFE_NO_PAD.encode(buf))
+    }
+
+    /// Opens what [`StateParam::seal`] made with the same state.
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        let key = self.sealing_key()?;
+        let mut buf = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        let plain = key
+            .open_in_place(
+                Nonce::assume_unique_for_key([0; NONCE_LEN]),
+                Aad::empty(),
+                &mut buf,
+            )
+            .ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+
+    /// AES-256-GCM under SHA-256 of a label and the state. The state is
+    /// 256 random bits and each one seals one value, so a fixed nonce never
+    /// repeats under a key.
+    fn sealing_key(&self) -> Option<LessSafeKey> {
+        let mut material = b"detour sealed value v1\0".to_vec();
+        material.extend_from_slice(self.0.as_bytes());
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &material);
+        UnboundKey::new(&AES_256_GCM, digest.as_ref())
+            .ok()
+            .map(LessSafeKey::new)
+    }
+}
+
 impl std::fmt::Debug for StateParam {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the capability itself.
@@ -77,6 +122,19 @@ mod tests {
         for bad in ["", "a b", "a/b", "x=1", &"a".repeat(129)] {
             assert!(StateParam::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_with_its_own_state() {
+        let s = StateParam::generate();
+        let sealed = s.seal("https://x.example/?state=abc").unwrap();
+        assert!(!sealed.contains("x.example"));
+        assert_eq!(
+            s.open(&sealed).as_deref(),
+            Some("https://x.example/?state=abc")
+        );
+        assert_eq!(StateParam::generate().open(&sealed), None);
+        assert_eq!(s.open("tampered"), None);
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Module, Runtime, WriteOptions};
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Runtime, WriteOptions,
+};
 
 use crate::config::{ActionSpec, EngineSettings};
 
@@ -49,9 +51,13 @@ pub struct ActionSource {
     pub name: String,
     /// File name used in stack traces and errors.
     pub file: String,
-    /// The source wrapped as a CommonJS factory. The wrapper adds no line
+    /// The source wrapped as a CommonJS factory: evaluating it gives the
+    /// factory function, which the prelude calls. The wrapper adds no line
     /// before the Action's first line, so line numbers match the file.
     pub wrapped: String,
+    /// The files next to the Action that `require` may load, as a JSON
+    /// object of path to source.
+    pub modules_json: String,
     /// `event.secrets` as JSON text: handed to each execution by the
     /// engine itself, so secrets never pass through the pipeline or the
     /// store.
@@ -72,18 +78,17 @@ impl ActionSource {
         Self {
             name: spec.name.clone(),
             file: spec.file.display().to_string(),
-            // The module table goes after the Action's last line, so the
-            // Action's own line numbers are untouched.
             wrapped: format!(
-                "__detour_define(function (exports, require, module, __filename, __dirname) {{{}\n}}, {});",
-                spec.source,
-                serde_json::Value::Object(
-                    spec.modules
-                        .iter()
-                        .map(|(path, source)| (path.clone(), source.clone().into()))
-                        .collect()
-                )
+                "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
+                spec.source
             ),
+            modules_json: serde_json::Value::Object(
+                spec.modules
+                    .iter()
+                    .map(|(path, source)| (path.clone(), source.clone().into()))
+                    .collect(),
+            )
+            .to_string(),
             secrets_json: serde_json::Value::Object(secrets).to_string(),
             allow_hosts: spec.allow_hosts.clone(),
         }
@@ -108,15 +113,24 @@ pub enum CompileError {
     Startup(String),
 }
 
-/// Evaluates the prelude and the Action in `ctx`. Returns the error the
-/// module threw at load time, if any (Auth0 reports it on every execution,
-/// so it is not a start-up failure).
-pub fn load(
-    ctx: &Ctx<'_>,
+/// An Action loaded into a context.
+pub struct Loaded<'js> {
+    /// The prelude's `run(handler, inputJson, secretsJson)`: taken from
+    /// the prelude module's exports, never from a global the Action could
+    /// replace.
+    pub run: Function<'js>,
+    /// The error the Action threw while loading, if any (Auth0 reports it
+    /// on every execution, so it is not a start-up failure).
+    pub load_error: Option<String>,
+}
+
+/// Evaluates the prelude and the Action in `ctx`.
+pub fn load<'js>(
+    ctx: &Ctx<'js>,
     source: &ActionSource,
     links: host::Links,
     fetcher: Option<super::fetch::Fetcher>,
-) -> Result<Option<String>, CompileError> {
+) -> Result<Loaded<'js>, CompileError> {
     let startup = |e: String| CompileError::Startup(e);
     host::install(ctx, links, fetcher).map_err(|e| startup(e.to_string()))?;
     let bytecode = prelude_bytecode()?;
@@ -128,18 +142,27 @@ pub fn load(
     // are copied anyway).
     #[allow(unsafe_code)]
     let prelude = unsafe { Module::load(ctx.clone(), bytecode) };
-    prelude
+    let (run, define): (Function, Function) = prelude
         .and_then(|m| m.eval())
-        .and_then(|(_, done)| done.finish::<()>())
+        .and_then(|(module, done)| {
+            done.finish::<()>()?;
+            Ok((module.get("run")?, module.get("define")?))
+        })
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
     let mut options = EvalOptions::default();
     // CommonJS modules are sloppy-mode scripts in Node.
     options.strict = false;
     options.filename = Some(source.file.clone());
-    ctx.eval_with_options::<Option<String>, _>(source.wrapped.as_str(), options)
+    let factory: Function = ctx
+        .eval_with_options(source.wrapped.as_str(), options)
         .catch(ctx)
-        .map_err(|e| syntax_error(&source.file, e))
+        .map_err(|e| syntax_error(&source.file, e))?;
+    let load_error: Option<String> = define
+        .call((factory, source.modules_json.as_str()))
+        .catch(ctx)
+        .map_err(|e| startup(e.to_string()))?;
+    Ok(Loaded { run, load_error })
 }
 
 fn syntax_error(file: &str, e: CaughtError<'_>) -> CompileError {
@@ -172,7 +195,9 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     let deadline = Instant::now() + settings.timeout.min(Duration::from_secs(5));
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
     let ctx = Context::full(&rt).map_err(startup)?;
-    let load_error = ctx.with(|ctx| load(&ctx, source, host::Links::check(), None))?;
+    let load_error = ctx.with(|ctx| {
+        load(&ctx, source, host::Links::check(), None).map(|loaded| loaded.load_error)
+    })?;
     if let Some(err) = load_error {
         tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
     }

@@ -15,9 +15,48 @@ use super::crypto;
 use super::fetch::Fetcher;
 use crate::token::session::{self, Expected};
 
+/// Console output one execution may leave; past it one marker line says
+/// the rest was dropped. Enforced here, not in JS, where an Action could
+/// change the rule.
+pub const MAX_LOG_BYTES: usize = 64 * 1024;
+
+/// The marker that ends output cut at [`MAX_LOG_BYTES`].
+pub const TRUNCATED: &str = "[console output truncated: more than 64 KiB]";
+
 /// Console lines of the running execution, collected on the Rust side so
 /// they survive an execution stopped by a limit.
-pub type LogSink = Rc<RefCell<Vec<String>>>;
+pub type LogSink = Rc<RefCell<Logs>>;
+
+/// One execution's console output, capped at [`MAX_LOG_BYTES`].
+#[derive(Debug, Default)]
+pub struct Logs {
+    lines: Vec<String>,
+    bytes: usize,
+    truncated: bool,
+}
+
+impl Logs {
+    /// Adds a line, or drops it once the cap is reached.
+    pub fn push(&mut self, line: String) {
+        if self.truncated {
+            return;
+        }
+        self.bytes = self.bytes.saturating_add(line.len());
+        if self.bytes > MAX_LOG_BYTES {
+            self.truncated = true;
+            self.lines.push(TRUNCATED.to_owned());
+        } else {
+            self.lines.push(line);
+        }
+    }
+
+    /// Takes the lines and starts over.
+    pub fn take(&mut self) -> Vec<String> {
+        let lines = std::mem::take(&mut self.lines);
+        *self = Self::default();
+        lines
+    }
+}
 
 /// Bumped by the engine when an execution ends. Timers and requests still
 /// pending then settle at once, so the engine can drain what the execution
@@ -137,8 +176,15 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
 fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rquickjs::Result<()> {
     host.set(
         "log",
-        Function::new(ctx.clone(), move |line: String| {
-            logs.borrow_mut().push(line)
+        Function::new(ctx.clone(), move |line: rquickjs::String<'_>| {
+            let mut logs = logs.borrow_mut();
+            // Past the cap nothing is even copied out of the engine.
+            if !logs.truncated {
+                logs.push(line.to_string().unwrap_or_default());
+            }
+            // Whether more is wanted: lets the prelude stop building lines
+            // nobody keeps (a hint only; the cap holds either way).
+            !logs.truncated
         })?,
     )?;
     host.set("sign", Function::new(ctx.clone(), sign)?)?;
@@ -265,6 +311,19 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(r["url"], "https://x.example/p?b=2&a=9&c=3");
+    }
+
+    #[test]
+    fn console_output_stops_at_the_cap_with_one_marker() {
+        let mut logs = Logs::default();
+        for _ in 0..100 {
+            logs.push("x".repeat(1024));
+        }
+        let lines = logs.take();
+        assert_eq!(lines.len(), 64 + 1);
+        assert_eq!(lines.last().map(String::as_str), Some(TRUNCATED));
+        logs.push("again".into());
+        assert_eq!(logs.take(), vec!["again".to_owned()], "take starts over");
     }
 
     #[test]

@@ -16,13 +16,14 @@ mod crew;
 mod crypto;
 pub mod fetch;
 mod host;
+mod memory;
 mod pacer;
 mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -66,7 +67,7 @@ pub struct Execution {
 
 /// A command an Action issued through `api`, in call order.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// `api.access.deny(reason)`.
     Deny {
@@ -144,8 +145,8 @@ pub enum Command {
     },
     /// `api.authentication.challengeWith*` / `enrollWith*`.
     Authentication {
-        /// `challenge` or `enroll`.
-        kind: String,
+        /// Challenge or enrolment.
+        kind: AuthenticationKind,
         /// `true` for the `*Any` forms (the user picks).
         any: bool,
         /// Factor selectors, in order.
@@ -165,8 +166,8 @@ pub enum Command {
     },
     /// `api.session.revoke` / `api.refreshToken.revoke`.
     Revoke {
-        /// `session` or `refresh_token`.
-        target: String,
+        /// Which one.
+        target: Target,
         /// Shown to the user.
         reason: String,
         /// `session.revoke`'s `preserveRefreshTokens`.
@@ -175,22 +176,22 @@ pub enum Command {
     },
     /// `setExpiresAt` / `setIdleExpiresAt` of the session or refresh token.
     Expiry {
-        /// `session` or `refresh_token`.
-        target: String,
-        /// `expires_at` or `idle_expires_at`.
-        field: String,
+        /// Which one.
+        target: Target,
+        /// Absolute or idle expiry.
+        field: ExpiryField,
         /// Milliseconds since the epoch.
         at: u64,
     },
     /// `api.session.setCookieMode`.
     CookieMode {
-        /// `persistent` or `non-persistent`.
-        mode: String,
+        /// The mode.
+        mode: CookieMode,
     },
     /// Session / refresh-token `setMetadata` and `deleteMetadata`.
     Metadata {
-        /// `session` or `refresh_token`.
-        target: String,
+        /// Which one.
+        target: Target,
         /// Key.
         key: String,
         /// String value; `null` deletes.
@@ -199,8 +200,8 @@ pub enum Command {
     },
     /// Session / refresh-token `evictMetadata`.
     EvictMetadata {
-        /// `session` or `refresh_token`.
-        target: String,
+        /// Which one.
+        target: Target,
     },
     /// `api.samlResponse.setAttribute`.
     SamlAttribute {
@@ -240,6 +241,46 @@ pub enum Command {
         /// Absolute URL, without `state`.
         url: String,
     },
+}
+
+/// `challenge` or `enroll` (`api.authentication`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthenticationKind {
+    /// `challengeWith*`.
+    Challenge,
+    /// `enrollWith*`.
+    Enroll,
+}
+
+/// `api.session` or `api.refreshToken`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// `api.session`.
+    Session,
+    /// `api.refreshToken`.
+    RefreshToken,
+}
+
+/// Which expiry `setExpiresAt` / `setIdleExpiresAt` sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryField {
+    /// `setExpiresAt`.
+    ExpiresAt,
+    /// `setIdleExpiresAt`.
+    IdleExpiresAt,
+}
+
+/// `api.session.setCookieMode`'s argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CookieMode {
+    /// `persistent`.
+    Persistent,
+    /// `non-persistent`.
+    NonPersistent,
 }
 
 /// An error the Action threw (or a promise it rejected).
@@ -286,6 +327,10 @@ pub enum EngineError {
     /// Every engine is busy and the queue is full.
     #[error("all Action engines are busy")]
     Busy,
+    /// The Action's report broke the engine's rules (too large, or not
+    /// a report the prelude writes).
+    #[error("the Action's commands were rejected: {0}")]
+    Invalid(String),
     /// The engine failed in a way the Action did not cause.
     #[error("engine failure: {0}")]
     Internal(String),

@@ -1,13 +1,21 @@
 // Detour's JS side of the engine boundary. Evaluated once in every context,
-// before the Action's own code. It defines:
-//   __detour_define(factory)  evaluates the Action as a CommonJS module;
-//   __detour_run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
+// as a module, before the Action's own code. It exports, to Rust only (a
+// module's exports are not on the global object):
+//   define(factory, modulesJson)  evaluates the Action as a CommonJS module;
+//   run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
 //     with a fresh `event` and `api`, and resolves to the JSON report
 //     {commands, error}. Console lines go straight to Rust (host.log), so
 //     they survive an execution that is stopped by a limit.
 // The `api` only records commands; Rust applies them after the Action ends,
 // as Auth0 does. Host functions (`__detour_host`) are taken into this closure
 // and removed from the global object so Actions cannot call them directly.
+//
+// The Action runs in this realm and can replace any global or prototype
+// method, so nothing here is trusted by Rust: every limit (console size,
+// cache, claims, metadata, redirect URLs) is enforced again in Rust on the
+// report (src/pipeline/commands.rs). This file still keeps its own state out
+// of reach: intrinsics are captured before the Action loads, records have
+// no prototype, and nothing is looked up through a global at run time.
 //
 // The api's methods are built once per context and find the running
 // execution through `current`; each execution gets its own top-level `api`
@@ -18,10 +26,18 @@
 // settles its pending timers and requests and drains the job queue
 // (worker.rs), and the callbacks below drop results that belong to an
 // execution that is over.
-(function (host) {
+const internals = (function (host) {
   'use strict';
 
-  const MAX_LOG_BYTES = 64 * 1024;
+  const { stringify: jsonStringify, parse: jsonParse } = JSON;
+  const { create, assign, freeze, keys, defineProperty } = Object;
+  const hasOwn = Object.hasOwn;
+  const apply = Reflect.apply;
+  // Appends without Array.prototype.push or an index setter an Action
+  // could have put on Array.prototype.
+  const append = (list, item) => {
+    defineProperty(list, list.length, { value: item, writable: true, enumerable: true, configurable: true });
+  };
   const apiMore = globalThis.__detour_api_more;
   const apiPrompt = globalThis.__detour_api_prompt;
   delete globalThis.__detour_api_more;
@@ -37,23 +53,20 @@
     if (typeof v === 'function') return `[Function: ${v.name || 'anonymous'}]`;
     if (v === undefined) return 'undefined';
     try {
-      const s = JSON.stringify(v);
+      const s = jsonStringify(v);
       return s === undefined ? String(v) : s;
     } catch (_) {
       return String(v);
     }
   };
+  // The 64 KiB cap per execution is Rust's (host.rs): it holds whatever
+  // an Action does to this object.
   const record = (level) => (...args) => {
     const rec = current;
-    if (!rec || rec.logsTruncated) return;
-    const line = (level === 'log' || level === 'info' ? '' : `${level.toUpperCase()}: `) + args.map(show).join(' ');
-    rec.logBytes += line.length;
-    if (rec.logBytes > MAX_LOG_BYTES) {
-      rec.logsTruncated = true;
-      host.log('[console output truncated: more than 64 KiB]');
-      return;
+    if (!rec || rec.logsFull) return;
+    if (!host.log((level === 'log' || level === 'info' ? '' : `${level.toUpperCase()}: `) + args.map(show).join(' '))) {
+      rec.logsFull = true; // later lines would be dropped: skip building them
     }
-    host.log(line);
   };
   globalThis.console = Object.freeze({
     log: record('log'), info: record('info'), warn: record('warn'),
@@ -118,11 +131,11 @@
     // result never reaches a later execution. A request made by module code
     // at load time belongs to no execution.
     const owner = current;
-    const reply = await hostFetch(url, JSON.stringify(request), owner !== null);
+    const reply = await hostFetch(url, jsonStringify(request), owner !== null);
     if (owner !== null && current !== owner) {
       throw new TypeError('fetch failed: the execution that made this request has ended');
     }
-    const r = JSON.parse(reply);
+    const r = jsonParse(reply);
     if (!r.ok) throw new TypeError(`fetch failed: ${r.error}`);
     const text = r.body;
     let used = false;
@@ -191,17 +204,17 @@
     };
   }
 
-  globalThis.__detour_define = function (factory, moduleFiles) {
-    files = moduleFiles || Object.create(null);
+  function define(factory, modulesJson) {
+    files = assign(create(null), jsonParse(modulesJson));
     const module = { exports: {} };
     try {
-      factory.call(module.exports, module.exports, makeRequire(''), module);
+      apply(factory, module.exports, [module.exports, makeRequire(''), module]);
       moduleExports = module.exports;
     } catch (e) {
       loadError = e;
     }
     return loadError ? String(loadError && loadError.message !== undefined ? loadError.message : loadError) : null;
-  };
+  }
 
   // ---- argument checks (Auth0's messages where known) ---------------------
   const RESERVED_CLAIMS = ['scope'];
@@ -219,7 +232,7 @@
     if (/\s/.test(s)) throw new Error('The scope must not contain whitespace.');
     return s;
   }
-  const jsonValue = (v) => (v === undefined ? null : JSON.parse(JSON.stringify(v) ?? 'null'));
+  const jsonValue = (v) => (v === undefined ? null : jsonParse(jsonStringify(v) ?? 'null'));
   function checkMetadata(event, which) {
     const m = event.user && event.user[which];
     if (m === null || typeof m !== 'object' || Array.isArray(m)) {
@@ -305,7 +318,7 @@
     }
     return current;
   };
-  const cmd = (c) => { cur().commands.push(c); };
+  const cmd = (c) => { append(cur().commands, c); };
   const self = () => cur().api;
   const claimSetter = (op) => function setCustomClaim(key, value) {
     checkClaim(key);
@@ -385,12 +398,12 @@
         exp: iat + Math.floor(expiresIn),
         ip: event.request.ip,
       }, jsonValue(o.payload) || {});
-      return host.sign(o.secret, JSON.stringify(claims));
+      return host.sign(o.secret, jsonStringify(claims));
     },
     sendUserTo(url, options) {
       const run = cur();
       const query = (options && options.query) || {};
-      const r = JSON.parse(host.buildUrl(String(url), JSON.stringify(query)));
+      const r = jsonParse(host.buildUrl(String(url), jsonStringify(query)));
       if (!r.ok) throw new TypeError(r.error);
       if (run.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
       run.redirected = true;
@@ -412,7 +425,7 @@
         throw new Error(`There is no parameter called '${name}' available in either the POST body or query string.`);
       }
       const state = cont ? cont.state : '';
-      const r = JSON.parse(host.verify(token, o.secret, state, String(event.user.user_id)));
+      const r = jsonParse(host.verify(token, o.secret, state, String(event.user.user_id)));
       if (!r.ok) throw new Error(`The session token is invalid: ${r.reason}`);
       return r.payload;
     },
@@ -421,15 +434,19 @@
   apiPrompt(parts, cur, cmd);
   Object.freeze(parts);
 
-  globalThis.__detour_run = async function (handlerName, inputJson, secretsJson) {
-    const input = JSON.parse(inputJson);
+  async function run(handlerName, inputJson, secretsJson) {
+    const input = jsonParse(inputJson);
     const event = input.event;
-    const run = {
-      commands: [], logBytes: 0, logsTruncated: false,
-      event, input, handler: handlerName, redirected: false, rendered: false,
-      api: Object.freeze({ ...parts }),
+    // No prototype: a getter an Action puts on Object.prototype never sees
+    // this record (its lazily created fields are read as own properties).
+    const rec = {
+      __proto__: null,
+      commands: [], event, input, handler: handlerName, redirected: false, rendered: false, logsFull: false,
+      // Per execution and not frozen: an Action may hang its own helpers
+      // on it (`api.noop = ...`); the shared parts under it are frozen.
+      api: assign({}, parts),
     };
-    current = run;
+    current = rec;
     try {
       if (loadError) throw loadError;
       const handler = moduleExports && moduleExports[handlerName];
@@ -438,16 +455,19 @@
           ? 'The Action redirected but does not export onContinuePostLogin, so the login cannot resume.'
           : `The Action does not export ${handlerName}.`);
       }
-      event.secrets = JSON.parse(secretsJson);
-      await handler.call(moduleExports, event, run.api);
-      return JSON.stringify({ commands: run.commands, error: null });
+      event.secrets = jsonParse(secretsJson);
+      await apply(handler, moduleExports, [event, rec.api]);
+      return jsonStringify({ commands: rec.commands, error: null });
     } catch (e) {
       const message = e && e.message !== undefined ? String(e.message) : String(e);
       const name = (e && e.name) || 'Error';
-      return JSON.stringify({ commands: [], error: { name, message, stack: (e && e.stack) || '' } });
+      return jsonStringify({ commands: [], error: { name: String(name), message, stack: String((e && e.stack) || '') } });
     } finally {
-      if (current === run) current = null;
+      if (current === rec) current = null;
     }
-  };
+  }
+  return freeze({ run, define });
 })(globalThis.__detour_host);
 delete globalThis.__detour_host;
+export const run = internals.run;
+export const define = internals.define;

@@ -11,12 +11,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
-use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Promise};
+use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
 
 use super::compile::{self, ActionSource};
 use super::crew::{Crew, Member};
 use super::fetch::{FetchLimits, Fetcher};
 use super::host::Links;
+use super::memory::{Budget, Limited};
 use super::pacer::Pacer;
 use super::{ActionReport, EngineError, Execution, Failure};
 use crate::config::Isolation;
@@ -80,14 +81,10 @@ async fn serve(mut member: Member) {
     );
     let mut engine: Option<Engine> = None;
     loop {
-        // Build (or rebuild, after a breach) and load every Action while
-        // idle, so no login pays for it.
-        if engine.is_none() {
-            engine = Engine::new(&crew, fetchers.clone()).await.ok();
-            if let Some(e) = engine.as_mut() {
-                e.warm(sources).await;
-            }
-        }
+        // Load every Action (again, for one whose runtime broke a limit)
+        // while idle, so no login pays for it.
+        let current = engine.get_or_insert_with(|| Engine::new(&crew, fetchers.clone()));
+        current.warm(sources).await;
         let Ok(mut job) = queue.recv().await else {
             return;
         };
@@ -110,7 +107,7 @@ async fn serve(mut member: Member) {
 }
 
 /// Runs one execution on this thread's engine, building the engine first
-/// when there is none (at start, or after one broke a limit).
+/// when there is none (at start, or if building it failed before).
 async fn execute(
     engine: &mut Option<Engine>,
     crew: &Arc<Crew>,
@@ -120,56 +117,56 @@ async fn execute(
     let Some(source) = crew.sources.get(execution.action) else {
         return Err(EngineError::Internal("unknown action".into()).into());
     };
-    let mut current = match engine.take() {
-        Some(e) => e,
-        None => Engine::new(crew, fetchers.clone()).await?,
-    };
-    let (result, healthy) = current.run(source, execution).await;
-    if healthy {
-        *engine = Some(current);
-    } else {
-        tracing::warn!(action = %source.name, "engine broke a limit; it is rebuilt before its next execution");
+    if engine.is_none() {
+        *engine = Some(Engine::new(crew, fetchers.clone()));
     }
-    result
+    let Some(current) = engine.as_mut() else {
+        return Err(EngineError::Internal("no engine".into()).into());
+    };
+    current.run(source, execution).await
+}
+
+/// One Action's QuickJS runtime on this thread, with its memory budget
+/// and, in `per_instance` mode, its loaded context.
+struct Slot {
+    // Field order is drop order: every JS value and context must be freed
+    // before the runtime, or QuickJS aborts the process.
+    loaded: Option<(Persistent<Function<'static>>, AsyncContext)>,
+    runtime: AsyncRuntime,
+    budget: Rc<Budget>,
 }
 
 struct Engine {
-    // Field order is drop order: every context must be freed before the
-    // runtime, or QuickJS aborts the process (STACK.md pitfalls).
-    contexts: Vec<Option<AsyncContext>>,
-    runtime: AsyncRuntime,
+    /// One runtime per Action, built on first use: memory is limited and
+    /// blamed per Action, and one Action's module-scope timers never run
+    /// during another's execution.
+    slots: Vec<Option<Slot>>,
     pacer: Rc<Pacer>,
     links: Links,
     fetchers: Rc<Vec<Option<Fetcher>>>,
     isolation: Isolation,
     /// A trigger run's budget (`engine.timeout`).
     timeout: std::time::Duration,
+    memory_limit: usize,
 }
 
+/// What one execution's report may weigh: far above what Auth0's limits
+/// let an Action ask for (100 KB of claims, 24 KiB of Form data, 20 cache
+/// writes of 4 KiB), far below what would hurt the host.
+const MAX_REPORT_BYTES: usize = 2 << 20;
+
 impl Engine {
-    async fn new(
-        crew: &Arc<Crew>,
-        fetchers: Rc<Vec<Option<Fetcher>>>,
-    ) -> Result<Self, EngineError> {
+    fn new(crew: &Arc<Crew>, fetchers: Rc<Vec<Option<Fetcher>>>) -> Self {
         let settings = &crew.settings;
-        let actions = fetchers.len();
-        let runtime = AsyncRuntime::new().map_err(|e| EngineError::Internal(e.to_string()))?;
-        runtime.set_memory_limit(settings.memory_limit_bytes).await;
-        runtime.set_max_stack_size(JS_STACK_BYTES).await;
-        let pacer = Rc::new(Pacer::new(Some(crew.clone())));
-        let handler = pacer.clone();
-        runtime
-            .set_interrupt_handler(Some(Box::new(move || handler.interrupt())))
-            .await;
-        Ok(Self {
-            contexts: (0..actions).map(|_| None).collect(),
-            runtime,
-            pacer,
+        Self {
+            slots: (0..fetchers.len()).map(|_| None).collect(),
+            pacer: Rc::new(Pacer::new(Some(crew.clone()))),
             links: Links::engine(),
             fetchers,
             isolation: settings.isolation,
             timeout: settings.timeout,
-        })
+            memory_limit: settings.memory_limit_bytes,
+        }
     }
 
     /// Loads every Action into its context ahead of use (`per_instance`).
@@ -178,62 +175,102 @@ impl Engine {
             return;
         }
         for (index, source) in sources.iter().enumerate() {
+            if matches!(self.slots.get(index), Some(Some(slot)) if slot.loaded.is_some()) {
+                continue;
+            }
             // Module code runs under the same limits as a login.
             self.pacer.arm_quiet(StdInstant::now() + self.timeout);
             if let Err(e) = self.context(index, source).await {
                 tracing::warn!(action = %source.name, error = %e, "could not load the Action ahead of use");
+                self.slots[index] = None;
             }
             let _ = self.pacer.disarm();
         }
     }
 
+    /// The runtime of Action `index`, built when missing.
+    async fn slot(&mut self, index: usize) -> Result<&mut Slot, EngineError> {
+        let entry = self
+            .slots
+            .get_mut(index)
+            .ok_or_else(|| EngineError::Internal("unknown action".into()))?;
+        if entry.is_none() {
+            let budget = Budget::new(self.memory_limit);
+            let runtime = AsyncRuntime::new_with_alloc(Limited::new(budget.clone()))
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+            runtime.set_max_stack_size(JS_STACK_BYTES).await;
+            let handler = self.pacer.clone();
+            runtime
+                .set_interrupt_handler(Some(Box::new(move || handler.interrupt())))
+                .await;
+            *entry = Some(Slot {
+                loaded: None,
+                runtime,
+                budget,
+            });
+        }
+        entry
+            .as_mut()
+            .ok_or_else(|| EngineError::Internal("no runtime".into()))
+    }
+
+    /// The Action's context and its `run`: the loaded one in `per_instance`
+    /// mode, a fresh one otherwise.
     async fn context(
         &mut self,
         index: usize,
         source: &ActionSource,
-    ) -> Result<AsyncContext, EngineError> {
-        if self.isolation == Isolation::PerInstance
-            && let Some(Some(ctx)) = self.contexts.get(index)
-        {
-            return Ok(ctx.clone());
-        }
-        let ctx = AsyncContext::full(&self.runtime)
-            .await
-            .map_err(|e| EngineError::Internal(e.to_string()))?;
+    ) -> Result<(Persistent<Function<'static>>, AsyncContext), EngineError> {
+        let isolation = self.isolation;
         let links = self.links.clone();
         let fetcher = self.fetchers.get(index).cloned().flatten();
-        ctx.with(|ctx| compile::load(&ctx, source, links, fetcher))
+        let slot = self.slot(index).await?;
+        if isolation == Isolation::PerInstance
+            && let Some(loaded) = &slot.loaded
+        {
+            return Ok(loaded.clone());
+        }
+        let ctx = AsyncContext::full(&slot.runtime)
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
-        if self.isolation == Isolation::PerInstance
-            && let Some(slot) = self.contexts.get_mut(index)
-        {
-            *slot = Some(ctx.clone());
+        let run = ctx
+            .with(|ctx| {
+                compile::load(&ctx, source, links, fetcher)
+                    .map(|loaded| Persistent::save(&ctx, loaded.run))
+            })
+            .await
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
+        if isolation == Isolation::PerInstance {
+            slot.loaded = Some((run.clone(), ctx.clone()));
         }
-        Ok(ctx)
+        Ok((run, ctx))
     }
 
-    /// Runs one execution. The flag says whether the engine may be reused.
+    /// Runs one execution. An Action that broke a limit loses its runtime,
+    /// which is rebuilt before its next execution; other Actions keep
+    /// theirs.
     async fn run(
         &mut self,
         source: &ActionSource,
         execution: Execution,
-    ) -> (Result<ActionReport, Failure>, bool) {
+    ) -> Result<ActionReport, Failure> {
         let started = StdInstant::now();
-        self.links.logs.borrow_mut().clear();
+        let _ = self.links.logs.borrow_mut().take();
         let deadline = execution.deadline;
+        let index = execution.action;
         self.pacer.arm(deadline.into_std());
-        let result = match self.context(execution.action, source).await {
-            Ok(ctx) => {
+        let result = match self.context(index, source).await {
+            Ok((run, ctx)) => {
+                if let Some(Some(slot)) = self.slots.get(index) {
+                    // Only what this execution allocates can be its fault.
+                    let _ = slot.budget.take_refused();
+                }
                 self.pacer.restart();
                 let handler = execution.handler.export_name();
                 let input = execution.input;
                 let secrets = source.secrets_json.clone();
                 let call = ctx.async_with(async move |ctx| -> Result<String, String> {
-                    let run: Function = ctx
-                        .globals()
-                        .get("__detour_run")
-                        .map_err(|e| e.to_string())?;
+                    let run = run.restore(&ctx).map_err(|e| e.to_string())?;
                     let promise: Promise = run
                         .call((handler, input, secrets))
                         .catch(&ctx)
@@ -258,44 +295,24 @@ impl Engine {
             }
             Err(e) => Ok(Err(e.to_string())),
         };
+        // Breaches are read from what the host knows (the clock, the
+        // allocator), never from the text of an error, which the Action
+        // controls.
         let timed_out = tokio::time::Instant::now() >= deadline;
-        let outcome = match result {
-            Err(_elapsed) => (Err(EngineError::Timeout), false),
-            Ok(Err(message)) => {
-                let error = if timed_out || message.contains("interrupted") {
-                    EngineError::Timeout
-                } else if message.contains("out of memory") {
-                    EngineError::OutOfMemory
-                } else {
-                    EngineError::Internal(message)
-                };
-                (Err(error), false)
-            }
-            Ok(Ok(json)) => match serde_json::from_str::<ActionReport>(&json) {
-                Ok(mut report) => {
-                    report.duration = started.elapsed();
-                    let oom = report
-                        .error
-                        .as_ref()
-                        .is_some_and(|e| e.message.contains("out of memory"));
-                    if oom {
-                        (Err(EngineError::OutOfMemory), false)
-                    } else {
-                        (Ok(report), true)
-                    }
-                }
-                Err(e) => (
-                    Err(EngineError::Internal(format!("bad report: {e}"))),
-                    false,
-                ),
-            },
-        };
-        let (result, mut healthy) = outcome;
-        // An engine that broke a limit is thrown away with whatever it held;
-        // a healthy one must first get rid of what this execution left
+        let out_of_memory = self
+            .slots
+            .get(index)
+            .and_then(Option::as_ref)
+            .is_some_and(|slot| slot.budget.take_refused());
+        let (result, mut healthy) = classify(result, timed_out, out_of_memory);
+        let result = result.map(|mut report| {
+            report.duration = started.elapsed();
+            report
+        });
+        // A healthy runtime must first get rid of what this execution left
         // pending, still under the run's deadline.
-        if healthy && !self.settle_leftovers().await {
-            tracing::warn!(action = %source.name, "an execution left endless work behind; its engine is rebuilt");
+        if healthy && !self.settle_leftovers(index).await {
+            tracing::warn!(action = %source.name, "an execution left endless work behind; its runtime is rebuilt");
             healthy = false;
         }
         let slow = self.pacer.disarm();
@@ -308,20 +325,26 @@ impl Engine {
                 "slow execution: a spare engine served the queue meanwhile"
             );
         }
-        if self.isolation == Isolation::PerExecution {
+        if !healthy {
+            tracing::warn!(action = %source.name, "the Action broke a limit; its runtime is rebuilt before its next execution");
+            if let Some(slot) = self.slots.get_mut(index) {
+                *slot = None;
+            }
+        } else if self.isolation == Isolation::PerExecution
+            && let Some(Some(slot)) = self.slots.get(index)
+        {
             // Nothing of this execution may be seen by the next one.
-            self.runtime.run_gc().await;
+            slot.runtime.run_gc().await;
         }
-        let logs = std::mem::take(&mut *self.links.logs.borrow_mut());
-        let result = match result {
+        let logs = self.links.logs.borrow_mut().take();
+        match result {
             Ok(mut report) => {
                 report.logs = logs;
                 report.slow = slow;
                 Ok(report)
             }
             Err(error) => Err(Failure { error, logs }),
-        };
-        (result, healthy)
+        }
     }
 
     /// Settles the timers and requests the finished execution left pending
@@ -329,16 +352,64 @@ impl Engine {
     /// (so their api calls throw and their results are dropped). False when
     /// they do not die down (a job queue that keeps refilling itself), or
     /// when a job fails in a way JS cannot catch (the deadline's interrupt,
-    /// out of memory): the engine is then not fit to run again.
-    async fn settle_leftovers(&self) -> bool {
+    /// out of memory): the runtime is then not fit to run again.
+    async fn settle_leftovers(&self, index: usize) -> bool {
+        let Some(Some(slot)) = self.slots.get(index) else {
+            return true;
+        };
         self.links.ended.send_modify(|n| *n = n.wrapping_add(1));
         for _ in 0..MAX_LEFTOVER_JOBS {
-            match self.runtime.execute_pending_job().await {
+            match slot.runtime.execute_pending_job().await {
                 Ok(true) => {}
-                Ok(false) => return true,
+                Ok(false) => return !slot.budget.take_refused(),
                 Err(_) => return false,
             }
         }
         false
+    }
+}
+
+/// What an execution's end means, from the engine's own knowledge: whether
+/// its deadline passed and whether its runtime refused an allocation. The
+/// flag says whether the runtime may run again.
+fn classify(
+    result: Result<Result<String, String>, tokio::time::error::Elapsed>,
+    timed_out: bool,
+    out_of_memory: bool,
+) -> (Result<ActionReport, EngineError>, bool) {
+    let breach = if timed_out {
+        Some(EngineError::Timeout)
+    } else if out_of_memory {
+        Some(EngineError::OutOfMemory)
+    } else {
+        None
+    };
+    match result {
+        Err(_elapsed) => (Err(EngineError::Timeout), false),
+        // `run` itself failed: an uncatchable error (the deadline, memory)
+        // or an Action that broke the prelude's own error handling.
+        Ok(Err(message)) => (Err(breach.unwrap_or(EngineError::Internal(message))), false),
+        Ok(Ok(json)) if json.len() > MAX_REPORT_BYTES => (
+            Err(EngineError::Invalid(format!(
+                "the Action issued more than {} MiB of commands",
+                MAX_REPORT_BYTES >> 20
+            ))),
+            true,
+        ),
+        Ok(Ok(json)) => match serde_json::from_str::<ActionReport>(&json) {
+            // An Action that ran out of memory and caught it carries on; one
+            // that failed after running out fails for that reason.
+            Ok(report) if report.error.is_some() && breach.is_some() => {
+                (Err(breach.unwrap_or(EngineError::OutOfMemory)), false)
+            }
+            Ok(report) => (Ok(report), true),
+            // A report that is not one the prelude writes: the Action
+            // tampered with the engine's JS. Its runtime is not trusted
+            // again.
+            Err(e) => (
+                Err(EngineError::Invalid(format!("malformed report: {e}"))),
+                false,
+            ),
+        },
     }
 }

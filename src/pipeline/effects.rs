@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::engine::{AuthenticationKind, CookieMode, ExpiryField, Target};
+
 /// `api.authentication` effects.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Authentication {
@@ -45,7 +47,7 @@ pub struct Lifetime {
     pub idle_expires_at: Option<u64>,
     /// Last `setCookieMode` (session only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cookie_mode: Option<String>,
+    pub cookie_mode: Option<CookieMode>,
     /// Whether `evictMetadata` was called: clear all metadata, then apply
     /// `metadata`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -60,11 +62,10 @@ impl Lifetime {
         self == &Self::default()
     }
 
-    fn expiry(&mut self, field: &str, at: u64) {
-        let slot = if field == "idle_expires_at" {
-            &mut self.idle_expires_at
-        } else {
-            &mut self.expires_at
+    fn expiry(&mut self, field: ExpiryField, at: u64) {
+        let slot = match field {
+            ExpiryField::IdleExpiresAt => &mut self.idle_expires_at,
+            ExpiryField::ExpiresAt => &mut self.expires_at,
         };
         *slot = Some(slot.map_or(at, |old| old.min(at)));
     }
@@ -104,21 +105,19 @@ impl Effects {
         self.authentication.primary_user.is_some()
     }
 
-    fn target(&mut self, target: &str) -> &mut Lifetime {
-        if target == "refresh_token" {
-            &mut self.refresh_token
-        } else {
-            &mut self.session
+    fn target(&mut self, target: Target) -> &mut Lifetime {
+        match target {
+            Target::RefreshToken => &mut self.refresh_token,
+            Target::Session => &mut self.session,
         }
     }
 
     /// `challengeWith*` / `enrollWith*`.
-    pub fn authentication(&mut self, kind: &str, any: bool, factors: Vec<Value>) {
+    pub fn authentication(&mut self, kind: AuthenticationKind, any: bool, factors: Vec<Value>) {
         let entry = json!({ "any": any, "factors": factors });
-        if kind == "enroll" {
-            self.authentication.enroll.push(entry);
-        } else {
-            self.authentication.challenge.push(entry);
+        match kind {
+            AuthenticationKind::Enroll => self.authentication.enroll.push(entry),
+            AuthenticationKind::Challenge => self.authentication.challenge.push(entry),
         }
     }
 
@@ -135,32 +134,33 @@ impl Effects {
     }
 
     /// `session.revoke` / `refreshToken.revoke`.
-    pub fn revoke(&mut self, target: &str, reason: &str, preserve_refresh_tokens: bool) {
-        let value = if target == "session" {
-            json!({ "reason": reason, "preserve_refresh_tokens": preserve_refresh_tokens })
-        } else {
-            json!({ "reason": reason })
+    pub fn revoke(&mut self, target: Target, reason: &str, preserve_refresh_tokens: bool) {
+        let value = match target {
+            Target::Session => {
+                json!({ "reason": reason, "preserve_refresh_tokens": preserve_refresh_tokens })
+            }
+            Target::RefreshToken => json!({ "reason": reason }),
         };
         self.target(target).revoke = Some(value);
     }
 
     /// `setExpiresAt` / `setIdleExpiresAt`: the earliest wins.
-    pub fn expiry(&mut self, target: &str, field: &str, at: u64) {
+    pub fn expiry(&mut self, target: Target, field: ExpiryField, at: u64) {
         self.target(target).expiry(field, at);
     }
 
     /// `session.setCookieMode`: the last wins.
-    pub fn cookie_mode(&mut self, mode: String) {
+    pub fn cookie_mode(&mut self, mode: CookieMode) {
         self.session.cookie_mode = Some(mode);
     }
 
     /// Session / refresh-token metadata: per key, the last wins.
-    pub fn metadata(&mut self, target: &str, key: String, value: Value) {
+    pub fn metadata(&mut self, target: Target, key: String, value: Value) {
         self.target(target).metadata.insert(key, value);
     }
 
     /// `evictMetadata`.
-    pub fn evict_metadata(&mut self, target: &str) {
+    pub fn evict_metadata(&mut self, target: Target) {
         self.target(target).evict();
     }
 
@@ -185,6 +185,28 @@ impl Effects {
         self.validation_error = Some(json!({ "code": code, "message": message }));
     }
 
+    /// The first limit these effects break, if any: 25 metadata keys per
+    /// session or refresh token, 100 changed SAML attributes and 10 KB of
+    /// them in all.
+    pub fn over_limit(&self) -> Option<String> {
+        for (what, lifetime) in [
+            ("session", &self.session),
+            ("refresh token", &self.refresh_token),
+        ] {
+            let set = lifetime.metadata.values().filter(|v| !v.is_null()).count();
+            if set > 25 {
+                return Some(format!("more than 25 {what} metadata keys"));
+            }
+        }
+        if let Some(Value::Object(attrs)) = self.saml_response.get("attributes") {
+            let bytes = serde_json::to_vec(attrs).map_or(usize::MAX, |v| v.len());
+            if attrs.len() > 100 || bytes > 10 * 1024 {
+                return Some("more than 100 SAML attributes or 10 KB of them".into());
+            }
+        }
+        None
+    }
+
     /// Adds the non-empty sections to the outcome.
     pub fn write_wire(&self, out: &mut Map<String, Value>) {
         if let Ok(Value::Object(fields)) = serde_json::to_value(self) {
@@ -200,11 +222,11 @@ mod tests {
     #[test]
     fn expiries_keep_the_earliest_and_cookie_mode_the_last() {
         let mut e = Effects::default();
-        e.expiry("session", "expires_at", 2_000);
-        e.expiry("session", "expires_at", 1_000);
-        e.expiry("session", "expires_at", 3_000);
-        e.cookie_mode("persistent".into());
-        e.cookie_mode("non-persistent".into());
+        e.expiry(Target::Session, ExpiryField::ExpiresAt, 2_000);
+        e.expiry(Target::Session, ExpiryField::ExpiresAt, 1_000);
+        e.expiry(Target::Session, ExpiryField::ExpiresAt, 3_000);
+        e.cookie_mode(CookieMode::Persistent);
+        e.cookie_mode(CookieMode::NonPersistent);
         let mut out = Map::new();
         e.write_wire(&mut out);
         assert_eq!(
@@ -216,9 +238,9 @@ mod tests {
     #[test]
     fn evict_clears_earlier_metadata_changes_only() {
         let mut e = Effects::default();
-        e.metadata("refresh_token", "a".into(), json!("1"));
-        e.evict_metadata("refresh_token");
-        e.metadata("refresh_token", "b".into(), json!("2"));
+        e.metadata(Target::RefreshToken, "a".into(), json!("1"));
+        e.evict_metadata(Target::RefreshToken);
+        e.metadata(Target::RefreshToken, "b".into(), json!("2"));
         let mut out = Map::new();
         e.write_wire(&mut out);
         assert_eq!(

@@ -15,6 +15,7 @@
 //! kept; a login that cannot redirect is never suspended.
 
 pub mod binding;
+pub mod commands;
 pub mod effects;
 pub mod event;
 pub mod mutations;
@@ -191,6 +192,7 @@ impl Pipeline {
             action: 0,
             handler: Handler::Execute,
             state: None,
+            can_redirect: event::can_redirect(&login.event),
         };
         let (login, end) = self.run(login, from).await?;
         let context = Suspension {
@@ -243,6 +245,21 @@ impl Pipeline {
         } else {
             None
         };
+        if self.settings.server.browser_binding && bound_to.is_none() {
+            // No browser has been bound yet: a login waiting for its first
+            // /redirect must not be burnt by a /continue that skipped it.
+            let waiting_for_redirect = self
+                .store
+                .peek_login(&key)
+                .await?
+                .and_then(|bytes| serde_json::from_slice::<SuspendedLogin>(&bytes).ok())
+                .is_some_and(|record| record.bound);
+            if waiting_for_redirect {
+                return Err(invalid_state(
+                    "this login was not opened through Detour's redirect; start it again",
+                ));
+            }
+        }
         if let Some(hash) = &bound_to {
             let name = binding::cookie_name(&key);
             let presented = request
@@ -303,10 +320,14 @@ impl Pipeline {
             mutations: record.mutations,
             executions: record.executions,
         };
+        // Only a login that could redirect was ever suspended, so a resumed
+        // one can; what the browser adds to /continue (`prompt=none`) must
+        // not switch that off and let later Actions skip their detour.
         let from = StartAt {
             action,
             handler: Handler::Continue,
             state: Some(state.as_str()),
+            can_redirect: true,
         };
         let (login, end) = match self.run(login, from).await {
             Err(PipelineError::Busy) => {
@@ -431,6 +452,7 @@ impl Pipeline {
             .as_ref()
             .and_then(|r| r.state.clone())
             .unwrap_or_else(|| "SIMULATED".into());
+        let can_redirect = resume.is_some() || event::can_redirect(&event);
         if let Some(request) = &resume {
             event::apply_continue_request(&mut event, request);
         }
@@ -448,6 +470,7 @@ impl Pipeline {
                 Handler::Execute
             },
             state: Some(state.as_str()),
+            can_redirect,
         };
         let (login, end) = self.run(login, from).await?;
         Ok(match end {
@@ -519,13 +542,7 @@ impl Pipeline {
     /// The `prompt` field of a render outcome: what the upstream needs to
     /// render the Form and send its fields back (`vars` stay here).
     fn prompt_wire(&self, prompt: &Value, state: &str) -> Value {
-        let continue_uri = self
-            .settings
-            .server
-            .public_url
-            .join("continue")
-            .map(|u| u.to_string())
-            .unwrap_or_default();
+        let continue_uri = self.settings.server.endpoint("continue").to_string();
         serde_json::json!({
             "id": prompt.get("id").cloned().unwrap_or_default(),
             "fields": prompt.get("fields").cloned().unwrap_or_else(|| serde_json::json!({})),
@@ -577,13 +594,10 @@ impl Pipeline {
                 self.store.put_binding(&key, &hash, ttl).await?;
                 cookie = Some(new_cookie);
             } else {
-                record.external_location = Some(location);
-                let mut bounce = self
-                    .settings
-                    .server
-                    .public_url
-                    .join("redirect")
-                    .map_err(|e| PipelineError::Unexpected(e.to_string()))?;
+                record.external_location = Some(state.seal(&location).ok_or_else(|| {
+                    PipelineError::Unexpected("could not seal the external location".into())
+                })?);
+                let mut bounce = self.settings.server.endpoint("redirect");
                 bounce
                     .query_pairs_mut()
                     .append_pair("state", state.as_str());
@@ -696,6 +710,7 @@ impl Pipeline {
             .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
         let location = record
             .external_location
+            .and_then(|sealed| state.open(&sealed))
             .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
         let remaining = (record.created_at + self.settings.store.login_ttl.as_secs())
             .saturating_sub(token::now_secs());

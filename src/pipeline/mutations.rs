@@ -75,6 +75,15 @@ const RESTRICTED_CLAIMS: &[&str] = &[
     "scope",
 ];
 
+/// Auth0's limit on the custom claims of one login (§5.4).
+const MAX_CLAIMS_BYTES: usize = 100 * 1024;
+/// Auth0 persists at most 32 kB each of user and app metadata per login.
+const MAX_METADATA_BYTES: usize = 32 * 1024;
+/// `api.transaction.setMetadata`: at most 16 KB in all.
+const MAX_TRANSACTION_METADATA_BYTES: usize = 16 * 1024;
+/// `api.accessToken.addScope`: at most 1000 added scopes.
+const MAX_ADDED_SCOPES: usize = 1000;
+
 /// Namespaces reserved by Auth0.
 const RESERVED_NAMESPACES: &[&str] = &["auth0.com", "webtask.io", "webtask.run"];
 
@@ -176,7 +185,7 @@ impl Mutations {
                 }
                 Command::Multifactor { value } => self.multifactor = Some(value),
                 Command::Authentication { kind, any, factors } => {
-                    self.effects.authentication(&kind, any, factors);
+                    self.effects.authentication(kind, any, factors);
                 }
                 Command::RecordMethod { url, timestamp } => {
                     self.effects.record_method(url, timestamp);
@@ -189,15 +198,15 @@ impl Mutations {
                 } => {
                     // A revoke stops the flow like a deny (§6).
                     self.effects
-                        .revoke(&target, &reason, preserve_refresh_tokens);
+                        .revoke(target, &reason, preserve_refresh_tokens);
                     control.deny = Some(reason);
                 }
-                Command::Expiry { target, field, at } => self.effects.expiry(&target, &field, at),
+                Command::Expiry { target, field, at } => self.effects.expiry(target, field, at),
                 Command::CookieMode { mode } => self.effects.cookie_mode(mode),
                 Command::Metadata { target, key, value } => {
-                    self.effects.metadata(&target, key, value);
+                    self.effects.metadata(target, key, value);
                 }
-                Command::EvictMetadata { target } => self.effects.evict_metadata(&target),
+                Command::EvictMetadata { target } => self.effects.evict_metadata(target),
                 Command::SamlAttribute { name, value } => self.effects.saml_attribute(name, value),
                 Command::Saml { key, value } => self.effects.saml(key, value),
                 Command::ValidationError { code, message } => {
@@ -236,11 +245,35 @@ impl Mutations {
         control
     }
 
-    /// Bytes of custom claims (ID and access token together, as JSON), for
-    /// Auth0's 100 KB limit.
-    pub fn claims_size(&self) -> usize {
-        let size = |m: &Map<String, Value>| serde_json::to_vec(m).map(|v| v.len()).unwrap_or(0);
-        size(&self.id_claims) + size(&self.access_claims)
+    /// The first of Auth0's per-login limits these effects break, if any:
+    /// 100 KB of custom claims (ID and access token together, as JSON),
+    /// 32 KB each of user and app metadata changes, 16 KB of transaction
+    /// metadata, 1000 added scopes, and the session and SAML limits.
+    pub fn over_limit(&self) -> Option<String> {
+        let size = |m: &Map<String, Value>| serde_json::to_vec(m).map_or(usize::MAX, |v| v.len());
+        if size(&self.id_claims).saturating_add(size(&self.access_claims)) > MAX_CLAIMS_BYTES {
+            return Some("more than 100 KB of custom claims".into());
+        }
+        for (what, map) in [
+            ("user_metadata", &self.user_metadata),
+            ("app_metadata", &self.app_metadata),
+        ] {
+            if size(map) > MAX_METADATA_BYTES {
+                return Some(format!("more than 32 KB of {what} changes"));
+            }
+        }
+        if size(&self.transaction_metadata) > MAX_TRANSACTION_METADATA_BYTES {
+            return Some("more than 16 KB of transaction metadata".into());
+        }
+        let adds = self
+            .scopes
+            .values()
+            .filter(|v| v.as_str() == Some("add"))
+            .count();
+        if adds > MAX_ADDED_SCOPES {
+            return Some(format!("more than {MAX_ADDED_SCOPES} added scopes"));
+        }
+        self.effects.over_limit()
     }
 
     /// The outcome fields (PROTOCOL.md): empty sections are left out.

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use std::sync::Arc;
 
 use super::PipelineError;
-use super::event::can_redirect;
+use super::commands;
 use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::Settings;
@@ -72,6 +72,10 @@ pub struct StartAt<'a> {
     pub handler: Handler,
     /// The `/continue` state, when resuming.
     pub state: Option<&'a str>,
+    /// Whether the login can redirect (`api.redirect.canRedirect()`):
+    /// decided by the login's first request, never by the browser's
+    /// `/continue` request.
+    pub can_redirect: bool,
 }
 
 /// What a run needs from the pipeline.
@@ -113,7 +117,7 @@ pub async fn run(
         });
     }
     let run = TriggerRun {
-        redirectable: can_redirect(&login.event),
+        redirectable: from.can_redirect,
         settings: settings.clone(),
         metrics: metrics.clone(),
         login,
@@ -173,9 +177,6 @@ struct Input<'a> {
 struct ContinueInput<'a> {
     state: &'a str,
 }
-
-/// Auth0's limit on the custom claims of one login (§5.4).
-const MAX_CLAIMS_BYTES: usize = 100 * 1024;
 
 /// One trigger run as the engine thread drives it: after each Action, the
 /// commands are applied to the login here and the run decides whether the
@@ -296,7 +297,7 @@ impl TriggerRun {
                 };
                 metrics.execution(&spec.name, result, started.elapsed().as_secs_f64());
                 log_console(&login.id, &spec.name, &logs);
-                let description = match error {
+                let description = match &error {
                     EngineError::Timeout => format!(
                         "Action \"{}\" exceeded the execution time limit of {} ms",
                         spec.name,
@@ -305,9 +306,11 @@ impl TriggerRun {
                     EngineError::OutOfMemory => {
                         format!("Action \"{}\" exceeded the memory limit", spec.name)
                     }
-                    other => format!("Action \"{}\" could not run: {other}", spec.name),
+                    // The engine's own text (QuickJS internals) is for the
+                    // log below, not for the user or the upstream.
+                    _ => format!("Action \"{}\" failed", spec.name),
                 };
-                tracing::warn!(login_id = %login.id, action = %spec.name, error = %description, "action failed");
+                tracing::warn!(login_id = %login.id, action = %spec.name, error = %error, description = %description, "action failed");
                 record.duration_ms = ms(started.elapsed());
                 record.logs = logs;
                 record.error = Some(description.clone());
@@ -337,6 +340,22 @@ impl TriggerRun {
                 description: thrown.message,
             });
         }
+        let checked = commands::check(
+            &report.commands,
+            &commands::Context {
+                handler,
+                mutations: &login.mutations,
+                cache: &self.caches[index],
+            },
+        );
+        if let Err(why) = checked {
+            metrics.execution(&spec.name, "error", seconds);
+            let description = format!("Action \"{}\" made an invalid api call: {why}", spec.name);
+            tracing::info!(login_id = %login.id, action = %spec.name, error = %description, "action refused");
+            record.error = Some(description.clone());
+            login.executions.push(record);
+            return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
+        }
         login.executions.push(record);
         if handler == Handler::Continue {
             // event.prompt describes the Form this Action rendered; later
@@ -349,13 +368,10 @@ impl TriggerRun {
         if control.event_changed {
             self.event_json = None;
         }
-        if login.mutations.claims_size() > MAX_CLAIMS_BYTES {
+        if let Some(limit) = login.mutations.over_limit() {
             return Some(RunEnd::Denied(
                 DenyCode::AccessDenied,
-                format!(
-                    "Action \"{}\" set more than 100 KB of custom claims",
-                    spec.name
-                ),
+                format!("Action \"{}\" set {limit}", spec.name),
             ));
         }
         let changes = std::mem::take(&mut control.cache);

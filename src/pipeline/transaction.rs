@@ -49,7 +49,9 @@ pub struct SuspendedLogin {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bound: bool,
     /// The external site (with `state`), when the browser first goes
-    /// through `/redirect` to be bound.
+    /// through `/redirect` to be bound: sealed with the state
+    /// ([`crate::domain::state::StateParam::seal`]), so the store never
+    /// holds a usable state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_location: Option<String>,
 }

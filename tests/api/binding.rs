@@ -4,9 +4,11 @@
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 
+use crate::helpers::tokens::verify_result_token;
 use crate::helpers::{
-    ActionFixture, ExternalVisit, PUBLIC_URL, RETURN_TO, StoreKind, TestApp, TestConfig,
-    assert_invalid_request_page, login_event, on_every_store, result_from_redirect, spawn_app_with,
+    ActionFixture, ExternalVisit, PUBLIC_URL, RESULT_SECRET, RETURN_TO, StoreKind, TestApp,
+    TestConfig, UPSTREAM_ID, assert_invalid_request_page, login_event, on_every_store,
+    result_from_redirect, spawn_app_with,
 };
 
 async fn bound_app(store: StoreKind) -> TestApp {
@@ -112,4 +114,67 @@ async fn a_bound_login_that_skipped_the_redirect_cannot_be_continued() {
 
     let page = assert_invalid_request_page(response).await;
     assert!(page.contains("not opened through Detour"), "{page}");
+}
+
+/// Detour behind a reverse proxy that serves it under `/detour` and strips
+/// the prefix: the browser only ever sees `https://id.example.com/detour/…`.
+async fn behind_a_path_prefix_the_detour_and_its_cookie_stay_under_it(public_url: &str) {
+    const BEHIND_PROXY: &str = "https://id.example.com/detour";
+    let mut config = TestConfig::new(StoreKind::InMemory, vec![ActionFixture::favorite_color()]);
+    config
+        .env
+        .insert("DETOUR_SERVER__PUBLIC_URL".into(), public_url.into());
+    let app = spawn_app_with(config).await;
+
+    // The upstream sends the browser to /redirect under the prefix.
+    let outcome = app.post_login_outcome(login_event()).await;
+    let bounce = outcome["location"].as_str().expect("location").to_owned();
+    let path = bounce
+        .strip_prefix(BEHIND_PROXY)
+        .unwrap_or_else(|| panic!("{bounce} is not under {BEHIND_PROXY}"));
+    assert!(path.starts_with("/redirect?state="), "{bounce}");
+    // The proxy strips the prefix on the way in.
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 302);
+    let set_cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a binding cookie")
+        .to_owned();
+    let external = response.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+
+    // The browser sends the cookie back only to the /continue it sees.
+    let attributes: Vec<&str> = set_cookie.split(';').map(str::trim).collect();
+    assert!(
+        attributes.contains(&"Path=/detour/continue"),
+        "{set_cookie}"
+    );
+    let cookie = attributes[0];
+    let visit = ExternalVisit::from_location(&external);
+    let response = continue_with_cookie(&app, &visit, Some(cookie)).await;
+    let location = response.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let result = location
+        .strip_prefix(&format!("{RETURN_TO}?result="))
+        .unwrap_or_else(|| panic!("{location} is not return_to"));
+    let claims = verify_result_token(RESULT_SECRET, UPSTREAM_ID, BEHIND_PROXY, result);
+    assert_eq!(claims["outcome"], "allow", "{claims:#}");
+}
+
+#[tokio::test]
+async fn behind_a_path_prefix_with_a_trailing_slash_the_detour_and_its_cookie_stay_under_it() {
+    behind_a_path_prefix_the_detour_and_its_cookie_stay_under_it("https://id.example.com/detour/")
+        .await;
+}
+
+#[tokio::test]
+async fn behind_a_path_prefix_without_a_trailing_slash_the_detour_and_its_cookie_stay_under_it() {
+    behind_a_path_prefix_the_detour_and_its_cookie_stay_under_it("https://id.example.com/detour")
+        .await;
 }

@@ -236,3 +236,27 @@ fn detour_run_action_prints_the_outcome_and_the_console_output() {
     );
     assert!(stdout.contains("took "), "{stdout}");
 }
+
+#[test]
+fn detour_check_refuses_a_short_result_secret_naming_the_upstream_and_variable() {
+    let mut prepared =
+        PreparedConfig::new(&config(vec![ActionFixture::named("roles-claims")]), None);
+    prepared
+        .env
+        .insert("DEMO_RESULT_SECRET".into(), "demo-result-secret".into());
+
+    let output = detour()
+        .arg("check")
+        .arg("--config")
+        .arg(prepared.dir.path().join("detour.toml"))
+        .env_clear()
+        .envs(&prepared.env)
+        .output()
+        .expect("run detour check");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("DEMO_RESULT_SECRET"), "{stderr}");
+    assert!(stderr.contains("upstream `demo`"), "{stderr}");
+    assert!(!stderr.contains("demo-result-secret"), "{stderr}");
+}

@@ -412,3 +412,29 @@ async fn more_than_100_kb_of_custom_claims_fails_the_login() {
         outcome["error_description"]
     );
 }
+
+#[tokio::test]
+async fn an_action_that_breaks_the_engine_is_denied_without_the_engines_own_text() {
+    // Arrange
+    let app = spawn_app(
+        StoreKind::InMemory,
+        vec![
+            ActionFixture::named("throws-unreadable-error"),
+            ActionFixture::named("claims-and-scopes"),
+        ],
+    )
+    .await;
+
+    // Act
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    // Assert: a fixed sentence for the user and the upstream; the engine's
+    // message goes to the log.
+    let expected = "Action \"throws-unreadable-error\" failed";
+    assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
+    assert_eq!(outcome["error"], "access_denied");
+    assert_eq!(outcome["error_description"], expected, "{outcome:#}");
+    let records = outcome["executions"].as_array().expect("executions");
+    assert_eq!(records.len(), 1, "{outcome:#}");
+    assert_eq!(records[0]["error"], expected, "{outcome:#}");
+}

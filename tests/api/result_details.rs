@@ -39,7 +39,7 @@ async fn app(store: StoreKind, result_details: Option<&str>) -> TestApp {
         .insert("OTHER_API_KEY".into(), OTHER_API_KEY.into());
     config.env.insert(
         "OTHER_RESULT_SECRET".into(),
-        "other-result-secret-0123456789".into(),
+        "other-result-secret-0123456789abcdef0123".into(),
     );
     if let Some(mode) = result_details {
         config.upstream_extra = format!("result_details = \"{mode}\"\n");

@@ -149,3 +149,105 @@ async fn a_missing_action_file_is_named_in_the_start_up_error() {
         "the error does not name the file: {error}"
     );
 }
+
+/// A result secret anyone could guess lets anyone forge result tokens: it
+/// stops start-up, naming the upstream and the variable, never the value.
+#[tokio::test]
+async fn a_result_secret_shorter_than_32_bytes_stops_start_up_naming_the_upstream_and_variable() {
+    for weak in ["", "demo-result-secret", "0123456789abcdef0123456789abcde"] {
+        // Arrange
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("roles-claims")],
+        );
+        config.env.insert("DEMO_RESULT_SECRET".into(), weak.into());
+
+        // Act
+        let error = start_up_error(&config).await;
+
+        // Assert
+        assert!(error.contains("DEMO_RESULT_SECRET"), "{error}");
+        assert!(error.contains("upstream `demo`"), "{error}");
+        assert!(error.contains("at least 32"), "{error}");
+        assert!(weak.is_empty() || !error.contains(weak), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_result_secret_of_exactly_32_bytes_starts() {
+    // Arrange
+    let mut config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("roles-claims")],
+    );
+    config.env.insert(
+        "DEMO_RESULT_SECRET".into(),
+        "0123456789abcdef0123456789abcdef".into(),
+    );
+    let prepared = PreparedConfig::new(&config, None);
+
+    // Act
+    let loaded = prepared.load().map(|_| ()).map_err(|e| error_chain(&e));
+
+    // Assert
+    assert_eq!(loaded, Ok(()));
+}
+
+#[tokio::test]
+async fn two_upstreams_with_the_same_id_stop_start_up() {
+    // Arrange
+    let config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("roles-claims")],
+    );
+    let mut prepared = PreparedConfig::new(&config, None);
+    prepared.toml.push_str(
+        "\n[[upstreams]]\nid = \"demo\"\napi_key_env = \"DEMO_API_KEY\"\nresult_secret_env = \"DEMO_RESULT_SECRET\"\nreturn_to = [\"http://127.0.0.1:9/other\"]\n",
+    );
+
+    // Act
+    let error = start_up_error_of(&prepared).await;
+
+    // Assert
+    assert!(error.contains("upstreams[1].id"), "{error}");
+    assert!(error.contains("`demo` is used twice"), "{error}");
+}
+
+#[tokio::test]
+async fn two_actions_with_the_same_name_stop_start_up() {
+    // Arrange
+    let config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![
+            ActionFixture::named("roles-claims"),
+            ActionFixture::named("roles-claims"),
+        ],
+    );
+
+    // Act
+    let error = start_up_error(&config).await;
+
+    // Assert
+    assert!(error.contains("actions[1].name"), "{error}");
+    assert!(error.contains("`roles-claims` is used twice"), "{error}");
+}
+
+#[tokio::test]
+async fn a_public_url_that_is_not_http_stops_start_up() {
+    for url in ["ftp://id.example.com/", "https://id.example.com/detour?x=1"] {
+        // Arrange
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("roles-claims")],
+        );
+        config
+            .env
+            .insert("DETOUR_SERVER__PUBLIC_URL".into(), url.into());
+
+        // Act
+        let error = start_up_error(&config).await;
+
+        // Assert
+        assert!(error.contains("server.public_url"), "{url}: {error}");
+    }
+}

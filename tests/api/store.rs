@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use crate::helpers::redis::TestRedis;
 use crate::helpers::{
     ActionFixture, ExternalVisit, RETURN_TO, StoreKind, TestConfig, json_body, login_event,
     result_from_redirect, spawn_app, spawn_instance,
@@ -97,4 +98,26 @@ async fn readiness_fails_when_redis_is_down() {
     assert_eq!(ready_before, 200);
     assert_eq!(ready_after, 503);
     assert_eq!(alive_after, 200);
+}
+
+/// `/readyz` is reachable by whoever can reach Detour (load balancers,
+/// probes, sometimes the internet): the store's error text, with its
+/// address or its authentication failure, stays in the log.
+#[tokio::test]
+async fn readiness_says_the_store_is_unavailable_without_its_error_text() {
+    // Arrange: Redis refuses Detour's credentials.
+    let redis = TestRedis::start();
+    let url = format!("redis://intruder:wrong-password@127.0.0.1:{}", redis.port());
+    let config = TestConfig::new(StoreKind::Redis, vec![ActionFixture::named("roles-claims")]);
+    let app = spawn_instance(&config, Some(&url)).await;
+
+    // Act
+    let response = app.get("/readyz").await;
+
+    // Assert
+    let body = json_body(response, 503).await;
+    assert_eq!(
+        body,
+        json!({"status": "unavailable", "error": "the store does not answer"})
+    );
 }

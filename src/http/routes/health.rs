@@ -33,13 +33,18 @@ pub async fn openapi() -> HttpResponse {
         .body(crate::http::OPENAPI)
 }
 
-/// Ready: the store answers.
+/// Ready: the store answers. The cause of a failure goes to the log only:
+/// its text can hold Redis addresses and authentication errors, and
+/// whoever can reach this endpoint is not necessarily the operator.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pipeline = state.pipeline.load_full();
     match pipeline.store().ping().await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
-        Err(e) => HttpResponse::ServiceUnavailable()
-            .json(json!({"status": "unavailable", "error": e.to_string()})),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the store does not answer");
+            HttpResponse::ServiceUnavailable()
+                .json(json!({"status": "unavailable", "error": "the store does not answer"}))
+        }
     }
 }

@@ -8,6 +8,7 @@ use crate::http::error::{ApiError, Audience, ErrorCode};
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
 
+use crate::config::ServerSettings;
 use crate::http::MAX_FORM_BYTES;
 use crate::http::extractors::{continue_request, parse_params, read_body};
 use crate::http::{AppState, pages};
@@ -28,9 +29,9 @@ pub async fn resume(
     let body = read_body(payload, MAX_FORM_BYTES, audience).await?;
     let request = continue_request(&req, &body)?;
     let pipeline = state.pipeline.load_full();
-    let secure = pipeline.settings().server.public_url.scheme() == "https";
+    let server = &pipeline.settings().server;
     match pipeline.resume(request).await {
-        Ok(Resumed::Redirect(location, cookie)) => found_binding(&req, &location, cookie, secure),
+        Ok(Resumed::Redirect(location, cookie)) => found_binding(&req, &location, cookie, server),
         Ok(Resumed::Deliver { return_to, result }) => deliver(&req, &return_to, &result),
         Err(e) => Err(ApiError::from_pipeline(e, audience)),
     }
@@ -44,12 +45,11 @@ pub async fn redirect(
 ) -> Result<HttpResponse, ApiError> {
     let query = parse_params(&req, req.query_string().as_bytes(), "query string")?;
     let pipeline = state.pipeline.load_full();
-    let secure = pipeline.settings().server.public_url.scheme() == "https";
     let (location, cookie) = pipeline
         .bind(query.get("state").and_then(|v| v.as_str()))
         .await
         .map_err(|e| ApiError::from_pipeline(e, Audience::of_browser_request(&req)))?;
-    found_binding(&req, &location, Some(cookie), secure)
+    found_binding(&req, &location, Some(cookie), &pipeline.settings().server)
 }
 
 /// A redirect that also binds the browser when there is a cookie to set.
@@ -57,12 +57,12 @@ fn found_binding(
     req: &HttpRequest,
     location: &str,
     cookie: Option<BindingCookie>,
-    secure: bool,
+    server: &ServerSettings,
 ) -> Result<HttpResponse, ApiError> {
     let mut response = found(location);
     if let Some(cookie) = cookie {
         response
-            .add_cookie(&binding_cookie(cookie, secure))
+            .add_cookie(&binding_cookie(cookie, server))
             .map_err(|e| {
                 tracing::error!(error = %e, "cannot set the binding cookie");
                 ApiError::browser(req, ErrorCode::ServerError, "cannot set a cookie")
@@ -71,14 +71,17 @@ fn found_binding(
     Ok(response)
 }
 
-/// The binding cookie: HttpOnly, only sent to `/continue`. On https it is
+/// The binding cookie: HttpOnly, only sent to `/continue` as the browser
+/// sees it (under `public_url`'s path prefix, e.g. `/detour/continue`
+/// behind a proxy that strips `/detour`). On https it is
 /// `SameSite=None; Secure` so the external site's cross-site POST carries
 /// it; on plain http browsers refuse `SameSite=None`, so it is `Lax` and
 /// only a top-level `GET /continue` carries it.
-fn binding_cookie(cookie: BindingCookie, secure: bool) -> Cookie<'static> {
+fn binding_cookie(cookie: BindingCookie, server: &ServerSettings) -> Cookie<'static> {
+    let secure = server.public_url.scheme() == "https";
     let max_age = i64::try_from(cookie.max_age.as_secs()).unwrap_or(i64::MAX);
     Cookie::build(cookie.name, cookie.value)
-        .path("/continue")
+        .path(server.endpoint("continue").path().to_owned())
         .http_only(true)
         .secure(secure)
         .same_site(if secure {
