@@ -354,7 +354,10 @@ impl TriggerRun {
             tracing::info!(login_id = %login.id, action = %spec.name, error = %description, "action refused");
             record.error = Some(description.clone());
             login.executions.push(record);
-            return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
+            return Some(RunEnd::Failed {
+                action: spec.name.clone(),
+                description,
+            });
         }
         login.executions.push(record);
         if handler == Handler::Continue {
