@@ -15,6 +15,7 @@ mod operations;
 mod post_login;
 mod redirect_flow;
 mod resilience;
+mod result_details;
 mod sandbox;
 mod seeds;
 mod startup_config;
