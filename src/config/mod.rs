@@ -231,7 +231,7 @@ impl Settings {
             path: path.to_path_buf(),
             source,
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = modules::dir_of(path);
         Self::from_toml_str(&text, base, env)
     }
 
