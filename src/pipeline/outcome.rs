@@ -1,4 +1,4 @@
-//! What a login ends with, and its wire form (PROTOCOL.md).
+//! What a login ends with, and its wire form (docs/protocol.md#outcomes).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -80,7 +80,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The outcome object of PROTOCOL.md.
+    /// The outcome object (docs/protocol.md#outcomes).
     pub fn to_wire(&self) -> Map<String, Value> {
         let mut out = Map::new();
         let executions = match self {
