@@ -75,7 +75,7 @@ pub struct StoreSettings {
     pub login_ttl: Duration,
 }
 
-/// How executions are isolated from each other (see DESIGN.md).
+/// How executions are isolated from each other (see docs/architecture.md#isolation-modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Isolation {

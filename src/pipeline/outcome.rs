@@ -1,4 +1,4 @@
-//! What a login ends with, and its wire forms.
+//! What a login ends with, and its wire forms (docs/protocol.md#outcomes).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -112,7 +112,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome object as the upstream reads it, with everything
-    /// ([`Detail::Full`]).
+    /// ([`Detail::Full`]; docs/protocol.md#outcomes).
     pub fn to_wire(&self) -> Map<String, Value> {
         self.to_wire_with(Detail::Full)
     }
