@@ -93,7 +93,7 @@ pub struct EngineSettings {
     /// Wall-clock budget for one trigger run (before, and separately after,
     /// a detour).
     pub timeout: Duration,
-    /// Memory limit of one engine, in bytes.
+    /// Memory limit of one Action's runtime on one engine thread, in bytes.
     pub memory_limit_bytes: usize,
     /// Number of engine threads.
     pub workers: usize,

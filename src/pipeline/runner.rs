@@ -355,6 +355,7 @@ impl TriggerRun {
                 handler,
                 mutations: &login.mutations,
                 cache: &self.caches[index],
+                event: &login.event,
             },
         );
         if let Err(why) = checked {
