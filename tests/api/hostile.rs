@@ -61,8 +61,6 @@ async fn the_console_cap_holds_whatever_the_action_does_to_the_engines_js() {
         "{}",
         outcome["error_description"]
     );
-    assert_eq!(id_claim(&outcome, "run_type"), json!("undefined"));
-    assert_eq!(id_claim(&outcome, "record_leaked"), json!(false));
     let lines: Vec<String> = outcome["executions"]
         .as_array()
         .expect("executions")
@@ -82,6 +80,9 @@ async fn the_console_cap_holds_whatever_the_action_does_to_the_engines_js() {
         1,
         "one marker, at the end"
     );
+    // Neither way in is open any more.
+    assert_eq!(id_claim(&outcome, "run_type"), json!("undefined"));
+    assert_eq!(id_claim(&outcome, "record_leaked"), json!(false));
 }
 
 // ---- 2. canRedirect ----------------------------------------------------------
@@ -374,38 +375,58 @@ async fn breach_words_app() -> TestApp {
     spawn_app_with(config).await
 }
 
-/// Logs in once normally, once throwing `throw`, once normally again:
-/// returns the throwing login's outcome, the executions counted by the
-/// module around it, and the metrics before and after.
-async fn throw_between_two_logins(
-    app: &TestApp,
-    throw: &str,
-) -> (Value, [Value; 2], String, String) {
-    let first = app.post_login_outcome(login_event()).await;
-    assert_eq!(first["outcome"], "allow", "{first:#}");
-    let before = metrics(app).await;
-    let thrown = app
-        .post_login_outcome(event_with_query(json!({ "throw": throw })))
-        .await;
-    let after = metrics(app).await;
-    let last = app.post_login_outcome(login_event()).await;
-    assert_eq!(last["outcome"], "allow", "{last:#}");
-    (
-        thrown,
-        [
-            id_claim(&first, "executions"),
-            id_claim(&last, "executions"),
-        ],
-        before,
-        after,
-    )
+/// What `throw_between_two_logins` saw.
+struct Between {
+    /// The outcome of the throwing login.
+    thrown: Value,
+    /// The module's execution count in the logins before and after it.
+    counts: [Value; 2],
+    /// Metrics just before and just after the throwing login.
+    before: String,
+    after: String,
 }
 
 const SERIES: &str = "detour_action_executions_total{action=\"throws-breach-words\",result=";
+const SLOW: &str = "detour_action_slow_executions_total{action=\"throws-breach-words\"}";
 
-fn delta(before: &str, after: &str, result: &str) -> u64 {
-    let series = format!("{SERIES}\"{result}\"}}");
-    counter(after, &series) - counter(before, &series)
+impl Between {
+    /// How much the execution counter for `result` moved.
+    fn delta(&self, result: &str) -> u64 {
+        let series = format!("{SERIES}\"{result}\"}}");
+        counter(&self.after, &series) - counter(&self.before, &series)
+    }
+}
+
+/// On a fresh server, logs in once normally, once throwing `throw`, once
+/// normally again. A slow execution (a loaded machine) lets a spare engine,
+/// with its own runtime, take a login; then the module's count says
+/// nothing about the runtime, and the three logins run again on a new
+/// server.
+async fn throw_between_two_logins(throw: &str) -> Between {
+    for attempt in 1..=3 {
+        let app = breach_words_app().await;
+        let first = app.post_login_outcome(login_event()).await;
+        assert_eq!(first["outcome"], "allow", "{first:#}");
+        let before = metrics(&app).await;
+        let thrown = app
+            .post_login_outcome(event_with_query(json!({ "throw": throw })))
+            .await;
+        let after = metrics(&app).await;
+        let last = app.post_login_outcome(login_event()).await;
+        assert_eq!(last["outcome"], "allow", "{last:#}");
+        if counter(&metrics(&app).await, SLOW) == 0 || attempt == 3 {
+            return Between {
+                thrown,
+                counts: [
+                    id_claim(&first, "executions"),
+                    id_claim(&last, "executions"),
+                ],
+                before,
+                after,
+            };
+        }
+    }
+    unreachable!("the last attempt returns")
 }
 
 /// What the engine reports when an Action breaks its own error handling.
@@ -416,58 +437,49 @@ async fn an_error_that_says_out_of_memory_is_the_actions_error_not_a_memory_brea
     // Before the fix a breach was read from the error's text: this deny said
     // "exceeded the memory limit", counted as out_of_memory, and the
     // Action's runtime was thrown away (its module state with it).
-    let app = breach_words_app().await;
+    let seen = throw_between_two_logins("oom").await;
 
-    let (outcome, counts, before, after) = throw_between_two_logins(&app, "oom").await;
-
+    let outcome = &seen.thrown;
     assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
     assert_eq!(outcome["error"], "access_denied", "{outcome:#}");
     assert_eq!(outcome["error_description"], "billing API: out of memory");
-    assert_eq!(delta(&before, &after, "out_of_memory"), 0, "{after}");
-    assert_eq!(delta(&before, &after, "error"), 1, "{after}");
-    assert_eq!(counts, [json!(1), json!(3)], "the runtime was kept");
+    assert_eq!(seen.delta("out_of_memory"), 0, "{}", seen.after);
+    assert_eq!(seen.delta("error"), 1, "{}", seen.after);
+    assert_eq!(seen.counts, [json!(1), json!(3)], "the runtime was kept");
 }
 
 #[tokio::test]
 async fn an_out_of_memory_text_that_escapes_the_engines_js_is_not_a_memory_breach() {
     // The same text, made to escape the engine's own run function: the old
-    // engine read "out of memory" in that failure as a breach too.
-    let app = breach_words_app().await;
+    // engine read "out of memory" there as a breach too.
+    let seen = throw_between_two_logins("oom-escape").await;
 
-    let (outcome, _, before, after) = throw_between_two_logins(&app, "oom-escape").await;
-
+    let outcome = &seen.thrown;
     assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
     assert_eq!(outcome["error"], "access_denied", "{outcome:#}");
     assert_eq!(outcome["error_description"], FAILED);
-    assert_eq!(delta(&before, &after, "out_of_memory"), 0, "{after}");
-    assert_eq!(delta(&before, &after, "error"), 1, "{after}");
+    assert_eq!(seen.delta("out_of_memory"), 0, "{}", seen.after);
+    assert_eq!(seen.delta("error"), 1, "{}", seen.after);
 }
 
 #[tokio::test]
-async fn an_error_that_says_interrupted_is_the_actions_error_not_a_timeout() {
-    let app = breach_words_app().await;
-
-    let (outcome, counts, before, after) = throw_between_two_logins(&app, "interrupted").await;
-
-    assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
-    assert_eq!(outcome["error_description"], "interrupted");
-    assert_eq!(delta(&before, &after, "timeout"), 0, "{after}");
-    assert_eq!(delta(&before, &after, "error"), 1, "{after}");
-    assert_eq!(counts, [json!(1), json!(3)], "the runtime was kept");
-}
-
-#[tokio::test]
-async fn an_interrupted_text_that_escapes_the_engines_js_is_not_a_timeout() {
+async fn an_error_that_says_interrupted_is_never_a_timeout() {
     // The old engine took "interrupted" in a failure of its run function
-    // for the deadline's interrupt: a timeout, well inside the budget.
-    let app = breach_words_app().await;
+    // for the deadline's interrupt: a timeout, well inside the 20 s budget.
+    // (A plain throw of that text was already the Action's error; it is
+    // kept here so it stays so.)
+    let thrown = throw_between_two_logins("interrupted").await;
+    let escaped = throw_between_two_logins("interrupted-escape").await;
 
-    let (outcome, _, before, after) = throw_between_two_logins(&app, "interrupted-escape").await;
-
-    assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
-    assert_eq!(outcome["error_description"], FAILED);
-    assert_eq!(delta(&before, &after, "timeout"), 0, "{after}");
-    assert_eq!(delta(&before, &after, "error"), 1, "{after}");
+    assert_eq!(thrown.thrown["outcome"], "deny", "{:#}", thrown.thrown);
+    assert_eq!(thrown.thrown["error_description"], "interrupted");
+    assert_eq!(thrown.counts, [json!(1), json!(3)], "the runtime was kept");
+    assert_eq!(escaped.thrown["outcome"], "deny", "{:#}", escaped.thrown);
+    assert_eq!(escaped.thrown["error_description"], FAILED);
+    for seen in [thrown, escaped] {
+        assert_eq!(seen.delta("timeout"), 0, "{}", seen.after);
+        assert_eq!(seen.delta("error"), 1, "{}", seen.after);
+    }
 }
 
 #[tokio::test]
@@ -475,21 +487,22 @@ async fn throwing_null_is_a_deny_not_a_memory_breach() {
     // QuickJS can report running out of memory with a null exception, so a
     // null must not be read as one, thrown by the handler or escaping the
     // engine's run function.
-    let app = breach_words_app().await;
+    let thrown = throw_between_two_logins("null").await;
+    let escaped = throw_between_two_logins("null-escape").await;
 
-    let (thrown, counts, before, after) = throw_between_two_logins(&app, "null").await;
-    let (escaped, _, before_escape, after_escape) =
-        throw_between_two_logins(&app, "null-escape").await;
-
-    assert_eq!(thrown["outcome"], "deny", "{thrown:#}");
-    assert_eq!(thrown["error"], "access_denied", "{thrown:#}");
-    assert_eq!(thrown["error_description"], "null");
-    assert_eq!(counts, [json!(1), json!(3)], "the runtime was kept");
-    assert_eq!(escaped["outcome"], "deny", "{escaped:#}");
-    assert_eq!(escaped["error_description"], FAILED);
-    for (before, after) in [(before, after), (before_escape, after_escape)] {
-        assert_eq!(delta(&before, &after, "out_of_memory"), 0, "{after}");
-        assert_eq!(delta(&before, &after, "error"), 1, "{after}");
+    assert_eq!(thrown.thrown["outcome"], "deny", "{:#}", thrown.thrown);
+    assert_eq!(
+        thrown.thrown["error"], "access_denied",
+        "{:#}",
+        thrown.thrown
+    );
+    assert_eq!(thrown.thrown["error_description"], "null");
+    assert_eq!(thrown.counts, [json!(1), json!(3)], "the runtime was kept");
+    assert_eq!(escaped.thrown["outcome"], "deny", "{:#}", escaped.thrown);
+    assert_eq!(escaped.thrown["error_description"], FAILED);
+    for seen in [thrown, escaped] {
+        assert_eq!(seen.delta("out_of_memory"), 0, "{}", seen.after);
+        assert_eq!(seen.delta("error"), 1, "{}", seen.after);
     }
 }
 
@@ -549,7 +562,7 @@ async fn a_module_scope_timer_of_one_action_never_runs_during_anothers_execution
             ActionFixture::named("module-timer-spins"),
         ],
     );
-    config.timeout_ms = 1000;
+    config.timeout_ms = 2000;
     config.engine_extra = "workers = 1".into();
     let app = spawn_app_with(config).await;
 
