@@ -484,9 +484,11 @@ async fn an_error_that_says_interrupted_is_never_a_timeout() {
 
 #[tokio::test]
 async fn throwing_null_is_a_deny_not_a_memory_breach() {
-    // QuickJS can report running out of memory with a null exception, so a
-    // null must not be read as one, thrown by the handler or escaping the
-    // engine's run function.
+    // A null carries no text to read a breach from: only the allocator can
+    // say memory ran out. Thrown by the handler it is the Action's error;
+    // escaping the engine's run function it is a plain failure (the old
+    // engine showed its own text for it: "could not run: engine
+    // failure: ...").
     let thrown = throw_between_two_logins("null").await;
     let escaped = throw_between_two_logins("null-escape").await;
 
