@@ -6,6 +6,7 @@ mod continue_errors;
 mod event_fields;
 mod fuzz;
 mod helpers;
+mod hostile;
 mod inputs;
 mod limits;
 mod node_modules;
