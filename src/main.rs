@@ -60,8 +60,8 @@ fn load(config: Option<&PathBuf>) -> anyhow::Result<Settings> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    detour::telemetry::init();
     let cli = Cli::parse();
+    detour::telemetry::init(matches!(cli.command, Some(Command::RunAction(_))));
     match cli.command {
         Some(Command::RunAction(args)) => run_action::run(args).await,
         Some(Command::Check) => {

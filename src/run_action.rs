@@ -151,13 +151,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .filter_map(|l| l.as_str().map(str::to_owned))
         .collect();
     wire.remove("executions");
+    // Only the outcome on stdout, so it can be piped (`| jq`); what the
+    // Action logged and the timing go to stderr.
     println!("{}", serde_json::to_string_pretty(&Value::Object(wire))?);
     if !logs.is_empty() {
-        println!("\nconsole:");
+        eprintln!("console:");
         for line in logs {
-            println!("  {line}");
+            eprintln!("  {line}");
         }
     }
-    println!("\ntook {:.2} ms", took.as_secs_f64() * 1000.0);
+    eprintln!("took {:.2} ms", took.as_secs_f64() * 1000.0);
     Ok(())
 }

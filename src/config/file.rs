@@ -10,8 +10,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{
-    ActionSpec, ConfigError, EngineSettings, Isolation, ServerSettings, Settings, StoreSettings,
-    Upstream,
+    ActionSpec, ConfigError, EngineSettings, Isolation, ResultDetails, ServerSettings, Settings,
+    StoreSettings, Upstream,
 };
 
 /// Environment lookup: `Some(value)` when the variable is set.
@@ -122,6 +122,8 @@ struct RawUpstream {
     api_key_env: String,
     result_secret_env: String,
     return_to: Vec<String>,
+    #[serde(default)]
+    result_details: ResultDetails,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +308,7 @@ pub(super) fn resolve(
             result_secret,
             id: u.id,
             return_to: u.return_to,
+            result_details: u.result_details,
         });
     }
 
@@ -500,5 +503,23 @@ mod tests {
             err.to_string(),
             "environment variable S (named by `upstreams[0].result_secret_env`) is not set"
         );
+    }
+
+    #[test]
+    fn result_details_default_to_none_and_an_unknown_mode_names_the_field() {
+        let upstream = "[server]\npublic_url='http://x'\n[[upstreams]]\nid='a'\napi_key_env='K'\nresult_secret_env='S'\nreturn_to=['http://x/cb']\n";
+        let vars = env(&[("K", "k"), ("S", "a-result-secret-of-at-least-32-bytes")]);
+        let load = |extra: &str| {
+            parse(&format!("{upstream}{extra}"), &vars)
+                .and_then(|raw| resolve(raw, &vars, &|_, _| unreachable!()))
+        };
+        let upstreams = |extra: &str| load(extra).ok().unwrap().upstreams;
+        assert_eq!(upstreams("")[0].result_details, ResultDetails::None);
+        assert_eq!(
+            upstreams("result_details = 'back_channel'\n")[0].result_details,
+            ResultDetails::BackChannel
+        );
+        let err = load("result_details = 'full'\n").err().unwrap().to_string();
+        assert!(err.contains("result_details"), "{err}");
     }
 }

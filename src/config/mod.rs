@@ -75,7 +75,7 @@ pub struct StoreSettings {
     pub login_ttl: Duration,
 }
 
-/// How executions are isolated from each other (see DESIGN.md).
+/// How executions are isolated from each other (see docs/architecture.md#isolation-modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Isolation {
@@ -93,7 +93,7 @@ pub struct EngineSettings {
     /// Wall-clock budget for one trigger run (before, and separately after,
     /// a detour).
     pub timeout: Duration,
-    /// Memory limit of one engine, in bytes.
+    /// Memory limit of one Action's runtime on one engine thread, in bytes.
     pub memory_limit_bytes: usize,
     /// Number of engine threads.
     pub workers: usize,
@@ -119,6 +119,31 @@ pub struct Upstream {
     pub result_secret: SecretString,
     /// Exact `return_to` URLs this upstream may use.
     pub return_to: Vec<String>,
+    /// How this upstream gets the Actions' console output and error text
+    /// of a login delivered through the browser.
+    pub result_details: ResultDetails,
+}
+
+/// How an upstream gets what its Actions logged and threw when a login ends
+/// at `return_to`: the result token travels through the browser (its
+/// history, the upstream's access logs), so by default it carries none of
+/// it. `POST /v1/post-login` answers the upstream directly and always
+/// carries everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultDetails {
+    /// The result token's executions carry only Action, handler and
+    /// duration; a failed Action's message becomes `Action "<name>" failed`.
+    #[default]
+    None,
+    /// As `None`, and the full records are kept for a few minutes under the
+    /// token's `jti`, for the upstream to fetch once with its API key
+    /// (`POST /v1/result-details`).
+    BackChannel,
+    /// The full records and messages in the result token, through the
+    /// browser. Only for upstreams whose Actions never log or throw
+    /// anything sensitive.
+    InToken,
 }
 
 /// One post-login Action binding.
@@ -206,7 +231,7 @@ impl Settings {
             path: path.to_path_buf(),
             source,
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = modules::dir_of(path);
         Self::from_toml_str(&text, base, env)
     }
 

@@ -18,11 +18,20 @@ pub type Modules = Vec<(String, String)>;
 
 /// Reads the modules next to `action_file`.
 pub fn next_to(action_file: &Path) -> Result<Modules, ConfigError> {
-    let root = action_file.parent().unwrap_or(Path::new("."));
+    let root = dir_of(action_file);
     let mut found = Vec::new();
     walk(root, root, 0, &mut found)?;
     found.sort();
     Ok(found)
+}
+
+/// The directory a file is in; `.` for a bare file name (whose parent is
+/// the empty path, which cannot be read).
+pub fn dir_of(file: &Path) -> &Path {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 fn walk(root: &Path, dir: &Path, depth: usize, found: &mut Modules) -> Result<(), ConfigError> {

@@ -241,7 +241,7 @@ const internals = (function (host) {
   }
   const MFA_PROVIDERS = ['any', 'duo', 'guardian', 'google-authenticator', 'none'];
 
-  // api.cache limits (AUTH0_API.md §3.8); the default lifetime is the one
+  // api.cache limits (docs/auth0-compatibility.md#apicache); the default lifetime is the one
   // of Auth0's types and reference implementation.
   const CACHE = { defaultTtl: 15 * 60 * 1000, maxTtl: 24 * 60 * 60 * 1000, maxKey: 64,
                   maxValue: 4096, maxTotal: 8192, maxEntries: 20, maxWrites: 20 };

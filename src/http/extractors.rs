@@ -129,7 +129,7 @@ pub fn continue_request(req: &HttpRequest, body: &[u8]) -> Result<ContinueReques
         }
         parse_params(req, body, "form body")?
     };
-    // The body wins, as for validateToken (AUTH0_API.md §4.4).
+    // The body wins, as for validateToken (docs/auth0-compatibility.md#session-tokens-encodetoken--validatetoken).
     let state = body
         .get("state")
         .or_else(|| query.get("state"))

@@ -36,6 +36,15 @@ pub enum RunEnd {
     Finished,
     /// The login must fail.
     Denied(DenyCode, String),
+    /// Action `action` threw or could not run: the login fails with
+    /// `access_denied` and `description`, which is the failure's own text
+    /// (not a reason meant for the user, so kept from the browser).
+    Failed {
+        /// Name of the failed Action.
+        action: String,
+        /// The thrown message or the engine's error.
+        description: String,
+    },
     /// Action `action` asked to send the browser away, or to render a Form.
     Suspended {
         /// Index of the redirecting Action.
@@ -314,7 +323,10 @@ impl TriggerRun {
                 record.logs = within_login_budget(&login.executions, logs);
                 record.error = Some(description.clone());
                 login.executions.push(record);
-                return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
+                return Some(RunEnd::Failed {
+                    action: spec.name.clone(),
+                    description,
+                });
             }
         };
         record.duration_ms = ms(report.duration);
@@ -332,7 +344,10 @@ impl TriggerRun {
             tracing::info!(login_id = %login.id, action = %spec.name, error = %thrown.message, "action threw");
             record.error = Some(thrown.message.clone());
             login.executions.push(record);
-            return Some(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
+            return Some(RunEnd::Failed {
+                action: spec.name.clone(),
+                description: thrown.message,
+            });
         }
         let checked = commands::check(
             &report.commands,
@@ -340,6 +355,7 @@ impl TriggerRun {
                 handler,
                 mutations: &login.mutations,
                 cache: &self.caches[index],
+                event: &login.event,
             },
         );
         if let Err(why) = checked {
@@ -348,7 +364,10 @@ impl TriggerRun {
             tracing::info!(login_id = %login.id, action = %spec.name, error = %description, "action refused");
             record.error = Some(description.clone());
             login.executions.push(record);
-            return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
+            return Some(RunEnd::Failed {
+                action: spec.name.clone(),
+                description,
+            });
         }
         login.executions.push(record);
         if handler == Handler::Continue {

@@ -119,6 +119,10 @@ pub struct TestConfig {
     pub store_extra: String,
     /// Extra lines for the `[server]` section.
     pub server_extra: String,
+    /// Extra lines for the `demo` upstream's `[[upstreams]]` entry.
+    pub upstream_extra: String,
+    /// TOML appended after everything else (more `[[upstreams]]`, say).
+    pub extra_toml: String,
     /// The process environment the config is resolved against.
     pub env: HashMap<String, String>,
     /// When set, the config is loaded as if `detour.toml` lived in this
@@ -149,6 +153,8 @@ impl TestConfig {
             engine_extra: String::new(),
             store_extra: String::new(),
             server_extra: String::new(),
+            upstream_extra: String::new(),
+            extra_toml: String::new(),
             env,
             actions_root: None,
             extra_toml: String::new(),
@@ -177,6 +183,7 @@ id = "{UPSTREAM_ID}"
 api_key_env = "DEMO_API_KEY"
 result_secret_env = "DEMO_RESULT_SECRET"
 return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
+{upstream_extra}
 "#,
             redis = redis_url
                 .map(|url| format!("redis_url = \"{url}\"\n"))
@@ -187,6 +194,7 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
             engine_extra = self.engine_extra,
             store_extra = self.store_extra,
             server_extra = self.server_extra,
+            upstream_extra = self.upstream_extra,
         );
         for action in &self.actions {
             toml.push_str(&format!(
@@ -361,6 +369,17 @@ impl TestApp {
     pub async fn post_login_outcome(&self, event: Value) -> Value {
         let response = self.post_login(event, RETURN_TO).await;
         json_body(response, 200).await
+    }
+
+    /// `POST /v1/result-details` for the result token `jti`, with `api_key`.
+    pub async fn result_details(&self, api_key: &str, jti: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/result-details", self.address))
+            .header(AUTHORIZATION, format!("Bearer {api_key}"))
+            .json(&json!({ "jti": jti }))
+            .send()
+            .await
+            .expect("POST /v1/result-details")
     }
 
     /// The browser comes back with `GET /continue?<query>`.
