@@ -127,11 +127,8 @@ pub struct TestConfig {
     pub env: HashMap<String, String>,
     /// When set, the config is loaded as if `detour.toml` lived in this
     /// directory and its Action files are used where they are, not copied
-    /// (e.g. `tests/fixtures/npm`, whose `node_modules` the Actions need).
+    /// (e.g. `tests/fixtures/npm-real`, whose `node_modules` the Actions need).
     pub actions_root: Option<PathBuf>,
-    /// TOML appended after the `[[actions]]` of `actions`: entries with keys
-    /// `ActionFixture` does not model (e.g. `dependencies`).
-    pub extra_toml: String,
 }
 
 impl TestConfig {
@@ -157,7 +154,6 @@ impl TestConfig {
             extra_toml: String::new(),
             env,
             actions_root: None,
-            extra_toml: String::new(),
         }
     }
 
