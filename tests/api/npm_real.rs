@@ -22,13 +22,16 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::helpers::tokens::now;
 use crate::helpers::{
-    ExternalVisit, RETURN_TO, StoreKind, TestApp, TestConfig, USER_EMAIL, USER_ID, claim,
-    login_event, result_from_redirect, spawn_app_with,
+    API_KEY, ExternalVisit, RETURN_TO, StoreKind, TRANSACTION_ID, TestApp, TestConfig, USER_EMAIL,
+    USER_ID, claim, login_event, result_from_redirect, spawn_app_with,
 };
 
 /// `tests/fixtures/npm-real`: the package.json, node_modules and the Actions.
@@ -74,6 +77,11 @@ impl NpmAction {
 /// Starts Detour with `actions` loaded from `tests/fixtures/npm-real`, private
 /// networks allowed (the servers of these tests are on 127.0.0.1).
 async fn spawn_npm_app(actions: Vec<NpmAction>) -> TestApp {
+    spawn_app_with(npm_config(actions)).await
+}
+
+/// The configuration of `spawn_npm_app`.
+fn npm_config(actions: Vec<NpmAction>) -> TestConfig {
     assert!(
         npm_dir().join("node_modules").is_dir(),
         "tests/fixtures/npm-real/node_modules is missing: run scripts/test.sh, or \
@@ -97,7 +105,10 @@ async fn spawn_npm_app(actions: Vec<NpmAction>) -> TestApp {
             .join(", ");
         let mut secrets = Vec::new();
         for (name, value) in &action.secrets {
-            let var = format!("NPM_{}_{name}", action.name.replace('-', "_").to_uppercase());
+            let var = format!(
+                "NPM_{}_{name}",
+                action.name.replace('-', "_").to_uppercase()
+            );
             secrets.push(format!("{name} = \"{var}\""));
             config.env.insert(var, value.clone());
         }
@@ -109,7 +120,7 @@ async fn spawn_npm_app(actions: Vec<NpmAction>) -> TestApp {
             secrets.join(", ")
         ));
     }
-    spawn_app_with(config).await
+    config
 }
 
 // ---- a local HTTP server that records what it is sent ----------------------
@@ -131,8 +142,12 @@ impl Seen {
     }
 
     fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("{} {} body is not JSON ({e}): {}", self.method, self.target, self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "{} {} body is not JSON ({e}): {}",
+                self.method, self.target, self.body
+            )
+        })
     }
 }
 
@@ -160,42 +175,56 @@ type Handler = dyn Fn(&Seen) -> Reply + Send + Sync;
 /// A local server on 127.0.0.1: answers each request with `handler` and
 /// keeps every request it received.
 struct LocalServer {
+    /// `http://127.0.0.1:<port>` (for a TLS server: `https://localhost:<port>`
+    /// is the name its certificate carries).
     url: String,
+    port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl LocalServer {
+    /// A plain-HTTP server.
     async fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> LocalServer {
+        LocalServer::listen(None, handler).await
+    }
+
+    /// An HTTPS server with `tls`'s certificate for `localhost`.
+    async fn start_tls(
+        tls: &TestTls,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> LocalServer {
+        LocalServer::listen(Some(tls.acceptor()), handler).await
+    }
+
+    async fn listen(
+        tls: Option<TlsAcceptor>,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> LocalServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
         let log = seen.clone();
         tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
+            while let Ok((socket, _)) = listener.accept().await {
                 let handler = handler.clone();
                 let log = log.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let Some(request) = read_request(&mut socket).await else {
-                        return;
-                    };
-                    log.lock().expect("log").push(request.clone());
-                    let reply = handler(&request);
-                    tokio::time::sleep(reply.delay).await;
-                    let head = format!(
-                        "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        reply.status,
-                        reply.content_type,
-                        reply.body.len()
-                    );
-                    let _ = socket.write_all(head.as_bytes()).await;
-                    let _ = socket.write_all(reply.body.as_bytes()).await;
-                    let _ = socket.shutdown().await;
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(socket).await {
+                                serve(stream, &*handler, &log).await;
+                            }
+                        }
+                        None => serve(socket, &*handler, &log).await,
+                    }
                 });
             }
         });
         LocalServer {
             url: format!("http://127.0.0.1:{port}"),
+            port,
             seen,
         }
     }
@@ -205,13 +234,36 @@ impl LocalServer {
     }
 }
 
+/// Answers one request on `stream` and records it.
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    handler: &Handler,
+    log: &Mutex<Vec<Seen>>,
+) {
+    let Some(request) = read_request(&mut stream).await else {
+        return;
+    };
+    log.lock().expect("log").push(request.clone());
+    let reply = handler(&request);
+    tokio::time::sleep(reply.delay).await;
+    let head = format!(
+        "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        reply.status,
+        reply.content_type,
+        reply.body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(reply.body.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
 /// Reads one HTTP/1.1 request with a `Content-Length` body (what Detour's
 /// client sends for the bodies these Actions build).
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Seen> {
+async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Option<Seen> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
-        let n = socket.read(&mut chunk).await.ok()?;
+        let n = stream.read(&mut chunk).await.ok()?;
         if n == 0 {
             return None;
         }
@@ -241,6 +293,122 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Seen> {
                 body,
             });
         }
+    }
+}
+
+/// Runs the openssl CLI; its stdout.
+fn openssl(args: &[&str]) -> String {
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("the openssl CLI runs");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A certificate authority made for one test run only, and a certificate
+/// it issued for `localhost` and 127.0.0.1 (made by the openssl CLI).
+struct TestTls {
+    dir: tempfile::TempDir,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+impl TestTls {
+    fn generate() -> TestTls {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(ec);
+        let (ca_key, ca_pem) = (path("test-only-ca.key"), path("test-only-ca.pem"));
+        ca.extend([
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca_pem,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Detour test-only CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        openssl(&ca);
+        let (key, csr, pem) = (
+            path("localhost.key"),
+            path("localhost.csr"),
+            path("localhost.pem"),
+        );
+        let mut request = vec!["req"];
+        request.extend(ec);
+        request.extend(["-keyout", &key, "-out", &csr, "-subj", "/CN=localhost"]);
+        openssl(&request);
+        let ext = path("localhost.ext");
+        std::fs::write(
+            &ext,
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write the extensions");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+        ]);
+        let (cert_der, key_der) = (path("localhost.der"), path("localhost.key.der"));
+        openssl(&["x509", "-in", &pem, "-outform", "DER", "-out", &cert_der]);
+        openssl(&[
+            "pkcs8", "-topk8", "-nocrypt", "-in", &key, "-outform", "DER", "-out", &key_der,
+        ]);
+        TestTls {
+            cert_der: std::fs::read(&cert_der).expect("read the certificate"),
+            key_der: std::fs::read(&key_der).expect("read the key"),
+            dir,
+        }
+    }
+
+    /// The CA certificate (PEM) a client must trust.
+    fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("test-only-ca.pem")
+    }
+
+    fn acceptor(&self) -> TlsAcceptor {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(self.cert_der.clone())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone())),
+            )
+            .expect("the test certificate");
+        TlsAcceptor::from(Arc::new(config))
     }
 }
 
@@ -371,18 +539,7 @@ impl TestRsaKey {
         let dir = tempfile::tempdir().expect("temp dir");
         let private = dir.path().join("test-only-private.pem");
         let der = dir.path().join("test-only-private.der");
-        let run = |args: &[&str]| {
-            let output = Command::new("openssl")
-                .args(args)
-                .output()
-                .expect("the openssl CLI runs");
-            assert!(
-                output.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            String::from_utf8_lossy(&output.stdout).into_owned()
-        };
+        let run = openssl;
         let private_path = private.to_str().expect("UTF-8 path");
         let der_path = der.to_str().expect("UTF-8 path");
         run(&[
@@ -514,8 +671,7 @@ async fn an_hs256_handoff_signed_with_jsonwebtoken_round_trips_through_the_conse
     assert_eq!(result["outcome"], "allow", "{result:#}");
     assert_eq!(id_claim(&result, "consent"), json!("tos-2025-11"));
     assert_eq!(
-        result["user"]["app_metadata"]["consent"]["version"],
-        "tos-2025-11",
+        result["user"]["app_metadata"]["consent"]["version"], "tos-2025-11",
         "{result:#}"
     );
 }
@@ -547,8 +703,7 @@ async fn an_rs256_handoff_signed_with_jsonwebtoken_round_trips_through_the_conse
     assert_eq!(result["outcome"], "allow", "{result:#}");
     assert_eq!(id_claim(&result, "consent"), json!("tos-2025-11"));
     assert_eq!(
-        result["user"]["app_metadata"]["consent"]["version"],
-        "tos-2025-11",
+        result["user"]["app_metadata"]["consent"]["version"], "tos-2025-11",
         "{result:#}"
     );
 }
@@ -706,7 +861,9 @@ async fn xpath_reads_the_entitlements_from_the_soap_services_answer() {
         Some("urn:example:entitlements#GetEntitlements")
     );
     assert!(
-        seen[0].body.contains(&format!("<e:UserId>{USER_ID}</e:UserId>")),
+        seen[0]
+            .body
+            .contains(&format!("<e:UserId>{USER_ID}</e:UserId>")),
         "{}",
         seen[0].body
     );
@@ -777,5 +934,223 @@ async fn an_action_that_requires_ioredis_fails_with_a_message_naming_the_refused
     assert!(
         error.contains("Detour") || error.contains("Action"),
         "the message does not say why: {error:?}"
+    );
+}
+
+// ---- node-auth0's ManagementClient ------------------------------------------
+
+/// Copies the directory `from` into `to` (node_modules included).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a directory");
+    for entry in std::fs::read_dir(from).expect("read a fixture directory") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+        }
+    }
+}
+
+/// The `detour` binary serving `config` from a copy of the npm fixtures,
+/// in its own process: trusting a test CA (`SSL_CERT_FILE`) is process-wide.
+struct DetourBinary {
+    child: std::process::Child,
+    address: String,
+    log: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl DetourBinary {
+    fn start(config: &TestConfig, extra_env: &[(&str, &str)]) -> DetourBinary {
+        use std::io::{BufRead, BufReader};
+        use std::process::Stdio;
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(&npm_dir(), dir.path());
+        let toml = dir.path().join("detour.toml");
+        std::fs::write(&toml, config.toml(None)).expect("write detour.toml");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_detour"))
+            .arg("--config")
+            .arg(&toml)
+            .env_clear()
+            .envs(&config.env)
+            .envs(extra_env.iter().copied())
+            .env("DETOUR_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the detour binary");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel::<u64>();
+        let streams: Vec<Box<dyn std::io::Read + Send>> = vec![
+            Box::new(child.stdout.take().expect("stdout")),
+            Box::new(child.stderr.take().expect("stderr")),
+        ];
+        for stream in streams {
+            let (log, port_tx) = (log.clone(), port_tx.clone());
+            // Drained until the process ends, so its pipes never fill up.
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                        && entry["message"] == "detour is listening"
+                        && let Some(port) = entry["port"].as_u64()
+                    {
+                        let _ = port_tx.send(port);
+                    }
+                    log.lock().expect("log").push(line);
+                }
+            });
+        }
+        let Ok(port) = port_rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "detour did not start:\n{}",
+                log.lock().expect("log").join("\n")
+            );
+        };
+        DetourBinary {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            log,
+            _dir: dir,
+        }
+    }
+
+    async fn post_login_outcome(&self, event: Value) -> Value {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/post-login", self.address))
+            .bearer_auth(API_KEY)
+            .json(&json!({ "event": event, "return_to": RETURN_TO, "transaction_id": TRANSACTION_ID }))
+            .send()
+            .await
+            .expect("POST /v1/post-login");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(
+            status,
+            200,
+            "{text}\n{}",
+            self.log.lock().expect("log").join("\n")
+        );
+        serde_json::from_str(&text).expect("a JSON outcome")
+    }
+}
+
+impl Drop for DetourBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const OTHER_ACCOUNT: &str = "google-oauth2|109876543210";
+
+/// The two Management API endpoints the Action calls and the
+/// client-credentials token endpoint, as an Auth0 tenant answers them.
+fn fake_tenant(seen: &Seen) -> Reply {
+    let path = seen.target.split('?').next().unwrap_or_default();
+    match (seen.method.as_str(), path) {
+        ("POST", "/oauth/token") => Reply::json(
+            200,
+            json!({ "access_token": "mgmt-token-1", "token_type": "Bearer", "expires_in": 86400,
+                    "scope": "read:users update:users" }),
+        ),
+        ("GET", "/api/v2/users-by-email") => Reply::json(
+            200,
+            json!([
+                { "user_id": USER_ID, "email": USER_EMAIL, "app_metadata": {} },
+                { "user_id": OTHER_ACCOUNT, "email": USER_EMAIL, "app_metadata": {} },
+            ]),
+        ),
+        ("PATCH", p) if p.starts_with("/api/v2/users/") => {
+            let body: Value = serde_json::from_str(&seen.body).unwrap_or(Value::Null);
+            Reply::json(
+                200,
+                json!({ "user_id": USER_ID, "email": USER_EMAIL, "app_metadata": body["app_metadata"] }),
+            )
+        }
+        _ => Reply::json(404, json!({ "statusCode": 404, "error": "Not Found" })),
+    }
+}
+
+#[tokio::test]
+async fn the_management_client_finds_the_duplicate_account_by_email_and_records_it_in_app_metadata()
+{
+    // Arrange: a fake tenant over TLS (node-auth0 only calls https://), its
+    // CA trusted by the Detour process through SSL_CERT_FILE.
+    let tls = TestTls::generate();
+    let tenant = LocalServer::start_tls(&tls, fake_tenant).await;
+    let domain = format!("localhost:{}", tenant.port);
+    let mut action = NpmAction::new("auth0-link-duplicates", &["auth0"])
+        .secret("AUTH0_DOMAIN", domain.clone())
+        .secret("AUTH0_CLIENT_ID", "mgmt-client-id")
+        .secret("AUTH0_CLIENT_SECRET", "mgmt-client-secret");
+    action.allow_hosts = vec!["localhost"];
+    let config = npm_config(vec![action]);
+    let ca = tls.ca_file();
+    let detour = tokio::task::spawn_blocking(move || {
+        DetourBinary::start(
+            &config,
+            &[("SSL_CERT_FILE", ca.to_str().expect("UTF-8 path"))],
+        )
+    })
+    .await
+    .expect("start detour");
+
+    // Act
+    let outcome = detour.post_login_outcome(login_event()).await;
+
+    // Assert: what the upstream sees.
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    no_errors(&outcome);
+    assert_eq!(id_claim(&outcome, "duplicates"), json!([OTHER_ACCOUNT]));
+    assert_eq!(
+        outcome["user"]["app_metadata"]["duplicates_checked"],
+        json!(true),
+        "{outcome:#}"
+    );
+    // And what the tenant saw: a client-credentials grant, then the two calls
+    // with its access token.
+    let seen = tenant.seen();
+    let calls: Vec<(String, String)> = seen
+        .iter()
+        .map(|s| (s.method.clone(), s.target.clone()))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            ("POST".to_owned(), "/oauth/token".to_owned()),
+            (
+                "GET".to_owned(),
+                "/api/v2/users-by-email?email=jane.doe%40corp.test".to_owned()
+            ),
+            (
+                "PATCH".to_owned(),
+                "/api/v2/users/auth0%7C5f7c8ec7c33c6c004bbafe82".to_owned()
+            ),
+        ]
+    );
+    let grant: HashMap<String, String> = url::form_urlencoded::parse(seen[0].body.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(grant["grant_type"], "client_credentials");
+    assert_eq!(grant["client_id"], "mgmt-client-id");
+    assert_eq!(grant["client_secret"], "mgmt-client-secret");
+    assert_eq!(grant["audience"], format!("https://{domain}/api/v2/"));
+    for call in &seen[1..] {
+        assert_eq!(
+            call.header("authorization"),
+            Some("Bearer mgmt-token-1"),
+            "{call:#?}"
+        );
+    }
+    assert_eq!(
+        seen[2].json(),
+        json!({ "app_metadata": { "duplicate_accounts": [OTHER_ACCOUNT] } })
     );
 }
