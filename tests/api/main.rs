@@ -12,6 +12,7 @@ mod node_modules;
 mod non_interactive;
 mod openapi;
 mod operations;
+mod outbound;
 mod post_login;
 mod redirect_flow;
 mod resilience;
