@@ -4,16 +4,19 @@
 //! takes.
 //!
 //! Every call is bounded by [`CALL_TIMEOUT`]: a Redis outage turns into a
-//! fast `StoreError::Unavailable` (503), never a hung login. A `GETDEL` whose
-//! reply is lost is never retried: the state is consumed at most once.
+//! fast `StoreError::Unavailable` (503), never a hung login. Reads (`GET`,
+//! `HGETALL`, `PING`) are retried once when the connection turns out to be
+//! broken, which is how the first call after a Redis restart learns it; a
+//! `GETDEL` or `SET NX` is never retried, so a state is consumed at most once
+//! and a save never lands twice.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, FromRedisValue, Pipeline};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture};
 use tokio::sync::OnceCell;
 
 use super::StoreError;
@@ -27,6 +30,41 @@ enum Connection {
     Single(ConnectionManager),
     /// Connected on first use, so start-up does not wait for the cluster.
     Cluster(Arc<(ClusterClient, OnceCell<ClusterConnection>)>),
+}
+
+/// A handle for one call: the manager (which reconnects by itself) or the
+/// shared cluster connection.
+enum Live {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Live {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, redis::Value> {
+        match self {
+            Live::Single(c) => c.req_packed_command(cmd),
+            Live::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Live::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Live::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Live::Single(c) => c.get_db(),
+            Live::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 /// Redis-backed store.
@@ -69,31 +107,41 @@ impl RedisStore {
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
-        match &self.conn {
-            Connection::Single(manager) => {
-                let mut conn = manager.clone();
-                bounded(cmd.query_async(&mut conn)).await
+        let mut conn = self.connection().await?;
+        bounded(cmd.query_async(&mut conn)).await
+    }
+
+    /// A read that is safe to repeat: one retry when the first attempt
+    /// found the connection broken (Redis restarted since the last call;
+    /// that attempt also started the reconnect). Both attempts share one
+    /// [`CALL_TIMEOUT`].
+    async fn query_read<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+        let mut conn = self.connection().await?;
+        bounded(async {
+            match cmd.query_async(&mut conn).await {
+                Err(e) if e.is_connection_dropped() || e.is_io_error() => {
+                    tracing::debug!(error = %e, "redis connection broken; retrying the read once");
+                    cmd.query_async(&mut conn).await
+                }
+                result => result,
             }
-            Connection::Cluster(cluster_handle) => {
-                let (client, cell) = &**cluster_handle;
-                let mut conn = cluster(client, cell).await?;
-                bounded(cmd.query_async(&mut conn)).await
-            }
-        }
+        })
+        .await
     }
 
     async fn query_pipe(&self, pipe: &Pipeline) -> Result<(), StoreError> {
-        match &self.conn {
-            Connection::Single(manager) => {
-                let mut conn = manager.clone();
-                bounded(pipe.query_async::<()>(&mut conn)).await
-            }
+        let mut conn = self.connection().await?;
+        bounded(pipe.query_async::<()>(&mut conn)).await
+    }
+
+    async fn connection(&self) -> Result<Live, StoreError> {
+        Ok(match &self.conn {
+            Connection::Single(manager) => Live::Single(manager.clone()),
             Connection::Cluster(cluster_handle) => {
                 let (client, cell) = &**cluster_handle;
-                let mut conn = cluster(client, cell).await?;
-                bounded(pipe.query_async::<()>(&mut conn)).await
+                Live::Cluster(cluster(client, cell).await?)
             }
-        }
+        })
     }
 
     pub(super) async fn put(
@@ -120,14 +168,16 @@ impl RedisStore {
     }
 
     pub(super) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.query(redis::cmd("GET").arg(key)).await
+        self.query_read(redis::cmd("GET").arg(key)).await
     }
 
     pub(super) async fn cache_load(
         &self,
         namespace: &str,
     ) -> Result<Vec<(String, CacheEntry)>, StoreError> {
-        let raw: Vec<(String, String)> = self.query(redis::cmd("HGETALL").arg(namespace)).await?;
+        let raw: Vec<(String, String)> = self
+            .query_read(redis::cmd("HGETALL").arg(namespace))
+            .await?;
         Ok(raw
             .into_iter()
             .filter_map(|(k, v)| serde_json::from_str(&v).ok().map(|e| (k, e)))
@@ -177,7 +227,7 @@ impl RedisStore {
     }
 
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = self.query(&redis::cmd("PING")).await?;
+        let _: String = self.query_read(&redis::cmd("PING")).await?;
         Ok(())
     }
 }
