@@ -9,6 +9,9 @@
 //! broken, which is how the first call after a Redis restart learns it; a
 //! `GETDEL` or `SET NX` is never retried, so a state is consumed at most once
 //! and a save never lands twice.
+//!
+//! `rediss://` URLs connect with TLS (rustls), verifying the server against
+//! the system's roots or the PEM bundle named by `SSL_CERT_FILE`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,6 +84,7 @@ impl RedisStore {
     /// Connects lazily to one node: start-up does not fail when Redis is
     /// briefly down; `/readyz` tells when it is reachable.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
+        refuse_unverified_tls(url)?;
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(2)
@@ -95,6 +99,9 @@ impl RedisStore {
 
     /// Connects (lazily) to a Redis Cluster through any of its nodes.
     pub fn connect_cluster(seeds: &[String]) -> Result<Self, StoreError> {
+        for seed in seeds {
+            refuse_unverified_tls(seed)?;
+        }
         let client = ClusterClient::builder(seeds.iter().map(String::as_str))
             .connection_timeout(CALL_TIMEOUT)
             .response_timeout(CALL_TIMEOUT)
@@ -232,6 +239,22 @@ impl RedisStore {
     }
 }
 
+/// The redis crate skips certificate verification for `rediss://…#insecure`
+/// when built with that feature; Detour is not, and says so at start-up
+/// rather than failing every connection later.
+fn refuse_unverified_tls(url: &str) -> Result<(), StoreError> {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "rediss" && parsed.fragment() == Some("insecure") => {
+            Err(StoreError::Unavailable(
+                "rediss://…#insecure (no certificate verification) is not supported; \
+                 trust a private CA with SSL_CERT_FILE instead"
+                    .into(),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn cluster(
     client: &ClusterClient,
     cell: &OnceCell<ClusterConnection>,
@@ -253,5 +276,24 @@ async fn bounded<T>(
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(unavailable(e)),
         Err(_) => Err(StoreError::Unavailable("timed out".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rediss_urls_are_accepted_for_one_node_and_for_a_cluster() {
+        let one = RedisStore::connect("rediss://user:secret@redis.example:6380/0");
+        let cluster = RedisStore::connect_cluster(&[
+            "rediss://a.example:7000".to_owned(),
+            "rediss://b.example:7001".to_owned(),
+        ]);
+        let insecure = RedisStore::connect("rediss://redis.example:6380/#insecure");
+
+        assert!(one.is_ok(), "{:?}", one.err());
+        assert!(cluster.is_ok(), "{:?}", cluster.err());
+        assert!(insecure.is_err());
     }
 }

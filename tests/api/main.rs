@@ -15,6 +15,7 @@ mod operations;
 mod outbound;
 mod post_login;
 mod redirect_flow;
+mod redis_tls;
 mod resilience;
 mod sandbox;
 mod seeds;

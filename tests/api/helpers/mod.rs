@@ -9,6 +9,7 @@ pub mod html;
 pub mod process;
 pub mod redis;
 pub mod responses;
+pub mod tls;
 pub mod tokens;
 
 pub use event::{REQUEST_HOSTNAME, REQUEST_IP, USER_EMAIL, USER_ID, login_event};
