@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use crate::helpers::cluster::TestCluster;
 use crate::helpers::process::DetourProcess;
 use crate::helpers::redis::TestRedis;
 use crate::helpers::tls::TestCa;
@@ -55,6 +56,42 @@ async fn detour_refuses_a_tls_redis_whose_certificate_no_trusted_ca_signed() {
     assert_eq!(ready, 503, "{}", detour.log());
     assert_eq!(login, 503);
     assert_eq!(redis.keys(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn detour_keeps_logins_in_a_tls_redis_cluster() {
+    let ca = TestCa::generate();
+    let cluster = tokio::task::spawn_blocking(move || {
+        let cluster = TestCluster::start_tls(&ca);
+        (cluster, ca)
+    })
+    .await
+    .expect("cluster starts");
+    let (cluster, ca) = cluster;
+    let mut config = config();
+    config.store_extra = "redis_cluster = true".into();
+    let prepared = PreparedConfig::new(&config, Some(&cluster.seeds()));
+    let ca_file = ca.ca_cert().to_string_lossy().into_owned();
+    let detour = DetourProcess::start(&prepared, &[("SSL_CERT_FILE", &ca_file)]);
+
+    let ready = detour.get("/readyz").await.status();
+    let mut outcomes = Vec::new();
+    for _ in 0..6 {
+        let response = detour.post_login(login_event()).await;
+        outcomes.push(response.json::<Value>().await.unwrap_or_default());
+    }
+
+    assert_eq!(ready, 200, "{}", detour.log());
+    for outcome in &outcomes {
+        assert_eq!(
+            outcome["outcome"],
+            "redirect",
+            "{outcome:#}\n{}",
+            detour.log()
+        );
+    }
+    let stored: usize = cluster.nodes.iter().map(|n| n.keys().len()).sum();
+    assert_eq!(stored, 6);
 }
 
 #[tokio::test]

@@ -43,6 +43,11 @@ impl TestRedis {
     /// Starts `redis-server` that speaks only TLS on its port, with the
     /// server certificate of `ca` (clients need not present one).
     pub fn start_tls(ca: &super::tls::TestCa) -> TestRedis {
+        Self::start_tls_with(ca, &["--appendonly", "no"])
+    }
+
+    /// `start_tls` with extra server options (e.g. cluster mode).
+    pub fn start_tls_with(ca: &super::tls::TestCa, options: &[&str]) -> TestRedis {
         let path = |p: PathBuf| p.to_string_lossy().into_owned();
         let (cert, key, ca_cert) = (
             path(ca.server_cert()),
@@ -51,17 +56,19 @@ impl TestRedis {
         );
         Self::start_on(
             &[
-                "--appendonly",
-                "no",
-                "--tls-cert-file",
-                &cert,
-                "--tls-key-file",
-                &key,
-                "--tls-ca-cert-file",
-                &ca_cert,
-                "--tls-auth-clients",
-                "no",
-            ],
+                options,
+                &[
+                    "--tls-cert-file",
+                    &cert,
+                    "--tls-key-file",
+                    &key,
+                    "--tls-ca-cert-file",
+                    &ca_cert,
+                    "--tls-auth-clients",
+                    "no",
+                ],
+            ]
+            .concat(),
             Some(ca.ca_cert()),
         )
     }
@@ -212,7 +219,8 @@ impl TestRedis {
         String::from_utf8(output.stdout).expect("redis-cli prints UTF-8")
     }
 
-    fn tls_cli_args(&self) -> Vec<String> {
+    /// The `redis-cli` options that reach this server (TLS and its CA).
+    pub fn tls_cli_args(&self) -> Vec<String> {
         match &self.tls_ca {
             Some(ca) => vec![
                 "--tls".into(),

@@ -17,10 +17,12 @@ impl TestCa {
     pub fn generate() -> TestCa {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        // clientAuth too: Redis Cluster nodes present their certificate to
+        // each other on the cluster bus.
         std::fs::write(
             dir.path().join("server.ext"),
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
-             extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+             extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
         )
         .expect("write server.ext");
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
