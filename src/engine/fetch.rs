@@ -4,7 +4,7 @@
 //! unless the operator allows them.
 //!
 //! Every URL the client is about to request, the first one and every
-//! redirect hop, goes through [`Fetcher::check_target`]: its host must be in
+//! redirect hop, goes through one check (`Guard::check_target`): its host must be in
 //! the allowlist, and an IP literal (which never reaches a resolver) must
 //! not be private. Names are checked in the DNS resolver itself, so the
 //! address that was checked is the address that is dialed (no DNS
@@ -103,25 +103,14 @@ fn is_private(ip: IpAddr) -> bool {
                 return is_private(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            let o = v6.octets();
             // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) embed an IPv4
             // address a gateway may forward to.
             if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
-                return is_private(IpAddr::V4(v4));
+                return is_private(IpAddr::from([o[12], o[13], o[14], o[15]]));
             }
             if s[0] == 0x2002 {
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[1] >> 8) as u8,
-                    s[1] as u8,
-                    (s[2] >> 8) as u8,
-                    s[2] as u8,
-                );
-                return is_private(IpAddr::V4(v4));
+                return is_private(IpAddr::from([o[2], o[3], o[4], o[5]]));
             }
             v6.is_loopback()
                 || v6.is_unspecified()
@@ -234,6 +223,7 @@ impl Fetcher {
         let guard = Arc::new(Guard {
             allow: allow_hosts.to_vec(),
             allow_private: limits.allow_private_networks,
+            // Normalized again: the fields are public, `new` may be bypassed.
             overrides: limits
                 .resolve_overrides
                 .iter()
