@@ -100,6 +100,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             fetch_timeout: std::time::Duration::from_secs(10),
             fetch_max_response_bytes: 1 << 20,
             allow_private_networks: true,
+            fetch_proxy: None,
+            resolve_overrides: Vec::new(),
         },
         upstreams: Vec::new(),
         actions: vec![ActionSpec {

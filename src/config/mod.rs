@@ -11,6 +11,7 @@ pub mod modules;
 mod sample;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -106,6 +107,35 @@ pub struct EngineSettings {
     pub fetch_max_response_bytes: usize,
     /// Whether Actions may reach loopback, link-local and private addresses.
     pub allow_private_networks: bool,
+    /// An explicit HTTP proxy for every `fetch` (`engine.fetch_proxy`);
+    /// proxies from the environment are never used.
+    pub fetch_proxy: Option<Url>,
+    /// Hosts pinned to an address for `fetch`, past the private-address
+    /// guard (not settable from the config file).
+    pub resolve_overrides: Vec<ResolveOverride>,
+}
+
+/// One pinned host, like curl's `--resolve host:port:addr`: requests to
+/// `host` on port `addr.port()` connect to `addr`, even when `addr` is a
+/// private address; the host must still be in the Action's `allow_hosts`.
+/// Requests to the same host on another port are refused, so the
+/// exception covers exactly one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveOverride {
+    /// The host name as it appears in URLs (not an IP literal).
+    pub host: String,
+    /// Where it connects; its port is the only port the host is reachable on.
+    pub addr: SocketAddr,
+}
+
+impl ResolveOverride {
+    /// Pins `host` (case-insensitive, a trailing dot ignored) to `addr`.
+    pub fn new(host: &str, addr: SocketAddr) -> Self {
+        Self {
+            host: host.trim_end_matches('.').to_ascii_lowercase(),
+            addr,
+        }
+    }
 }
 
 /// A server that may call Detour.

@@ -66,6 +66,8 @@ async fn serve(mut member: Member) {
         timeout: settings.fetch_timeout,
         max_response_bytes: settings.fetch_max_response_bytes,
         allow_private_networks: settings.allow_private_networks,
+        resolve_overrides: settings.resolve_overrides.clone(),
+        proxy: settings.fetch_proxy.clone(),
     };
     let fetchers: Rc<Vec<Option<Fetcher>>> = Rc::new(
         sources

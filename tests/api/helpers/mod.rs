@@ -6,8 +6,10 @@
 pub mod cluster;
 pub mod event;
 pub mod html;
+pub mod process;
 pub mod redis;
 pub mod responses;
+pub mod tls;
 pub mod tokens;
 
 pub use event::{REQUEST_HOSTNAME, REQUEST_IP, USER_EMAIL, USER_ID, login_event};
@@ -312,10 +314,21 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
 /// Starts one more Detour instance on a Redis that another test instance
 /// already uses (`redis_url`); it does not own that Redis.
 pub async fn spawn_instance(config: &TestConfig, redis_url: Option<&str>) -> TestApp {
+    spawn_instance_with(config, redis_url, |_| {}).await
+}
+
+/// `spawn_instance`, with a last change to the loaded settings for what the
+/// config file cannot say (e.g. `engine.resolve_overrides`).
+pub async fn spawn_instance_with(
+    config: &TestConfig,
+    redis_url: Option<&str>,
+    adjust: impl FnOnce(&mut detour::config::Settings),
+) -> TestApp {
     let prepared = PreparedConfig::new(config, redis_url);
-    let settings = prepared
+    let mut settings = prepared
         .load()
         .unwrap_or_else(|e| panic!("test config does not load: {}", error_chain(&e)));
+    adjust(&mut settings);
     let application = detour::startup::Application::build(settings)
         .await
         .unwrap_or_else(|e| panic!("Detour does not start: {e:#}"));
