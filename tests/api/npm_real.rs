@@ -26,12 +26,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::helpers::process::DetourProcess;
+use crate::helpers::tls::TestCa;
 use crate::helpers::tokens::now;
 use crate::helpers::{
-    API_KEY, ExternalVisit, RETURN_TO, StoreKind, TRANSACTION_ID, TestApp, TestConfig, USER_EMAIL,
-    USER_ID, claim, login_event, result_from_redirect, spawn_app_with,
+    ExternalVisit, PreparedConfig, RETURN_TO, StoreKind, TestApp, TestConfig, USER_EMAIL, USER_ID,
+    claim, login_event, result_from_redirect, spawn_app_with,
 };
 
 /// `tests/fixtures/npm-real`: the package.json, node_modules and the Actions.
@@ -188,12 +191,12 @@ impl LocalServer {
         LocalServer::listen(None, handler).await
     }
 
-    /// An HTTPS server with `tls`'s certificate for `localhost`.
+    /// An HTTPS server with `ca`'s certificate for `localhost`.
     async fn start_tls(
-        tls: &TestTls,
+        ca: &TestCa,
         handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
     ) -> LocalServer {
-        LocalServer::listen(Some(tls.acceptor()), handler).await
+        LocalServer::listen(Some(tls_acceptor(ca)), handler).await
     }
 
     async fn listen(
@@ -310,106 +313,18 @@ fn openssl(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A certificate authority made for one test run only, and a certificate
-/// it issued for `localhost` and 127.0.0.1 (made by the openssl CLI).
-struct TestTls {
-    dir: tempfile::TempDir,
-    cert_der: Vec<u8>,
-    key_der: Vec<u8>,
-}
-
-impl TestTls {
-    fn generate() -> TestTls {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        let mut ca = vec!["req", "-x509"];
-        ca.extend(ec);
-        let (ca_key, ca_pem) = (path("test-only-ca.key"), path("test-only-ca.pem"));
-        ca.extend([
-            "-keyout",
-            &ca_key,
-            "-out",
-            &ca_pem,
-            "-days",
-            "2",
-            "-subj",
-            "/CN=Detour test-only CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ]);
-        openssl(&ca);
-        let (key, csr, pem) = (
-            path("localhost.key"),
-            path("localhost.csr"),
-            path("localhost.pem"),
-        );
-        let mut request = vec!["req"];
-        request.extend(ec);
-        request.extend(["-keyout", &key, "-out", &csr, "-subj", "/CN=localhost"]);
-        openssl(&request);
-        let ext = path("localhost.ext");
-        std::fs::write(
-            &ext,
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
-        )
-        .expect("write the extensions");
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &ca_pem,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-extfile",
-            &ext,
-        ]);
-        let (cert_der, key_der) = (path("localhost.der"), path("localhost.key.der"));
-        openssl(&["x509", "-in", &pem, "-outform", "DER", "-out", &cert_der]);
-        openssl(&[
-            "pkcs8", "-topk8", "-nocrypt", "-in", &key, "-outform", "DER", "-out", &key_der,
-        ]);
-        TestTls {
-            cert_der: std::fs::read(&cert_der).expect("read the certificate"),
-            key_der: std::fs::read(&key_der).expect("read the key"),
-            dir,
-        }
-    }
-
-    /// The CA certificate (PEM) a client must trust.
-    fn ca_file(&self) -> PathBuf {
-        self.dir.path().join("test-only-ca.pem")
-    }
-
-    fn acceptor(&self) -> TlsAcceptor {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from(self.cert_der.clone())],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone())),
-            )
-            .expect("the test certificate");
-        TlsAcceptor::from(Arc::new(config))
-    }
+/// A TLS acceptor with `ca`'s server certificate (`localhost`, 127.0.0.1).
+fn tls_acceptor(ca: &TestCa) -> TlsAcceptor {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let cert = CertificateDer::from_pem_file(ca.server_cert()).expect("the server certificate");
+    let key = PrivateKeyDer::from_pem_file(ca.server_key()).expect("the server key");
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("the test certificate");
+    TlsAcceptor::from(Arc::new(config))
 }
 
 fn id_claim(outcome: &Value, name: &str) -> Value {
@@ -953,101 +868,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The `detour` binary serving `config` from a copy of the npm fixtures,
-/// in its own process: trusting a test CA (`SSL_CERT_FILE`) is process-wide.
-struct DetourBinary {
-    child: std::process::Child,
-    address: String,
-    log: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
-}
-
-impl DetourBinary {
-    fn start(config: &TestConfig, extra_env: &[(&str, &str)]) -> DetourBinary {
-        use std::io::{BufRead, BufReader};
-        use std::process::Stdio;
-
-        let dir = tempfile::tempdir().expect("temp dir");
-        copy_dir(&npm_dir(), dir.path());
-        let toml = dir.path().join("detour.toml");
-        std::fs::write(&toml, config.toml(None)).expect("write detour.toml");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_detour"))
-            .arg("--config")
-            .arg(&toml)
-            .env_clear()
-            .envs(&config.env)
-            .envs(extra_env.iter().copied())
-            .env("DETOUR_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run the detour binary");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (port_tx, port_rx) = std::sync::mpsc::channel::<u64>();
-        let streams: Vec<Box<dyn std::io::Read + Send>> = vec![
-            Box::new(child.stdout.take().expect("stdout")),
-            Box::new(child.stderr.take().expect("stderr")),
-        ];
-        for stream in streams {
-            let (log, port_tx) = (log.clone(), port_tx.clone());
-            // Drained until the process ends, so its pipes never fill up.
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                        && entry["message"] == "detour is listening"
-                        && let Some(port) = entry["port"].as_u64()
-                    {
-                        let _ = port_tx.send(port);
-                    }
-                    log.lock().expect("log").push(line);
-                }
-            });
-        }
-        let Ok(port) = port_rx.recv_timeout(Duration::from_secs(60)) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "detour did not start:\n{}",
-                log.lock().expect("log").join("\n")
-            );
-        };
-        DetourBinary {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-            log,
-            _dir: dir,
-        }
-    }
-
-    async fn post_login_outcome(&self, event: Value) -> Value {
-        let response = reqwest::Client::new()
-            .post(format!("{}/v1/post-login", self.address))
-            .bearer_auth(API_KEY)
-            .json(&json!({ "event": event, "return_to": RETURN_TO, "transaction_id": TRANSACTION_ID }))
-            .send()
-            .await
-            .expect("POST /v1/post-login");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert_eq!(
-            status,
-            200,
-            "{text}\n{}",
-            self.log.lock().expect("log").join("\n")
-        );
-        serde_json::from_str(&text).expect("a JSON outcome")
-    }
-}
-
-impl Drop for DetourBinary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 const OTHER_ACCOUNT: &str = "google-oauth2|109876543210";
 
 /// The two Management API endpoints the Action calls and the
@@ -1083,30 +903,31 @@ async fn the_management_client_finds_the_duplicate_account_by_email_and_records_
 {
     // Arrange: a fake tenant over TLS (node-auth0 only calls https://), its
     // CA trusted by the Detour process through SSL_CERT_FILE.
-    let tls = TestTls::generate();
-    let tenant = LocalServer::start_tls(&tls, fake_tenant).await;
+    let ca = TestCa::generate();
+    let tenant = LocalServer::start_tls(&ca, fake_tenant).await;
     let domain = format!("localhost:{}", tenant.port);
     let mut action = NpmAction::new("auth0-link-duplicates", &["auth0"])
         .secret("AUTH0_DOMAIN", domain.clone())
         .secret("AUTH0_CLIENT_ID", "mgmt-client-id")
         .secret("AUTH0_CLIENT_SECRET", "mgmt-client-secret");
     action.allow_hosts = vec!["localhost"];
-    let config = npm_config(vec![action]);
-    let ca = tls.ca_file();
-    let detour = tokio::task::spawn_blocking(move || {
-        DetourBinary::start(
-            &config,
-            &[("SSL_CERT_FILE", ca.to_str().expect("UTF-8 path"))],
-        )
-    })
-    .await
-    .expect("start detour");
+    // Its own process: trusting a test CA (SSL_CERT_FILE) is process-wide.
+    // The binary reads the config next to a copy of the npm fixtures.
+    let mut config = npm_config(vec![action]);
+    config.actions_root = None;
+    let prepared = PreparedConfig::new(&config, None);
+    copy_dir(&npm_dir(), prepared.dir.path());
+    let ca_file = ca.ca_cert().to_string_lossy().into_owned();
+    let detour = DetourProcess::start(&prepared, &[("SSL_CERT_FILE", &ca_file)]);
 
     // Act
-    let outcome = detour.post_login_outcome(login_event()).await;
+    let response = detour.post_login(login_event()).await;
 
     // Assert: what the upstream sees.
-    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    let status = response.status();
+    let outcome: Value = response.json().await.expect("a JSON outcome");
+    assert_eq!(status, 200, "{outcome:#}\n{}", detour.log());
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}\n{}", detour.log());
     no_errors(&outcome);
     assert_eq!(id_claim(&outcome, "duplicates"), json!([OTHER_ACCOUNT]));
     assert_eq!(
