@@ -63,7 +63,13 @@ async fn main() -> anyhow::Result<()> {
     detour::telemetry::init();
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::RunAction(args)) => run_action::run(args).await,
+        Some(Command::RunAction(args)) => {
+            let config = match cli.config.as_ref() {
+                Some(path) => Some(load(Some(path))?),
+                None => None,
+            };
+            run_action::run(args, config).await
+        }
         Some(Command::Check) => {
             let settings = load(cli.config.as_ref())?;
             detour::engine::EnginePool::start(&settings.engine, &settings.actions)?;

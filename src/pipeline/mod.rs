@@ -31,7 +31,6 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use crate::config::{Settings, Upstream};
-use crate::domain::sha256_hex;
 use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
@@ -110,7 +109,8 @@ pub struct Pipeline {
     engine: EnginePool,
     store: Store,
     metrics: Arc<Metrics>,
-    /// SHA-256 of each Action's source, in configured order.
+    /// Each Action's code hash (its source, the files and Modules it can
+    /// require, its dependency versions), in configured order.
     action_hashes: Arc<Vec<String>>,
 }
 
@@ -125,7 +125,7 @@ impl Pipeline {
         let action_hashes = settings
             .actions
             .iter()
-            .map(|a| sha256_hex(a.source.as_bytes()))
+            .map(|a| a.entry.hash.clone())
             .collect();
         Self {
             settings,
