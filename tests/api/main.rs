@@ -9,6 +9,7 @@ mod helpers;
 mod inputs;
 mod limits;
 mod node_modules;
+mod npm_packages;
 mod non_interactive;
 mod openapi;
 mod operations;
