@@ -69,6 +69,9 @@ pub struct CodeFile {
     pub package: bool,
     /// Its real directory (resolution starts there).
     dir: PathBuf,
+    /// The root its `require`s stay under: the actions root, or for an
+    /// Action file the config names outside it, that file's directory.
+    root: Arc<PathBuf>,
     /// Its statically visible `require`s, resolved once.
     requires: Option<BTreeMap<String, Result<usize, String>>>,
 }
@@ -128,10 +131,13 @@ impl CodeSet {
         let found = match file.requires.as_ref().and_then(|r| r.get(spec)) {
             Some(known) => known.clone(),
             None => {
-                let Some(root) = &self.root else {
+                if self.root.is_none() {
                     return Err(not_found("this Action can only require built-ins"));
+                }
+                let mut snapshot = Snapshot {
+                    set: self,
+                    root: &file.root,
                 };
-                let mut snapshot = Snapshot { set: self, root };
                 resolve::resolve(&mut snapshot, spec, &file.dir).and_then(|real| {
                     self.index
                         .get(&real)
@@ -282,13 +288,12 @@ impl Builder {
             .ok_or_else(|| "code embedded in the binary cannot require files".to_owned())
     }
 
-    /// Adds a file by real path; its id.
-    fn add_file(&mut self, real: &Path) -> Result<usize, String> {
+    /// Adds a file by real path, under `root`; its id.
+    fn add_file(&mut self, real: &Path, root: &Arc<PathBuf>) -> Result<usize, String> {
         if let Some(&id) = self.set.index.get(real) {
             return Ok(id);
         }
-        let root = self.root()?.to_path_buf();
-        let name = relative(&root, real);
+        let name = relative(root, real);
         if self.set.files.len() >= MAX_FILES {
             return Err(format!("more than {MAX_FILES} files to load"));
         }
@@ -310,7 +315,7 @@ impl Builder {
             source.replace_range(0..2, "//");
         }
         let package = real
-            .strip_prefix(&root)
+            .strip_prefix(root.as_path())
             .unwrap_or(real)
             .components()
             .any(|c| c.as_os_str() == "node_modules");
@@ -320,7 +325,8 @@ impl Builder {
             json,
             source,
             package,
-            dir: real.parent().unwrap_or(&root).to_path_buf(),
+            dir: real.parent().unwrap_or(root).to_path_buf(),
+            root: root.clone(),
             requires: None,
         });
         self.set.index.insert(real.to_path_buf(), id);
@@ -341,21 +347,22 @@ impl Builder {
             resolve::scan_requires(&file.source)
         };
         let dir = file.dir.clone();
+        let root = file.root.clone();
         let mut out = BTreeMap::new();
         for spec in specs {
             if resolve::builtin(&spec).is_some() || spec.starts_with("actions:") {
                 continue;
             }
-            let found = match self.set.root.clone() {
-                None => Err("code embedded in the binary can only require built-ins".to_owned()),
-                Some(root) => {
-                    let mut disk = Disk {
-                        root: &root,
-                        probes: &mut self.set.probes,
-                        packages: &mut self.set.packages,
-                    };
-                    resolve::resolve(&mut disk, &spec, &dir).and_then(|real| self.add_file(&real))
-                }
+            let found = if self.set.root.is_none() {
+                Err("code embedded in the binary can only require built-ins".to_owned())
+            } else {
+                let mut disk = Disk {
+                    root: &root,
+                    probes: &mut self.set.probes,
+                    packages: &mut self.set.packages,
+                };
+                resolve::resolve(&mut disk, &spec, &dir)
+                    .and_then(|real| self.add_file(&real, &root))
             };
             out.insert(spec, found);
         }
@@ -438,8 +445,11 @@ impl Builder {
 
     /// Checks that each declared dependency is installed, at its version,
     /// in a `node_modules` between `from_dir` and the root.
-    fn check_installed(&mut self, owner: &Owner<'_>, from_dir: &Path) -> Result<(), ConfigError> {
-        let root = self.root().map_err(ConfigError::Code)?.to_path_buf();
+    fn check_installed(&mut self, owner: &Owner<'_>, entry: usize) -> Result<(), ConfigError> {
+        let Some(file) = self.set.files.get(entry) else {
+            return Ok(());
+        };
+        let (root, from_dir) = (file.root.as_ref().clone(), file.dir.clone());
         for (name, version) in owner.dependencies {
             let fail = |message: String| ConfigError::Code(format!("{}: {message}", owner.label));
             if resolve::split_package(name).is_none_or(|(_, sub)| !sub.is_empty()) {
@@ -459,7 +469,7 @@ impl Builder {
                 probes: &mut self.set.probes,
                 packages: &mut self.set.packages,
             };
-            let mut dir = Some(from_dir.to_path_buf());
+            let mut dir = Some(from_dir.clone());
             let mut installed = None;
             while let Some(current) = dir {
                 if !current.starts_with(&root) {
@@ -548,14 +558,14 @@ impl Builder {
             path: path.to_path_buf(),
             source,
         })?;
-        if !real.starts_with(&root) {
-            return Err(fail(format!(
-                "{} is outside the actions root {}",
-                path.display(),
-                root.display()
-            )));
-        }
-        self.add_file(&real).map_err(fail)
+        // An Action the config names outside the actions root keeps the
+        // reach it always had: its own directory.
+        let root = if real.starts_with(&root) {
+            root
+        } else {
+            real.parent().map(Path::to_path_buf).unwrap_or(root)
+        };
+        self.add_file(&real, &Arc::new(root)).map_err(fail)
     }
 
     /// Registers an Actions Module (`[[modules]]`).
@@ -572,8 +582,7 @@ impl Builder {
             modules: None,
         };
         let entry = self.entry(&owner.label, path)?;
-        let dir = self.set.files[entry].dir.clone();
-        self.check_installed(&owner, &dir)?;
+        self.check_installed(&owner, entry)?;
         self.walk(entry, &owner)?;
         self.set.modules.insert(
             name.to_owned(),
@@ -618,8 +627,7 @@ impl Builder {
             packages.extend(registered.dependencies.keys().cloned());
             pinned.insert(module.clone(), registered.entry);
         }
-        let dir = self.set.files[entry].dir.clone();
-        self.check_installed(&owner, &dir)?;
+        self.check_installed(&owner, entry)?;
         let mut closure = self.walk(entry, &owner)?;
         for module in pinned.values() {
             closure.extend(self.walk_quiet(*module));
@@ -642,6 +650,7 @@ impl Builder {
             source: source.to_owned(),
             package: false,
             dir: PathBuf::new(),
+            root: Arc::new(PathBuf::new()),
             requires: Some(BTreeMap::new()),
         });
         ActionCode {

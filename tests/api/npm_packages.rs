@@ -23,10 +23,11 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::helpers::{ActionFixture, PreparedConfig, StoreKind, TestConfig, login_event, spawn_app_with};
+use crate::helpers::{
+    ActionFixture, PreparedConfig, StoreKind, TestConfig, login_event, spawn_app_with,
+};
 
-const LOGGER_MODULE: &str =
-    "\n[[modules]]\nname = \"logger\"\nfile = \"modules/logger.js\"\nversion = \"3\"\ndependencies = { \"cond-pkg\" = \"1.2.3\" }\n";
+const LOGGER_MODULE: &str = "\n[[modules]]\nname = \"logger\"\nfile = \"modules/logger.js\"\nversion = \"3\"\ndependencies = { \"cond-pkg\" = \"1.2.3\" }\n";
 
 fn npm(actions: Vec<ActionFixture>) -> TestConfig {
     TestConfig {
@@ -80,7 +81,10 @@ async fn an_action_requires_packages_through_exports_main_scopes_and_nested_node
         assert_eq!(claims["cond_version"], "1.2.3");
         // `main` without extension, a relative require and JSON inside it.
         assert_eq!(claims["main_only"], 42);
-        assert_eq!(claims["main_only_file"], "node_modules/main-only/lib/entry.js");
+        assert_eq!(
+            claims["main_only_file"],
+            "node_modules/main-only/lib/entry.js"
+        );
         assert_eq!(claims["resolved"], "node_modules/main-only/lib/entry.js");
         assert_eq!(claims["scoped"], "@acme");
         // pkg-a's own node_modules has pkg-c@1; pkg-b gets the top one, @2.
@@ -94,7 +98,10 @@ async fn an_action_requires_packages_through_exports_main_scopes_and_nested_node
         assert_eq!(claims["same_instance"], true);
         // Requires built at run time obey the same rules.
         let hidden = claims["hidden"].as_str().unwrap_or_default();
-        assert!(hidden.contains("'./cjs/hidden' is not exported"), "{hidden}");
+        assert!(
+            hidden.contains("'./cjs/hidden' is not exported"),
+            "{hidden}"
+        );
         let undeclared = claims["undeclared"].as_str().unwrap_or_default();
         assert!(
             undeclared.contains("'pkg-c' is not among the Action's dependencies"),
@@ -185,15 +192,34 @@ fn detour_check_refuses_an_action_that_pins_another_module_version_naming_both()
 fn an_esm_only_package_stops_start_up_naming_the_package() {
     for (action, package, why) in [
         ("requires-esm-only", "esm-only", "it is an ES module only"),
-        ("requires-esm-type", "esm-type", "is an ES module only (\"type\": \"module\")"),
+        (
+            "requires-esm-type",
+            "esm-type",
+            "is an ES module only (\"type\": \"module\")",
+        ),
     ] {
         let message = start_up_error(&npm(vec![ActionFixture {
-            dependencies: vec![(package, if package == "esm-only" { "3.0.0" } else { "1.0.0" })],
+            dependencies: vec![(
+                package,
+                if package == "esm-only" {
+                    "3.0.0"
+                } else {
+                    "1.0.0"
+                },
+            )],
             ..ActionFixture::named(action)
         }]));
 
-        assert!(message.starts_with(&format!("action \"{action}\": cannot resolve require('{package}')")), "{message}");
-        assert!(message.contains(&format!("package '{package}'")), "{message}");
+        assert!(
+            message.starts_with(&format!(
+                "action \"{action}\": cannot resolve require('{package}')"
+            )),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("package '{package}'")),
+            "{message}"
+        );
         assert!(message.contains(why), "{message}");
     }
 }
@@ -216,15 +242,26 @@ fn a_package_linked_to_a_file_outside_the_actions_root_stops_start_up() {
     }]);
     let prepared = PreparedConfig::new(&config, None);
     let outside = tempfile::tempdir().expect("outside dir");
-    std::fs::write(outside.path().join("secret.js"), "module.exports = 'secret';").expect("write");
+    std::fs::write(
+        outside.path().join("secret.js"),
+        "module.exports = 'secret';",
+    )
+    .expect("write");
     let package = prepared.dir.path().join("node_modules/linked");
     std::fs::create_dir_all(&package).expect("package dir");
-    std::fs::write(package.join("package.json"), r#"{"name": "linked", "version": "1.0.0"}"#)
-        .expect("package.json");
+    std::fs::write(
+        package.join("package.json"),
+        r#"{"name": "linked", "version": "1.0.0"}"#,
+    )
+    .expect("package.json");
     std::os::unix::fs::symlink(outside.path().join("secret.js"), package.join("index.js"))
         .expect("symlink");
 
-    let message = prepared.load().map(|_| ()).expect_err("must be refused").to_string();
+    let message = prepared
+        .load()
+        .map(|_| ())
+        .expect_err("must be refused")
+        .to_string();
 
     assert_eq!(
         message,
@@ -255,7 +292,10 @@ fn a_bare_require_of_an_undeclared_package_stops_start_up_even_when_installed() 
         message.starts_with("action \"uses-packages\": uses-packages.js requires '"),
         "{message}"
     );
-    assert!(message.ends_with("is not in its `dependencies` (Auth0 would not install it)"), "{message}");
+    assert!(
+        message.ends_with("is not in its `dependencies` (Auth0 would not install it)"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -300,7 +340,9 @@ fn detour_check_refuses_an_action_that_throws_while_loading() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("action \"throws-while-loading\" throws while loading: expected the ESM build, got cjs"),
+        stderr.contains(
+            "action \"throws-while-loading\" throws while loading: expected the ESM build, got cjs"
+        ),
         "{stderr}"
     );
 }
