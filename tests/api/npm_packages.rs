@@ -24,7 +24,8 @@ use std::process::Command;
 use serde_json::json;
 
 use crate::helpers::{
-    ActionFixture, PreparedConfig, StoreKind, TestConfig, login_event, spawn_app_with,
+    ActionFixture, ExternalVisit, PreparedConfig, RETURN_TO, StoreKind, TestConfig,
+    assert_invalid_request_page, claim, login_event, result_from_redirect, spawn_app_with,
 };
 
 const LOGGER_MODULE: &str = "\n[[modules]]\nname = \"logger\"\nfile = \"modules/logger.js\"\nversion = \"3\"\ndependencies = { \"cond-pkg\" = \"1.2.3\" }\n";
@@ -344,5 +345,80 @@ fn detour_check_refuses_an_action_that_throws_while_loading() {
             "action \"throws-while-loading\" throws while loading: expected the ESM build, got cjs"
         ),
         "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_login_suspended_before_an_actions_module_changed_does_not_resume_on_the_new_code() {
+    let action = || ActionFixture {
+        uses: vec![("logger", "3")],
+        secrets: vec![("MY_SHARED_SECRET", "FAV_SECRET")],
+        ..ActionFixture::named("redirect-with-logger")
+    };
+    let app = spawn_app_with(npm(vec![action()])).await;
+    let reload = |config: TestConfig| {
+        let settings = PreparedConfig::new(&config, None).load().expect("config");
+        app.reloader.reload(settings)
+    };
+    let first = ExternalVisit::from_outcome(&app.post_login_outcome(login_event()).await);
+
+    // The same code again: the login resumes.
+    reload(npm(vec![action()])).await.expect("reload");
+    let token = app.token_from_external_site(&first, json!({ "favorite_color": "red" }));
+    let response = app
+        .continue_post(&[("state", &first.state), ("session_token", &token)])
+        .await;
+    let (result, _) = result_from_redirect(response, RETURN_TO).await;
+    assert_eq!(
+        claim(&result, "id_token", "logged"),
+        Some(&json!("[log] RED"))
+    );
+
+    // The Action's source is unchanged, but its Module is now version 4.
+    let second = ExternalVisit::from_outcome(&app.post_login_outcome(login_event()).await);
+    reload(TestConfig {
+        extra_toml: LOGGER_MODULE.replace("version = \"3\"", "version = \"4\""),
+        ..npm(vec![ActionFixture {
+            uses: vec![("logger", "4")],
+            ..action()
+        }])
+    })
+    .await
+    .expect("reload");
+    let token = app.token_from_external_site(&second, json!({ "favorite_color": "red" }));
+    let response = app
+        .continue_post(&[("state", &second.state), ("session_token", &token)])
+        .await;
+
+    let page = assert_invalid_request_page(response).await;
+    assert!(page.contains("changed or was removed"), "{page}");
+}
+
+#[test]
+fn detour_run_action_resolves_packages_like_the_server() {
+    let root = tempfile::tempdir().expect("tempdir");
+    crate::helpers::copy_tree(&crate::helpers::fixtures_dir().join("../npm"), root.path());
+    let event = root.path().join("event.json");
+    std::fs::write(&event, login_event().to_string()).expect("write event");
+
+    // Run from the actions root: its node_modules, the versions installed.
+    let output = Command::new(env!("CARGO_BIN_EXE_detour"))
+        .current_dir(root.path())
+        .args(["run-action", "uses-packages.js", "--event", "event.json"])
+        .env_clear()
+        .output()
+        .expect("run detour run-action");
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("\"b\": \"b uses c@2\""), "{stdout}");
+    assert!(stdout.contains("\"main_only\": 42"), "{stdout}");
+    assert!(
+        stdout.contains("'pkg-c' is not among the Action's dependencies"),
+        "{stdout}"
     );
 }
