@@ -32,6 +32,10 @@ struct Cli {
 enum Command {
     /// Validate the config and compile every Action, then exit.
     Check,
+    /// Print the package.json listing the npm packages the config's
+    /// Actions and Modules declare (install them with `npm install` /
+    /// `npm ci` in the config's directory).
+    Deps,
     /// Run one Action against a simulated event and print the outcome, the
     /// console output and the timing (like Auth0's Test button).
     RunAction(run_action::Args),
@@ -69,6 +73,17 @@ async fn main() -> anyhow::Result<()> {
                 None => None,
             };
             run_action::run(args, config).await
+        }
+        Some(Command::Deps) => {
+            let path = cli
+                .config
+                .as_ref()
+                .context("detour deps needs --config (or DETOUR_CONFIG)")?;
+            let env = |name: &str| std::env::var(name).ok();
+            let package = Settings::package_json(path, &env)
+                .with_context(|| format!("invalid config {}", path.display()))?;
+            println!("{}", serde_json::to_string_pretty(&package)?);
+            Ok(())
         }
         Some(Command::Check) => {
             let settings = load(cli.config.as_ref())?;

@@ -243,6 +243,38 @@ pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, Config
     })
 }
 
+/// The npm packages a config's Actions and Modules declare, merged: what
+/// its `package.json` must list. Two versions of one package are an error
+/// naming both declarations (one `node_modules` holds one of them).
+pub(super) fn dependencies(raw: &RawConfig) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut merged: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let declared = raw
+        .actions
+        .iter()
+        .map(|a| (format!("action \"{}\"", a.name), &a.dependencies))
+        .chain(
+            raw.modules
+                .iter()
+                .map(|m| (format!("module \"{}\"", m.name), &m.dependencies)),
+        );
+    for (owner, dependencies) in declared {
+        for (name, version) in dependencies {
+            match merged.get(name) {
+                Some((other, at)) if at != version => {
+                    return Err(ConfigError::Code(format!(
+                        "{owner} declares {name}@{version} but {other} declares {name}@{at}: one node_modules holds one version"
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    merged.insert(name.clone(), (owner.clone(), version.clone()));
+                }
+            }
+        }
+    }
+    Ok(merged.into_iter().map(|(k, (_, v))| (k, v)).collect())
+}
+
 /// Where Action code comes from.
 pub(super) enum Sources<'a> {
     /// Files under this directory, the actions root (the config file's

@@ -235,6 +235,26 @@ impl Settings {
         file::resolve(raw, env, file::Sources::Disk(base_dir))
     }
 
+    /// The `package.json` for a config file's Actions and Modules: every
+    /// declared npm package at its exact version. Reads nothing but the
+    /// config file, so it works before the packages are installed.
+    pub fn package_json(
+        path: &Path,
+        env: &EnvLookup<'_>,
+    ) -> Result<serde_json::Value, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let raw = file::parse(&text, env)?;
+        let dependencies = file::dependencies(&raw)?;
+        Ok(serde_json::json!({
+            "private": true,
+            "description": "npm packages of the Detour Actions in detour.toml (written by `detour deps`)",
+            "dependencies": dependencies,
+        }))
+    }
+
     /// Looks up an upstream by id.
     pub fn upstream(&self, id: &str) -> Option<&Upstream> {
         self.upstreams.iter().find(|u| u.id == id)

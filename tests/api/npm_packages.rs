@@ -422,3 +422,48 @@ fn detour_run_action_resolves_packages_like_the_server() {
         "{stdout}"
     );
 }
+
+#[test]
+fn detour_deps_prints_the_package_json_of_the_declared_packages_and_refuses_two_versions() {
+    let deps = |config: &TestConfig| {
+        // Nothing installed yet: deps reads the config file only.
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("detour.toml"), config.toml(None)).expect("toml");
+        Command::new(env!("CARGO_BIN_EXE_detour"))
+            .args(["deps", "--config"])
+            .arg(dir.path().join("detour.toml"))
+            .env_clear()
+            .output()
+            .expect("run detour deps")
+    };
+    let greet = ActionFixture {
+        uses: vec![("logger", "3")],
+        ..ActionFixture::named("greet-a")
+    };
+
+    let ok = deps(&npm(vec![uses_packages(), greet]));
+    let conflict = deps(&npm(vec![ActionFixture {
+        dependencies: vec![("cond-pkg", "1.0.0")],
+        ..ActionFixture::named("refused-builtins")
+    }]));
+
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let package: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("JSON");
+    assert_eq!(
+        package["dependencies"],
+        json!({
+            "@acme/scoped": "2.0.0", "cond-pkg": "1.2.3", "cycle-pkg": "1.0.0",
+            "main-only": "0.4.0", "pkg-a": "1.0.0", "pkg-b": "1.0.0"
+        })
+    );
+    assert!(!conflict.status.success());
+    let stderr = String::from_utf8_lossy(&conflict.stderr);
+    assert!(
+        stderr.contains("module \"logger\" declares cond-pkg@1.2.3 but action \"refused-builtins\" declares cond-pkg@1.0.0"),
+        "{stderr}"
+    );
+}
