@@ -225,7 +225,13 @@ mod packages {
             )
             .expect("write");
             let installed = std::process::Command::new("npm")
-                .args(["install", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"])
+                .args([
+                    "install",
+                    "--omit=dev",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                ])
                 .current_dir(&dir)
                 .status();
             assert!(

@@ -724,3 +724,75 @@ fn scan_own_extras(file: &CodeFile) -> Vec<String> {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).ok();
+        }
+        std::fs::write(path, text).ok();
+    }
+
+    #[test]
+    fn a_package_directory_linked_out_of_the_root_is_refused() {
+        let (root, outside) = (
+            tempfile::tempdir().ok().unwrap(),
+            tempfile::tempdir().ok().unwrap(),
+        );
+        write(
+            outside.path(),
+            "package.json",
+            r#"{"name": "evil", "version": "1.0.0"}"#,
+        );
+        write(outside.path(), "index.js", "module.exports = 1;");
+        std::fs::create_dir_all(root.path().join("node_modules")).ok();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("node_modules/evil")).ok();
+        write(root.path(), "a.js", "require('evil');");
+        let mut builder = Builder::new(root.path()).ok().unwrap();
+        let deps = BTreeMap::from([("evil".to_owned(), "1.0.0".to_owned())]);
+
+        let err = builder
+            .add_action("a", &root.path().join("a.js"), &deps, &BTreeMap::new())
+            .err()
+            .unwrap();
+
+        assert!(
+            err.to_string().contains("outside the actions root"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn run_time_requires_reach_only_files_read_at_start_up() {
+        let root = tempfile::tempdir().ok().unwrap();
+        write(root.path(), "a.js", "require('./lib/x');");
+        write(root.path(), "lib/x.js", "module.exports = 1;");
+        write(root.path(), "lib/unread.js", "module.exports = 2;");
+        let mut builder = Builder::new(root.path()).ok().unwrap();
+        let code = builder
+            .add_action(
+                "a",
+                &root.path().join("a.js"),
+                &BTreeMap::new(),
+                &BTreeMap::new(),
+            )
+            .ok()
+            .unwrap();
+        let set = builder.finish();
+
+        let x = set.resolve(&code, code.entry, "./lib/x.js");
+        let unread = set.resolve(&code, code.entry, "./lib/unread");
+        let up = set.resolve(&code, code.entry, "../x");
+
+        assert_eq!(
+            x.ok().map(|id| set.files[id].name.clone()),
+            Some("lib/x.js".into())
+        );
+        assert!(unread.is_err_and(|e| e.contains("no such file")));
+        assert!(up.is_err_and(|e| e.contains("outside the actions root")));
+    }
+}

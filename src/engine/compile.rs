@@ -172,8 +172,9 @@ pub struct Loaded<'js> {
     /// the prelude module's exports, never from a global the Action could
     /// replace.
     pub run: Function<'js>,
-    /// The error the Action threw while loading, if any (Auth0 reports it
-    /// on every execution, so it is not a start-up failure).
+    /// The error the Action threw while loading, if any. Start-up refuses
+    /// an Action that throws in [`check`]; one that throws only in a later
+    /// context reports it on every execution, as Auth0 does.
     pub load_error: Option<String>,
 }
 
