@@ -298,6 +298,30 @@ dependencies = {{ lodash = "4.17.21" }}
         bencher.bench_local(|| run(&runtime, &pool, index, &input));
     }
 
+    /// What bytecode saves: a fresh context parsing and running lodash's
+    /// source, as a context would without it.
+    #[divan::bench]
+    fn lodash_from_source_in_a_fresh_context(bencher: Bencher) {
+        let source = std::fs::read_to_string(root().join("node_modules/lodash/lodash.js"))
+            .expect("lodash source");
+        let wrapped = format!(
+            "(function (exports, require, module, __filename, __dirname) {{{source}\n}})"
+        );
+        let rt = rquickjs::Runtime::new().expect("runtime");
+        bencher.bench_local(|| {
+            let ctx = rquickjs::Context::full(&rt).expect("context");
+            ctx.with(|ctx| {
+                let factory: rquickjs::Function = ctx.eval(wrapped.as_str()).expect("eval");
+                let module = rquickjs::Object::new(ctx.clone()).expect("module");
+                let exports = rquickjs::Object::new(ctx.clone()).expect("exports");
+                module.set("exports", exports.clone()).expect("set");
+                factory
+                    .call::<_, ()>((exports, (), module, "lodash.js", "."))
+                    .expect("run lodash");
+            });
+        });
+    }
+
     /// Reading the config, resolving and compiling lodash to bytecode,
     /// and loading both Actions once to check them: start-up's share.
     #[divan::bench(sample_count = 10)]
