@@ -304,9 +304,8 @@ dependencies = {{ lodash = "4.17.21" }}
     fn lodash_from_source_in_a_fresh_context(bencher: Bencher) {
         let source = std::fs::read_to_string(root().join("node_modules/lodash/lodash.js"))
             .expect("lodash source");
-        let wrapped = format!(
-            "(function (exports, require, module, __filename, __dirname) {{{source}\n}})"
-        );
+        let wrapped =
+            format!("(function (exports, require, module, __filename, __dirname) {{{source}\n}})");
         let rt = rquickjs::Runtime::new().expect("runtime");
         bencher.bench_local(|| {
             let ctx = rquickjs::Context::full(&rt).expect("context");

@@ -64,9 +64,10 @@ fn object(items: Vec<(String, String)>) -> Map<String, Value> {
 /// The Action's code, resolved as the server resolves it. With a config
 /// that lists this file, that Action's entry (dependencies, Modules, the
 /// config's directory as the actions root). Otherwise the actions root is
-/// the current directory when the file lies under it, else the file's
-/// directory, and the Action's dependencies are the packages it requires
-/// by name, at the versions installed in `node_modules`.
+/// the current directory when the file lies under it (and it is not `/`),
+/// else the file's directory, and the Action's dependencies are the
+/// packages it requires by name, at the versions installed in
+/// `node_modules`; Actions Modules need the config.
 fn code_of(
     file: &std::path::Path,
     name: &str,
@@ -87,7 +88,11 @@ fn code_of(
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
-    let root = cwd.filter(|cwd| real.starts_with(cwd)).unwrap_or(dir);
+    // Never the whole file system: run from `/`, the file's directory is
+    // the root.
+    let root = cwd
+        .filter(|cwd| cwd.parent().is_some() && real.starts_with(cwd))
+        .unwrap_or(dir);
     let mut builder = Builder::new(&root)?;
     let dependencies = builder.installed_requires(&real);
     let entry = builder.add_action(name, &real, &dependencies, &BTreeMap::new())?;

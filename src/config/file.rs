@@ -399,7 +399,15 @@ pub(super) fn resolve(
         builder.add_module(&m.name, &root.join(&m.file), &m.version, &m.dependencies)?;
     }
     let mut codes = Vec::with_capacity(raw.actions.len());
-    let mut actions = Vec::with_capacity(raw.actions.len());
+    // (name, file, source, secrets, allow_hosts), until the code set is done.
+    type Read = (
+        String,
+        PathBuf,
+        String,
+        BTreeMap<String, SecretString>,
+        Vec<String>,
+    );
+    let mut actions: Vec<Read> = Vec::with_capacity(raw.actions.len());
     for (i, a) in raw.actions.into_iter().enumerate() {
         if a.name.is_empty() {
             return Err(field_err(
@@ -407,15 +415,7 @@ pub(super) fn resolve(
                 "must not be empty",
             ));
         }
-        if actions.iter().any(
-            |x: &(
-                String,
-                PathBuf,
-                String,
-                BTreeMap<String, SecretString>,
-                Vec<String>,
-            )| x.0 == a.name,
-        ) {
+        if actions.iter().any(|(name, ..)| *name == a.name) {
             return Err(field_err(
                 &format!("actions[{i}].name"),
                 &format!("`{}` is used twice", a.name),
