@@ -88,8 +88,9 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Check) => {
             let settings = load(cli.config.as_ref())?;
             detour::engine::EnginePool::start(&settings.engine, &settings.actions)?;
+            let files = settings.actions.first().map_or(0, |a| a.code.files.len());
             println!(
-                "config OK: {} upstream(s), {} action(s) compiled",
+                "config OK: {} upstream(s), {} action(s) compiled, {files} file(s) of code read",
                 settings.upstreams.len(),
                 settings.actions.len()
             );
