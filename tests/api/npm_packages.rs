@@ -467,3 +467,41 @@ fn detour_deps_prints_the_package_json_of_the_declared_packages_and_refuses_two_
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn a_package_is_evaluated_once_per_context_not_once_per_login() {
+    let action = || ActionFixture {
+        dependencies: vec![("load-counter", "1.0.0")],
+        ..ActionFixture::named("counts-loads")
+    };
+    for (isolation, second_login) in [("per_instance", 2), ("per_execution", 1)] {
+        let app = spawn_app_with(TestConfig {
+            isolation,
+            // One engine thread: both logins meet the same context.
+            engine_extra: "workers = 1\n".into(),
+            ..npm(vec![action()])
+        })
+        .await;
+
+        let first = app.post_login_outcome(login_event()).await;
+        let second = app.post_login_outcome(login_event()).await;
+
+        // The module scope lives on in per_instance (two logins), the
+        // package was evaluated once in it; per_execution starts afresh.
+        assert_eq!(
+            claim(&first, "id_token", "evaluated"),
+            Some(&json!(1)),
+            "{first:#}"
+        );
+        assert_eq!(
+            claim(&second, "id_token", "evaluated"),
+            Some(&json!(1)),
+            "{isolation}"
+        );
+        assert_eq!(
+            claim(&second, "id_token", "logins"),
+            Some(&json!(second_login)),
+            "{isolation}"
+        );
+    }
+}
