@@ -62,6 +62,10 @@ enum Unit {
     Script(Vec<u8>),
     /// A JSON file, parsed by `require`.
     Json,
+    /// A package file that does not compile: requiring it throws this.
+    /// (A package may carry files for other environments that a literal
+    /// in its code leads to; only using one is an error.)
+    Broken(String),
 }
 
 impl CompiledCode {
@@ -84,10 +88,13 @@ impl CompiledCode {
                         "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
                         file.source
                     );
-                    script::compile(&ctx, &wrapped, &file.name)
-                        .catch(&ctx)
-                        .map(Unit::Script)
-                        .map_err(|e| syntax_error(&file.name, e))
+                    match script::compile(&ctx, &wrapped, &file.name).catch(&ctx) {
+                        Ok(bytecode) => Ok(Unit::Script(bytecode)),
+                        Err(e) if file.package => {
+                            Ok(Unit::Broken(syntax_error(&file.name, e).to_string()))
+                        }
+                        Err(e) => Err(syntax_error(&file.name, e)),
+                    }
                 })
                 .collect::<Result<Vec<_>, CompileError>>()
         })?;
@@ -226,6 +233,7 @@ pub fn load<'js>(
             match (code.units.get(id), code.set.file(id)) {
                 (Some(Unit::Script(bytecode)), _) => script::run(&ctx, bytecode),
                 (Some(Unit::Json), Some(file)) => file.source.as_str().into_js(&ctx),
+                (Some(Unit::Broken(message)), _) => Err(Exception::throw_syntax(&ctx, message)),
                 _ => Err(Exception::throw_message(&ctx, "no such module")),
             }
         },

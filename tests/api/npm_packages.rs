@@ -47,6 +47,7 @@ fn uses_packages() -> ActionFixture {
             ("pkg-a", "1.0.0"),
             ("pkg-b", "1.0.0"),
             ("cycle-pkg", "1.0.0"),
+            ("broken-branch", "1.0.0"),
         ],
         ..ActionFixture::named("uses-packages")
     }
@@ -97,6 +98,13 @@ async fn an_action_requires_packages_through_exports_main_scopes_and_nested_node
             json!({"early": "early", "late": "late", "bSawEarly": "early", "bSawLate": "undefined"})
         );
         assert_eq!(claims["same_instance"], true);
+        // A package file that does not compile fails only when required.
+        assert_eq!(claims["broken_branch"], "node");
+        let broken = claims["broken_file"].as_str().unwrap_or_default();
+        assert!(
+            broken.starts_with("node_modules/broken-branch/browser-esm.js:1: SyntaxError"),
+            "{broken}"
+        );
         // Requires built at run time obey the same rules.
         let hidden = claims["hidden"].as_str().unwrap_or_default();
         assert!(
@@ -457,7 +465,7 @@ fn detour_deps_prints_the_package_json_of_the_declared_packages_and_refuses_two_
         package["dependencies"],
         json!({
             "@acme/scoped": "2.0.0", "cond-pkg": "1.2.3", "cycle-pkg": "1.0.0",
-            "main-only": "0.4.0", "pkg-a": "1.0.0", "pkg-b": "1.0.0"
+            "main-only": "0.4.0", "pkg-a": "1.0.0", "pkg-b": "1.0.0", "broken-branch": "1.0.0"
         })
     );
     assert!(!conflict.status.success());
