@@ -216,6 +216,9 @@ impl Probe for Disk<'_> {
         let path = dir.join("package.json");
         let parsed = match self.file(&path)? {
             Some(real) => {
+                if std::fs::metadata(&real).is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+                    return Err(format!("{} is too large", relative(self.root, &path)));
+                }
                 let text = std::fs::read_to_string(&real)
                     .map_err(|e| format!("cannot read {}: {e}", relative(self.root, &path)))?;
                 let value: Value = serde_json::from_str(&text).map_err(|e| {
