@@ -1,5 +1,5 @@
 // Editor types for Detour's post-login Actions: the `event` and `api` an
-// Action receives (AUTH0_API.md §2, §3) with the names Auth0's editor uses,
+// Action receives (docs/auth0-compatibility.md) with the names Auth0's editor uses,
 // `Event` and `PostLoginAPI`, plus the globals and `require` modules Detour
 // provides. Use them from plain JavaScript with JSDoc:
 //
@@ -191,7 +191,7 @@ declare namespace DetourActions {
     access?: 'offline' | 'online';
   }
 
-  /** The post-login `event` (AUTH0_API.md §2). */
+  /** The post-login `event` (docs/auth0-compatibility.md#the-event). */
   interface PostLoginEvent {
     authentication?: { methods: AuthenticationMethod[]; riskAssessment?: RiskAssessment };
     /** Always present in Detour (roles default to `[]`). */
@@ -262,10 +262,10 @@ declare namespace DetourActions {
   type SamlSetter<T> = (value: T) => PostLoginAPI;
 }
 
-/** The post-login `event` (AUTH0_API.md §2). */
+/** The post-login `event` (docs/auth0-compatibility.md#the-event). */
 interface Event extends DetourActions.PostLoginEvent {}
 
-/** The post-login `api` (AUTH0_API.md §3). Calls record commands; Detour applies them after the Action. */
+/** The post-login `api` (docs/auth0-compatibility.md). Calls record commands; Detour applies them after the Action. */
 interface PostLoginAPI {
   access: {
     /** Ends the login with `access_denied`; the rest of this Action still runs, later Actions do not. */

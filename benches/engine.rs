@@ -468,17 +468,20 @@ mod outcome {
 
     #[divan::bench]
     fn sign_result_token(bencher: Bencher) {
-        let wire = allow().to_wire();
+        // What a result token carries by default.
+        let wire = allow().to_wire_with(detour::pipeline::outcome::Detail::Withheld);
         let audience = detour::token::result::Audience {
             issuer: "http://localhost:8080",
             upstream: "demo",
             transaction_id: Some("tx"),
         };
         bencher.bench_local(|| {
+            let jti = detour::token::result::new_jti();
             detour::token::result::sign(
                 b"demo-result-secret-for-laptops-only",
                 wire.clone(),
                 &audience,
+                &jti,
             )
             .expect("sign")
         });

@@ -8,8 +8,12 @@
 //! `/callback` the result token is verified (HS256 with the result secret,
 //! `aud` = the upstream id, `iss` = Detour's public URL, unexpired, unused
 //! `jti`, `transaction_id` = this browser's login) and its outcome, claims
-//! and metadata are shown. Metadata changes are applied to the fake user,
-//! as a real identity provider would, so a second login skips the terms.
+//! and metadata are shown. The token came through the browser, so it
+//! carries no console output or error text; this upstream has
+//! `result_details = "back_channel"` in Detour's config and fetches them
+//! once, with its API key, from `POST /v1/result-details`. Metadata changes
+//! are applied to the fake user, as a real identity provider would, so a
+//! second login skips the terms.
 //!
 //! Settings (environment):
 //!
@@ -444,8 +448,9 @@ async fn callback(req: HttpRequest, data: web::Data<AppData>, body: web::Bytes) 
         );
     }
     data.user().apply(&claims);
+    let shown = with_result_details(&data, claims.clone(), jti).await;
     let mut response = result_page(
-        &claims,
+        &shown,
         &format!(
             "Verified result token from Detour: HS256, iss {}, aud {}, transaction {}.",
             settings.detour_public_url,
@@ -457,6 +462,33 @@ async fn callback(req: HttpRequest, data: web::Data<AppData>, body: web::Bytes) 
     expired.set_path("/");
     let _ = response.add_removal_cookie(&expired);
     response
+}
+
+/// Fills in what the result token left out (console output, error text)
+/// from Detour's back channel, server to server. The token stands on its
+/// own: if the details cannot be fetched, the page shows it without them.
+async fn with_result_details(data: &AppData, mut claims: Value, jti: &str) -> Value {
+    let settings = &data.settings;
+    let endpoint = format!("{}/v1/result-details", settings.detour_api_url);
+    let response = data
+        .http
+        .post(&endpoint)
+        .bearer_auth(&settings.api_key)
+        .json(&json!({ "jti": jti }))
+        .send()
+        .await;
+    let details: Option<Value> = match response {
+        Ok(response) if response.status().is_success() => response.json().await.ok(),
+        _ => None,
+    };
+    if let (Some(details), Some(claims)) = (details, claims.as_object_mut()) {
+        for key in ["executions", "error_description"] {
+            if let Some(value) = details.get(key) {
+                claims.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+    claims
 }
 
 fn rows(value: Option<&Value>) -> Vec<(String, String)> {

@@ -64,8 +64,8 @@ fn load(config: Option<&PathBuf>) -> anyhow::Result<Settings> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    detour::telemetry::init();
     let cli = Cli::parse();
+    detour::telemetry::init(matches!(cli.command, Some(Command::RunAction(_))));
     match cli.command {
         Some(Command::RunAction(args)) => {
             let config = match cli.config.as_ref() {

@@ -140,6 +140,8 @@ pub async fn run(args: Args, config: Option<Settings>) -> anyhow::Result<()> {
             fetch_timeout: std::time::Duration::from_secs(10),
             fetch_max_response_bytes: 1 << 20,
             allow_private_networks: true,
+            fetch_proxy: None,
+            resolve_overrides: Vec::new(),
         },
         upstreams: Vec::new(),
         actions: vec![ActionSpec {
@@ -192,13 +194,15 @@ pub async fn run(args: Args, config: Option<Settings>) -> anyhow::Result<()> {
         .filter_map(|l| l.as_str().map(str::to_owned))
         .collect();
     wire.remove("executions");
+    // Only the outcome on stdout, so it can be piped (`| jq`); what the
+    // Action logged and the timing go to stderr.
     println!("{}", serde_json::to_string_pretty(&Value::Object(wire))?);
     if !logs.is_empty() {
-        println!("\nconsole:");
+        eprintln!("console:");
         for line in logs {
-            println!("  {line}");
+            eprintln!("  {line}");
         }
     }
-    println!("\ntook {:.2} ms", took.as_secs_f64() * 1000.0);
+    eprintln!("took {:.2} ms", took.as_secs_f64() * 1000.0);
     Ok(())
 }

@@ -154,6 +154,17 @@ async fn walk_the_detour(session: &Session, stack: &Stack) -> Result<()> {
     if !page.contains("Verified result token from Detour") {
         bail!("the callback page does not say the result token was verified:\n{page}");
     }
+    // The token came through the browser without the Actions' console
+    // output; the upstream fetched it from Detour's back channel.
+    let executions = session.table("#executions").await?;
+    let terms = executions
+        .iter()
+        .find(|(k, _)| k == "terms onContinuePostLogin")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    if !terms.contains("accepted by") {
+        bail!("the terms Action's console output is not on the callback page: {executions:?}");
+    }
 
     // The upstream applied the metadata: the next login needs no detour.
     session.goto(&stack.upstream_url).await?;

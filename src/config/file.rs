@@ -10,8 +10,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{
-    ActionSpec, ConfigError, EngineSettings, Isolation, ServerSettings, Settings, StoreSettings,
-    Upstream,
+    ActionSpec, ConfigError, EngineSettings, Isolation, ResultDetails, ServerSettings, Settings,
+    StoreSettings, Upstream,
 };
 
 /// Environment lookup: `Some(value)` when the variable is set.
@@ -34,6 +34,7 @@ pub const OVERRIDABLE: &[(&str, &str)] = &[
     ("engine", "fetch_timeout_ms"),
     ("engine", "fetch_max_response_kb"),
     ("engine", "allow_private_networks"),
+    ("engine", "fetch_proxy"),
 ];
 
 #[derive(Deserialize)]
@@ -111,6 +112,8 @@ struct RawEngine {
     fetch_max_response_kb: usize,
     #[serde(default)]
     allow_private_networks: bool,
+    /// An http(s) proxy URL for every `fetch`; empty means none.
+    fetch_proxy: Option<String>,
 }
 
 impl Default for RawEngine {
@@ -124,6 +127,7 @@ impl Default for RawEngine {
             fetch_timeout_ms: default_fetch_timeout_ms(),
             fetch_max_response_kb: default_fetch_max_kb(),
             allow_private_networks: false,
+            fetch_proxy: None,
         }
     }
 }
@@ -135,6 +139,8 @@ struct RawUpstream {
     api_key_env: String,
     result_secret_env: String,
     return_to: Vec<String>,
+    #[serde(default)]
+    result_details: ResultDetails,
 }
 
 #[derive(Deserialize)]
@@ -315,6 +321,20 @@ pub(super) fn resolve(
     if raw.engine.workers == Some(0) {
         return Err(field_err("engine.workers", "must be at least 1"));
     }
+    let fetch_proxy = match raw.engine.fetch_proxy.as_deref() {
+        None | Some("") => None,
+        Some(text) => {
+            let url = Url::parse(text)
+                .map_err(|e| field_err("engine.fetch_proxy", &format!("{e}: {text}")))?;
+            if (url.scheme() != "http" && url.scheme() != "https") || url.host().is_none() {
+                return Err(field_err(
+                    "engine.fetch_proxy",
+                    "must be an http or https URL such as http://proxy:3128",
+                ));
+            }
+            Some(url)
+        }
+    };
 
     let public_url = public_base(raw.server.public_url)?;
 
@@ -363,6 +383,7 @@ pub(super) fn resolve(
             result_secret,
             id: u.id,
             return_to: u.return_to,
+            result_details: u.result_details,
         });
     }
 
@@ -516,6 +537,8 @@ pub(super) fn resolve(
             fetch_timeout: Duration::from_millis(raw.engine.fetch_timeout_ms.max(1)),
             fetch_max_response_bytes: raw.engine.fetch_max_response_kb.saturating_mul(1024),
             allow_private_networks: raw.engine.allow_private_networks,
+            fetch_proxy,
+            resolve_overrides: Vec::new(),
         },
         upstreams,
         actions,
@@ -626,5 +649,59 @@ mod tests {
             err.to_string(),
             "environment variable S (named by `upstreams[0].result_secret_env`) is not set"
         );
+    }
+
+    #[test]
+    fn result_details_default_to_none_and_an_unknown_mode_names_the_field() {
+        let upstream = "[server]\npublic_url='http://x'\n[[upstreams]]\nid='a'\napi_key_env='K'\nresult_secret_env='S'\nreturn_to=['http://x/cb']\n";
+        let vars = env(&[("K", "k"), ("S", "a-result-secret-of-at-least-32-bytes")]);
+        let load = |extra: &str| {
+            parse(&format!("{upstream}{extra}"), &vars)
+                .and_then(|raw| resolve(raw, &vars, Sources::Disk(Path::new("."))))
+        };
+        let upstreams = |extra: &str| load(extra).ok().unwrap().upstreams;
+        assert_eq!(upstreams("")[0].result_details, ResultDetails::None);
+        assert_eq!(
+            upstreams("result_details = 'back_channel'\n")[0].result_details,
+            ResultDetails::BackChannel
+        );
+        let err = load("result_details = 'full'\n").err().unwrap().to_string();
+        assert!(err.contains("result_details"), "{err}");
+    }
+
+    #[test]
+    fn fetch_proxy_is_an_http_url_from_the_file_or_the_environment() {
+        let load = |toml: &str, vars: &[(&str, &str)]| {
+            let vars = env(vars);
+            parse(toml, &vars)
+                .and_then(|raw| resolve(raw, &vars, Sources::Disk(Path::new("."))))
+                .map(|s| s.engine.fetch_proxy.map(|u| u.to_string()))
+        };
+        let server = "[server]\npublic_url='http://x'\n";
+
+        assert_eq!(load(server, &[]).ok(), Some(None));
+        assert_eq!(
+            load(
+                &format!("{server}[engine]\nfetch_proxy='http://proxy:3128'\n"),
+                &[]
+            )
+            .ok(),
+            Some(Some("http://proxy:3128/".into()))
+        );
+        assert_eq!(
+            load(
+                server,
+                &[("DETOUR_ENGINE__FETCH_PROXY", "http://10.0.0.5:8080")]
+            )
+            .ok(),
+            Some(Some("http://10.0.0.5:8080/".into()))
+        );
+        for bad in ["proxy:3128", "socks5://proxy:1080", "not a url"] {
+            let err = load(&format!("{server}[engine]\nfetch_proxy='{bad}'\n"), &[])
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("engine.fetch_proxy"), "{bad}: {err}");
+        }
     }
 }

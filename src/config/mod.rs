@@ -12,6 +12,7 @@ pub mod resolve;
 mod sample;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -76,7 +77,7 @@ pub struct StoreSettings {
     pub login_ttl: Duration,
 }
 
-/// How executions are isolated from each other (see DESIGN.md).
+/// How executions are isolated from each other (see docs/architecture.md#isolation-modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Isolation {
@@ -94,7 +95,7 @@ pub struct EngineSettings {
     /// Wall-clock budget for one trigger run (before, and separately after,
     /// a detour).
     pub timeout: Duration,
-    /// Memory limit of one engine, in bytes.
+    /// Memory limit of one Action's runtime on one engine thread, in bytes.
     pub memory_limit_bytes: usize,
     /// Number of engine threads.
     pub workers: usize,
@@ -107,6 +108,35 @@ pub struct EngineSettings {
     pub fetch_max_response_bytes: usize,
     /// Whether Actions may reach loopback, link-local and private addresses.
     pub allow_private_networks: bool,
+    /// An explicit HTTP proxy for every `fetch` (`engine.fetch_proxy`);
+    /// proxies from the environment are never used.
+    pub fetch_proxy: Option<Url>,
+    /// Hosts pinned to an address for `fetch`, past the private-address
+    /// guard (not settable from the config file).
+    pub resolve_overrides: Vec<ResolveOverride>,
+}
+
+/// One pinned host, like curl's `--resolve host:port:addr`: requests to
+/// `host` on port `addr.port()` connect to `addr`, even when `addr` is a
+/// private address; the host must still be in the Action's `allow_hosts`.
+/// Requests to the same host on another port are refused, so the
+/// exception covers exactly one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveOverride {
+    /// The host name as it appears in URLs (not an IP literal).
+    pub host: String,
+    /// Where it connects; its port is the only port the host is reachable on.
+    pub addr: SocketAddr,
+}
+
+impl ResolveOverride {
+    /// Pins `host` (case-insensitive, a trailing dot ignored) to `addr`.
+    pub fn new(host: &str, addr: SocketAddr) -> Self {
+        Self {
+            host: host.trim_end_matches('.').to_ascii_lowercase(),
+            addr,
+        }
+    }
 }
 
 /// A server that may call Detour.
@@ -120,6 +150,31 @@ pub struct Upstream {
     pub result_secret: SecretString,
     /// Exact `return_to` URLs this upstream may use.
     pub return_to: Vec<String>,
+    /// How this upstream gets the Actions' console output and error text
+    /// of a login delivered through the browser.
+    pub result_details: ResultDetails,
+}
+
+/// How an upstream gets what its Actions logged and threw when a login ends
+/// at `return_to`: the result token travels through the browser (its
+/// history, the upstream's access logs), so by default it carries none of
+/// it. `POST /v1/post-login` answers the upstream directly and always
+/// carries everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultDetails {
+    /// The result token's executions carry only Action, handler and
+    /// duration; a failed Action's message becomes `Action "<name>" failed`.
+    #[default]
+    None,
+    /// As `None`, and the full records are kept for a few minutes under the
+    /// token's `jti`, for the upstream to fetch once with its API key
+    /// (`POST /v1/result-details`).
+    BackChannel,
+    /// The full records and messages in the result token, through the
+    /// browser. Only for upstreams whose Actions never log or throw
+    /// anything sensitive.
+    InToken,
 }
 
 /// One post-login Action binding.
@@ -215,10 +270,7 @@ impl Settings {
             path: path.to_path_buf(),
             source,
         })?;
-        let base = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let base = modules::dir_of(path);
         Self::from_toml_str(&text, base, env)
     }
 

@@ -1,4 +1,4 @@
-// The rest of the post-login `api` (AUTH0_API.md §3.4, §3.9, §3.10):
+// The rest of the post-login `api` (docs/auth0-compatibility.md#apiauthentication and after):
 // authentication, session, refreshToken, samlResponse, rules, validation and
 // prompt. Evaluated before prelude.js, which takes `__detour_api_more` into
 // its closure and deletes it. Like the rest of the api, every method only
@@ -189,7 +189,7 @@ globalThis.__detour_api_more = function (api, cur, cmd, self, helpers) {
     evictMetadata() { refreshGuard('evictMetadata'); return refreshMeta.evictMetadata(); },
   });
 
-  // ---- api.samlResponse (§3.9) --------------------------------------------
+  // ---- api.samlResponse (docs/auth0-compatibility.md#apisamlresponse) ----
   const samlOf = () => {
     const run = cur();
     return run.samlAttrs || (run.samlAttrs = Object.create(null));
@@ -287,7 +287,7 @@ globalThis.__detour_api_more = function (api, cur, cmd, self, helpers) {
   });
 };
 
-// api.prompt.render (§3.10): suspends like a redirect; the upstream renders
+// api.prompt.render (docs/auth0-compatibility.md#apipromptrender): suspends like a redirect; the upstream renders
 // the Form and the browser comes back to /continue with its fields.
 globalThis.__detour_api_prompt = function (api, cur, cmd) {
   'use strict';

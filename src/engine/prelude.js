@@ -251,7 +251,7 @@ const internals = (function (host) {
   }
   const MFA_PROVIDERS = ['any', 'duo', 'guardian', 'google-authenticator', 'none'];
 
-  // api.cache limits (AUTH0_API.md §3.8); the default lifetime is the one
+  // api.cache limits (docs/auth0-compatibility.md#apicache); the default lifetime is the one
   // of Auth0's types and reference implementation.
   const CACHE = { defaultTtl: 15 * 60 * 1000, maxTtl: 24 * 60 * 60 * 1000, maxKey: 64,
                   maxValue: 4096, maxTotal: 8192, maxEntries: 20, maxWrites: 20 };
@@ -444,6 +444,18 @@ const internals = (function (host) {
   apiPrompt(parts, cur, cmd);
   Object.freeze(parts);
 
+  // What the Action threw, as plain strings. The thrown value is the
+  // Action's: its getters may throw or lie, so every read is guarded.
+  function describe(e) {
+    const read = (f, fallback) => { try { const v = f(); return typeof v === 'string' ? v : fallback; } catch (_) { return fallback; } };
+    const message = read(() => (e && e.message !== undefined ? String(e.message) : String(e)), 'the Action threw a value that cannot be read');
+    return {
+      name: read(() => String((e && e.name) || 'Error'), 'Error'),
+      message,
+      stack: read(() => String((e && e.stack) || ''), ''),
+    };
+  }
+
   async function run(handlerName, inputJson, secretsJson) {
     const input = jsonParse(inputJson);
     const event = input.event;
@@ -469,9 +481,7 @@ const internals = (function (host) {
       await apply(handler, moduleExports, [event, rec.api]);
       return jsonStringify({ commands: rec.commands, error: null });
     } catch (e) {
-      const message = e && e.message !== undefined ? String(e.message) : String(e);
-      const name = (e && e.name) || 'Error';
-      return jsonStringify({ commands: [], error: { name: String(name), message, stack: String((e && e.stack) || '') } });
+      return jsonStringify({ commands: [], error: describe(e) });
     } finally {
       if (current === rec) current = null;
     }

@@ -66,6 +66,8 @@ async fn serve(mut member: Member) {
         timeout: settings.fetch_timeout,
         max_response_bytes: settings.fetch_max_response_bytes,
         allow_private_networks: settings.allow_private_networks,
+        resolve_overrides: settings.resolve_overrides.clone(),
+        proxy: settings.fetch_proxy.clone(),
     };
     let fetchers: Rc<Vec<Option<Fetcher>>> = Rc::new(
         sources
@@ -377,15 +379,17 @@ fn classify(
     timed_out: bool,
     out_of_memory: bool,
 ) -> (Result<ActionReport, EngineError>, bool) {
-    let breach = if timed_out {
-        Some(EngineError::Timeout)
-    } else if out_of_memory {
+    // A refused allocation is a definite event; the deadline may merely
+    // have passed while the failure was being reported.
+    let breach = if out_of_memory {
         Some(EngineError::OutOfMemory)
+    } else if timed_out {
+        Some(EngineError::Timeout)
     } else {
         None
     };
     match result {
-        Err(_elapsed) => (Err(EngineError::Timeout), false),
+        Err(_elapsed) => (Err(breach.unwrap_or(EngineError::Timeout)), false),
         // `run` itself failed: an uncatchable error (the deadline, memory)
         // or an Action that broke the prelude's own error handling.
         Ok(Err(message)) => (Err(breach.unwrap_or(EngineError::Internal(message))), false),

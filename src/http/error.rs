@@ -19,6 +19,8 @@ pub enum ErrorCode {
     InvalidRequest,
     /// 401: missing or wrong API key.
     InvalidClient,
+    /// 404: nothing under this id for this caller.
+    NotFound,
     /// 413: body over the limit.
     PayloadTooLarge,
     /// 415: wrong content type.
@@ -34,6 +36,7 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -47,6 +50,7 @@ impl ErrorCode {
             | ErrorCode::PayloadTooLarge
             | ErrorCode::UnsupportedMediaType => "invalid_request",
             ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::NotFound => "not_found",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::ServerError => "server_error",
         }

@@ -7,10 +7,7 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, Audience, ErrorCode};
 use arc_swap::ArcSwap;
@@ -52,18 +49,12 @@ fn authenticate(req: &HttpRequest) -> Result<UpstreamAuth, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(unauthorized)?;
-    // Compare digests so neither the content nor the length of a key leaks
-    // through timing; check every upstream so the position does not either.
-    let presented = Sha256::digest(presented.trim().as_bytes());
-    let mut found = None;
-    let pipeline = state.pipeline.load_full();
-    for upstream in &pipeline.settings().upstreams {
-        let key = Sha256::digest(upstream.api_key.expose_secret().as_bytes());
-        if bool::from(key.ct_eq(&presented)) {
-            found = Some(upstream.clone());
-        }
-    }
-    found.map(UpstreamAuth).ok_or_else(unauthorized)
+    let pipeline = state.pipeline.load();
+    pipeline
+        .upstream_by_key(presented.trim())
+        .cloned()
+        .map(UpstreamAuth)
+        .ok_or_else(unauthorized)
 }
 
 /// Reads a request body up to `limit` bytes; a larger body is refused with
@@ -138,7 +129,7 @@ pub fn continue_request(req: &HttpRequest, body: &[u8]) -> Result<ContinueReques
         }
         parse_params(req, body, "form body")?
     };
-    // The body wins, as for validateToken (AUTH0_API.md §4.4).
+    // The body wins, as for validateToken (docs/auth0-compatibility.md#session-tokens-encodetoken--validatetoken).
     let state = body
         .get("state")
         .or_else(|| query.get("state"))

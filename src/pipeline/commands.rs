@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::mutations::Mutations;
-use crate::engine::{AuthenticationKind, Command, Handler};
+use crate::engine::{AuthenticationKind, Command, Handler, Target};
 use crate::store::cache::now_ms;
 
 /// Longest text an Action may hand to the user or the upstream as a reason
@@ -71,6 +71,8 @@ pub struct Context<'a> {
     /// The Action's cache as loaded before the run: key to
     /// `{value, expires_at}`.
     pub cache: &'a Map<String, Value>,
+    /// The event the Action saw.
+    pub event: &'a Map<String, Value>,
 }
 
 /// Checks one execution's commands; the error says which rule broke.
@@ -122,16 +124,43 @@ pub fn check(commands: &[Command], context: &Context<'_>) -> Result<(), String> 
                 }
                 primary_user = true;
             }
-            Command::Revoke { reason, .. } => {
+            Command::Revoke { reason, target, .. } => {
                 max_bytes("the revoke reason", reason, MAX_REASON_BYTES)?;
+                if *target == Target::RefreshToken {
+                    refresh_token_usable(context.event)?;
+                    let protocol = context
+                        .event
+                        .get("transaction")
+                        .and_then(|t| t.get("protocol"))
+                        .and_then(Value::as_str);
+                    if protocol != Some("oauth2-refresh-token") {
+                        return Err(
+                            "refreshToken.revoke can only be used in a refresh token exchange"
+                                .into(),
+                        );
+                    }
+                }
             }
-            Command::Expiry { at, .. } => {
+            Command::Expiry { at, target, .. } => {
+                if *target == Target::RefreshToken {
+                    refresh_token_usable(context.event)?;
+                }
                 if *at == 0 {
                     return Err("an expiry must be a time after the epoch".into());
                 }
             }
-            Command::CookieMode { .. } | Command::EvictMetadata { .. } => {}
-            Command::Metadata { key, value, .. } => check_session_metadata(key, value)?,
+            Command::CookieMode { .. } => {}
+            Command::EvictMetadata { target } => {
+                if *target == Target::RefreshToken {
+                    refresh_token_usable(context.event)?;
+                }
+            }
+            Command::Metadata { key, value, target } => {
+                if *target == Target::RefreshToken {
+                    refresh_token_usable(context.event)?;
+                }
+                check_session_metadata(key, value)?;
+            }
             Command::SamlAttribute { name, value } => {
                 non_empty("the SAML attribute name", name)?;
                 max_bytes("the SAML attribute name", name, 1024)?;
@@ -176,6 +205,20 @@ pub fn check(commands: &[Command], context: &Context<'_>) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+/// The refresh-token api cannot change an online refresh token.
+fn refresh_token_usable(event: &Map<String, Value>) -> Result<(), String> {
+    let online = event
+        .get("refresh_token")
+        .and_then(|t| t.get("access"))
+        .and_then(Value::as_str)
+        == Some("online");
+    if online {
+        Err("the refreshToken api cannot be used with an online refresh token".into())
+    } else {
+        Ok(())
+    }
 }
 
 fn non_empty(what: &str, s: &str) -> Result<(), String> {
@@ -435,6 +478,7 @@ mod tests {
             handler: Handler::Execute,
             mutations: &mutations,
             cache: &cache,
+            event: &cache,
         };
         check(&[command], &context)
     }
@@ -481,6 +525,7 @@ mod tests {
             handler: Handler::Execute,
             mutations: &mutations,
             cache: &cache,
+            event: &cache,
         };
         assert!(check(&many, &context).is_err(), "21 entries");
         let big = Command::CacheSet {
@@ -525,6 +570,15 @@ mod tests {
             })
             .is_err(),
             "recordMethod outside onContinuePostLogin"
+        );
+        assert!(
+            check_one(Command::Revoke {
+                target: Target::RefreshToken,
+                reason: "r".into(),
+                preserve_refresh_tokens: false
+            })
+            .is_err(),
+            "refreshToken.revoke outside a refresh token exchange"
         );
     }
 }

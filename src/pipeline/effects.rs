@@ -1,7 +1,7 @@
 //! The effects Detour cannot perform itself and reports to the upstream:
 //! authentication challenges and enrolments, recorded methods, the primary
 //! user, session and refresh-token settings, SAML response settings and a
-//! validation error. Merge rules (AUTH0_API.md §6): challenges and
+//! validation error. Merge rules (docs/auth0-compatibility.md#merge-rules): challenges and
 //! enrolments accumulate in call order; expiries keep the earliest;
 //! cookie mode, SAML settings and metadata keys keep the last call.
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 /// Protocols with no browser to redirect: `api.redirect.canRedirect()` is
 /// false and a `sendUserTo` ends the login with `interaction_required`.
 /// The first four are Auth0's own list; the rest are back-channel flows
-/// that cannot redirect either (AUTH0_API.md §4.5).
+/// that cannot redirect either (docs/auth0-compatibility.md#canredirect-and-promptnone).
 pub const NON_INTERACTIVE_PROTOCOLS: &[&str] = &[
     "oauth2-resource-owner",
     "oauth2-refresh-token",
@@ -26,7 +26,7 @@ pub const NON_INTERACTIVE_PROTOCOLS: &[&str] = &[
 pub struct EventError(pub String);
 
 /// Checks the parts Detour relies on and fills in every field Auth0 always
-/// provides (AUTH0_API.md §2), so real Actions do not crash on a sparse
+/// provides (docs/auth0-compatibility.md#event-fields-always-present), so real Actions do not crash on a sparse
 /// event. Whatever the upstream sent is kept; `null` counts as absent.
 /// An always-present field sent with another JSON type (e.g.
 /// `user.app_metadata: "x"`) is refused with an error naming it. Optional

@@ -28,9 +28,11 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
-use crate::config::{Settings, Upstream};
+use crate::config::{ResultDetails, Settings, Upstream};
 use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
@@ -40,13 +42,18 @@ use crate::token::{self, TokenError, result::Audience};
 use binding::BindingCookie;
 use event::ContinueRequest;
 use mutations::Mutations;
-use outcome::{DenyCode, Outcome};
+use outcome::{DenyCode, Detail, Outcome};
 use runner::{Detour, Login, RunEnd, StartAt};
 use transaction::{RECORD_VERSION, SuspendedLogin};
 
 /// Redirects allowed in one login; past this the login is denied, so a
 /// misbehaving Action cannot bounce a browser forever.
 pub const MAX_REDIRECTS: u32 = 10;
+
+/// How long a delivered result's execution details wait for the upstream's
+/// back channel (`result_details = "back_channel"`): longer than the result
+/// token lives, short enough that console output does not linger.
+pub const RESULT_DETAILS_TTL: Duration = Duration::from_secs(300);
 
 /// Why the pipeline could not produce an outcome.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +119,12 @@ pub struct Pipeline {
     /// Each Action's code hash (its source, the files and Modules it can
     /// require, its dependency versions), in configured order.
     action_hashes: Arc<Vec<String>>,
+    /// Per Action: whether its source mentions the cache, so only those
+    /// pay for loading theirs (computed once, not per login).
+    uses_cache: Arc<Vec<bool>>,
+    /// SHA-256 of each upstream's API key, in configured order, so a
+    /// request hashes only the key it presents.
+    api_key_digests: Arc<Vec<[u8; 32]>>,
 }
 
 impl Pipeline {
@@ -127,13 +140,44 @@ impl Pipeline {
             .iter()
             .map(|a| a.entry.hash.clone())
             .collect();
+        let uses_cache = settings
+            .actions
+            .iter()
+            .map(|a| a.source.contains("cache"))
+            .collect();
+        let api_key_digests = settings
+            .upstreams
+            .iter()
+            .map(|u| Sha256::digest(u.api_key.expose_secret().as_bytes()).into())
+            .collect();
         Self {
             settings,
             engine,
             store,
             metrics,
             action_hashes: Arc::new(action_hashes),
+            uses_cache: Arc::new(uses_cache),
+            api_key_digests: Arc::new(api_key_digests),
         }
+    }
+
+    /// The upstream whose API key is `presented`. Digests are compared, so
+    /// neither the content nor the length of a key leaks through timing,
+    /// and every upstream is checked, so its position does not either.
+    pub fn upstream_by_key(&self, presented: &str) -> Option<&Upstream> {
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let mut found = None;
+        for (upstream, digest) in self
+            .settings
+            .upstreams
+            .iter()
+            .zip(self.api_key_digests.iter())
+        {
+            if bool::from(digest.ct_eq(&presented)) {
+                found = Some(upstream);
+            }
+        }
+        found
     }
 
     /// The store (for readiness checks).
@@ -346,8 +390,19 @@ impl Pipeline {
         match outcome {
             Outcome::Redirect { location, .. } => Ok(Resumed::Redirect(location, cookie)),
             // A Form to render (and allow/deny) reaches the upstream in the
-            // result token at return_to.
+            // result token at return_to, through the browser: what the
+            // Actions logged or threw stays out of it unless the upstream
+            // opted in.
             outcome => {
+                let jti = token::result::new_jti();
+                let detail = match upstream.result_details {
+                    ResultDetails::InToken => Detail::Full,
+                    ResultDetails::None => Detail::Withheld,
+                    ResultDetails::BackChannel => {
+                        self.keep_result_details(&upstream.id, &jti, &outcome).await;
+                        Detail::Withheld
+                    }
+                };
                 let audience = Audience {
                     issuer: self
                         .settings
@@ -360,8 +415,9 @@ impl Pipeline {
                 };
                 let result = token::result::sign(
                     upstream.result_secret.expose_secret().as_bytes(),
-                    outcome.to_wire(),
+                    outcome.to_wire_with(detail),
                     &audience,
+                    &jti,
                 )?;
                 Ok(Resumed::Deliver {
                     return_to: context.return_to,
@@ -369,6 +425,54 @@ impl Pipeline {
                 })
             }
         }
+    }
+
+    /// Keeps the details withheld from a result token for the upstream's
+    /// back channel. Best effort: the login is already taken, so a store
+    /// failure loses the details (logged, and the upstream's fetch finds
+    /// nothing), never the login.
+    async fn keep_result_details(&self, upstream: &str, jti: &str, outcome: &Outcome) {
+        let stored = match serde_json::to_vec(&outcome.details()) {
+            Ok(bytes) => {
+                self.store
+                    .put_result_details(upstream, jti, bytes, RESULT_DETAILS_TTL)
+                    .await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot serialize the result details");
+                return;
+            }
+        };
+        if let Err(e) = stored {
+            self.metrics.store_error();
+            tracing::warn!(error = %e, "result details lost; the upstream cannot fetch them");
+        }
+    }
+
+    /// The execution details of a result delivered to `upstream`, found by
+    /// its token's `jti`, and only once. `None` when there are none: unknown,
+    /// already fetched, expired, or another upstream's.
+    pub async fn take_result_details(
+        &self,
+        upstream: &Upstream,
+        jti: &str,
+    ) -> Result<Option<Map<String, Value>>, PipelineError> {
+        // Only ids Detour could have made reach the store (bounded keys).
+        let Ok(jti) = uuid::Uuid::parse_str(jti) else {
+            return Ok(None);
+        };
+        let taken = self
+            .store
+            .take_result_details(&upstream.id, &jti.hyphenated().to_string())
+            .await;
+        let bytes = match taken {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                self.metrics.store_error();
+                return Err(e.into());
+            }
+        };
+        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
     }
 
     /// Runs the Actions once against `event` without storing anything, like
@@ -430,6 +534,10 @@ impl Pipeline {
             }
             RunEnd::Finished => login.allowed(),
             RunEnd::Denied(error, description) => login.denied(error, description),
+            RunEnd::Failed {
+                action,
+                description,
+            } => login.failed(action, description),
         })
     }
 
@@ -439,6 +547,7 @@ impl Pipeline {
             store: &self.store,
             metrics: &self.metrics,
             settings: &self.settings,
+            uses_cache: &self.uses_cache,
         };
         let deadline = Instant::now() + self.settings.engine.timeout;
         runner::run(parts, login, from, deadline).await
@@ -455,6 +564,10 @@ impl Pipeline {
         let outcome = match end {
             RunEnd::Finished => login.allowed(),
             RunEnd::Denied(error, description) => login.denied(error, description),
+            RunEnd::Failed {
+                action,
+                description,
+            } => login.failed(action, description),
             RunEnd::Suspended { .. } if context.redirects >= MAX_REDIRECTS => login.denied(
                 DenyCode::AccessDenied,
                 format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
@@ -672,6 +785,17 @@ impl Login {
         Outcome::Deny {
             error,
             description,
+            failed_action: None,
+            mutations: self.mutations,
+            executions: self.executions,
+        }
+    }
+
+    fn failed(self, action: String, description: String) -> Outcome {
+        Outcome::Deny {
+            error: DenyCode::AccessDenied,
+            description,
+            failed_action: Some(action),
             mutations: self.mutations,
             executions: self.executions,
         }

@@ -1,5 +1,5 @@
 //! The effects gathered from every Action of a login, merged by Auth0's
-//! rules (AUTH0_API.md §6): claims and metadata keys last-write-wins,
+//! rules (docs/auth0-compatibility.md#merge-rules): claims and metadata keys last-write-wins,
 //! scopes per-scope last operation wins, MFA last call wins.
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use crate::engine::Command;
 use crate::store::cache::{CacheChanges, CacheEntry};
 
 /// Claim names Auth0 refuses to let an Action set; they are silently left
-/// out, as Auth0 does (§5.4).
+/// out, as Auth0 does (docs/auth0-compatibility.md#custom-claims).
 const RESTRICTED_CLAIMS: &[&str] = &[
     "acr",
     "act",
@@ -75,7 +75,7 @@ const RESTRICTED_CLAIMS: &[&str] = &[
     "scope",
 ];
 
-/// Auth0's limit on the custom claims of one login (§5.4).
+/// Auth0's limit on the custom claims of one login (docs/auth0-compatibility.md#custom-claims).
 const MAX_CLAIMS_BYTES: usize = 100 * 1024;
 /// Auth0 persists at most 32 kB each of user and app metadata per login.
 const MAX_METADATA_BYTES: usize = 32 * 1024;
@@ -196,7 +196,7 @@ impl Mutations {
                     reason,
                     preserve_refresh_tokens,
                 } => {
-                    // A revoke stops the flow like a deny (§6).
+                    // A revoke stops the flow like a deny (docs/auth0-compatibility.md#merge-rules).
                     self.effects
                         .revoke(target, &reason, preserve_refresh_tokens);
                     control.deny = Some(reason);
@@ -276,7 +276,7 @@ impl Mutations {
         self.effects.over_limit()
     }
 
-    /// The outcome fields (PROTOCOL.md): empty sections are left out.
+    /// The outcome fields (docs/protocol.md#outcomes): empty sections are left out.
     pub fn write_wire(&self, out: &mut Map<String, Value>) {
         if !self.id_claims.is_empty() {
             out.insert("id_token".into(), json!({ "claims": self.id_claims }));

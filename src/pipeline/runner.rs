@@ -36,6 +36,15 @@ pub enum RunEnd {
     Finished,
     /// The login must fail.
     Denied(DenyCode, String),
+    /// Action `action` threw or could not run: the login fails with
+    /// `access_denied` and `description`, which is the failure's own text
+    /// (not a reason meant for the user, so kept from the browser).
+    Failed {
+        /// Name of the failed Action.
+        action: String,
+        /// The thrown message or the engine's error.
+        description: String,
+    },
     /// Action `action` asked to send the browser away, or to render a Form.
     Suspended {
         /// Index of the redirecting Action.
@@ -79,6 +88,8 @@ pub struct Parts<'a> {
     pub metrics: &'a Arc<Metrics>,
     /// The Actions in order, and the run's budget.
     pub settings: &'a Arc<Settings>,
+    /// Per Action, whether it may use `api.cache`.
+    pub uses_cache: &'a [bool],
 }
 
 /// Runs Actions from `from` until the run ends. The whole run shares one
@@ -94,19 +105,25 @@ pub async fn run(
         store,
         metrics,
         settings,
+        uses_cache,
     } = parts;
-    // Each Action reads and writes only its own cache, so the caches of the
-    // whole run are loaded before it and written after it. Only Actions that
-    // mention the cache pay for loading it.
-    let mut caches = Vec::with_capacity(settings.actions.len());
-    for (index, spec) in settings.actions.iter().enumerate() {
-        let wanted = index >= from.action && spec.source.contains("cache");
-        caches.push(if wanted {
-            load_cache(store, &spec.name).await
-        } else {
-            Map::new()
-        });
+    if from.action >= settings.actions.len() {
+        // Nothing to run: no engine hop, no thread crossing.
+        return Ok((login, RunEnd::Finished));
     }
+    // Each Action reads and writes only its own cache, so the caches of the
+    // whole run are loaded before it (all at once) and written after it.
+    // Only Actions that mention the cache pay for loading it.
+    let caches = futures_util::future::join_all(settings.actions.iter().enumerate().map(
+        |(index, spec)| async move {
+            if index >= from.action && uses_cache.get(index).copied().unwrap_or(true) {
+                load_cache(store, &spec.name).await
+            } else {
+                Map::new()
+            }
+        },
+    ))
+    .await;
     let run = TriggerRun {
         redirectable: from.can_redirect,
         settings: settings.clone(),
@@ -303,10 +320,13 @@ impl TriggerRun {
                 };
                 tracing::warn!(login_id = %login.id, action = %spec.name, error = %error, description = %description, "action failed");
                 record.duration_ms = ms(started.elapsed());
-                record.logs = logs;
+                record.logs = within_login_budget(&login.executions, logs);
                 record.error = Some(description.clone());
                 login.executions.push(record);
-                return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
+                return Some(RunEnd::Failed {
+                    action: spec.name.clone(),
+                    description,
+                });
             }
         };
         record.duration_ms = ms(report.duration);
@@ -314,16 +334,20 @@ impl TriggerRun {
             metrics.slow_execution(&spec.name);
         }
         log_console(&login.id, &spec.name, &report.logs);
-        record.logs = report.logs;
+        record.logs = within_login_budget(&login.executions, report.logs);
         let seconds = report.duration.as_secs_f64();
-        if let Some(thrown) = report.error {
+        if let Some(mut thrown) = report.error {
+            cut_at_char_boundary(&mut thrown.message, MAX_THROWN_MESSAGE_BYTES);
             // Auth0 discards a throwing Action's commands and fails the login
             // with the error's message.
             metrics.execution(&spec.name, "error", seconds);
             tracing::info!(login_id = %login.id, action = %spec.name, error = %thrown.message, "action threw");
             record.error = Some(thrown.message.clone());
             login.executions.push(record);
-            return Some(RunEnd::Denied(DenyCode::AccessDenied, thrown.message));
+            return Some(RunEnd::Failed {
+                action: spec.name.clone(),
+                description: thrown.message,
+            });
         }
         let checked = commands::check(
             &report.commands,
@@ -331,6 +355,7 @@ impl TriggerRun {
                 handler,
                 mutations: &login.mutations,
                 cache: &self.caches[index],
+                event: &login.event,
             },
         );
         if let Err(why) = checked {
@@ -339,7 +364,10 @@ impl TriggerRun {
             tracing::info!(login_id = %login.id, action = %spec.name, error = %description, "action refused");
             record.error = Some(description.clone());
             login.executions.push(record);
-            return Some(RunEnd::Denied(DenyCode::AccessDenied, description));
+            return Some(RunEnd::Failed {
+                action: spec.name.clone(),
+                description,
+            });
         }
         login.executions.push(record);
         if handler == Handler::Continue {
@@ -416,6 +444,61 @@ async fn load_cache(store: &Store, action: &str) -> Map<String, Value> {
     }
 }
 
+/// Console output one login keeps across all its executions (each is
+/// capped at 64 KiB by the engine): it travels in the suspended record and
+/// the outcome.
+const MAX_LOGIN_LOG_BYTES: usize = 256 * 1024;
+
+/// `lines`, cut so the login's records stay within [`MAX_LOGIN_LOG_BYTES`].
+fn within_login_budget(earlier: &[ExecutionRecord], lines: Vec<String>) -> Vec<String> {
+    let mut used: usize = earlier.iter().flat_map(|r| &r.logs).map(String::len).sum();
+    let mut kept = Vec::with_capacity(lines.len());
+    for line in lines {
+        used = used.saturating_add(line.len());
+        if used > MAX_LOGIN_LOG_BYTES {
+            kept.push("[console output truncated: more than 256 KiB in this login]".to_owned());
+            break;
+        }
+        kept.push(line);
+    }
+    kept
+}
+
+/// Longest thrown message carried into a deny reason.
+const MAX_THROWN_MESSAGE_BYTES: usize = 4096;
+
+fn cut_at_char_boundary(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
 fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_keeps_at_most_256_kib_of_console_output() {
+        let full = |n: usize| ExecutionRecord {
+            action: "a".into(),
+            handler: "onExecutePostLogin".into(),
+            duration_ms: 0.0,
+            logs: vec!["x".repeat(60 * 1024); n],
+            error: None,
+        };
+        let earlier = vec![full(4)];
+        let kept = within_login_budget(&earlier, vec!["y".repeat(10 * 1024); 6]);
+        let bytes: usize = kept.iter().map(String::len).sum();
+        assert!(240 * 1024 + bytes <= MAX_LOGIN_LOG_BYTES + 100, "{bytes}");
+        assert!(kept.last().is_some_and(|l| l.contains("256 KiB")));
+        assert_eq!(within_login_budget(&[], vec!["ok".into()]), vec!["ok"]);
+    }
 }

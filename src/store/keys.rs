@@ -20,3 +20,10 @@ pub fn binding(key: &StateKey) -> String {
 pub fn cache(action: &str) -> String {
     format!("detour:cache:{{{action}}}")
 }
+
+/// Key of the execution details of a delivered result, for its upstream
+/// only: another upstream's key names another record, so it can neither
+/// read nor consume this one. `jti` is a UUID Detour generated.
+pub fn result_details(upstream: &str, jti: &str) -> String {
+    format!("detour:details:{{{jti}}}:{upstream}")
+}

@@ -1,4 +1,5 @@
-//! Where suspended logins wait for `/continue`.
+//! Where suspended logins wait for `/continue` (and the execution details
+//! of delivered results wait for their upstream's back channel).
 //!
 //! Two implementations with the same semantics: Redis (shared by any number
 //! of Detour instances) and an in-process map (one instance, for local
@@ -107,6 +108,36 @@ impl Store {
             Store::Redis(r) => r.get(&keys::binding(key)).await?,
         };
         Ok(raw.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Keeps a delivered result's execution details for `upstream` for
+    /// `ttl`, under the result token's `jti`.
+    pub async fn put_result_details(
+        &self,
+        upstream: &str,
+        jti: &str,
+        record: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let key = keys::result_details(upstream, jti);
+        match self {
+            Store::Memory(m) => m.put(&key, record, ttl),
+            Store::Redis(r) => r.put(&key, record, ttl).await,
+        }
+    }
+
+    /// Removes and returns a result's execution details, atomically: they
+    /// are read once.
+    pub async fn take_result_details(
+        &self,
+        upstream: &str,
+        jti: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = keys::result_details(upstream, jti);
+        match self {
+            Store::Memory(m) => Ok(m.take(&key)),
+            Store::Redis(r) => r.take(&key).await,
+        }
     }
 
     /// Loads the live entries of an Action's cache namespace.

@@ -4,16 +4,22 @@
 //! takes.
 //!
 //! Every call is bounded by [`CALL_TIMEOUT`]: a Redis outage turns into a
-//! fast `StoreError::Unavailable` (503), never a hung login. A `GETDEL` whose
-//! reply is lost is never retried: the state is consumed at most once.
+//! fast `StoreError::Unavailable` (503), never a hung login. Reads (`GET`,
+//! `HGETALL`, `PING`) are retried once when the connection turns out to be
+//! broken, which is how the first call after a Redis restart learns it; a
+//! `GETDEL` or `SET NX` is never retried, so a state is consumed at most once
+//! and a save never lands twice.
+//!
+//! `rediss://` URLs connect with TLS (rustls), verifying the server against
+//! the system's roots or the PEM bundle named by `SSL_CERT_FILE`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, FromRedisValue, Pipeline};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisFuture};
 use tokio::sync::OnceCell;
 
 use super::StoreError;
@@ -27,6 +33,41 @@ enum Connection {
     Single(ConnectionManager),
     /// Connected on first use, so start-up does not wait for the cluster.
     Cluster(Arc<(ClusterClient, OnceCell<ClusterConnection>)>),
+}
+
+/// A handle for one call: the manager (which reconnects by itself) or the
+/// shared cluster connection.
+enum Live {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Live {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, redis::Value> {
+        match self {
+            Live::Single(c) => c.req_packed_command(cmd),
+            Live::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Live::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Live::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Live::Single(c) => c.get_db(),
+            Live::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 /// Redis-backed store.
@@ -43,6 +84,7 @@ impl RedisStore {
     /// Connects lazily to one node: start-up does not fail when Redis is
     /// briefly down; `/readyz` tells when it is reachable.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
+        refuse_unverified_tls(url)?;
         let client = redis::Client::open(url).map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(2)
@@ -57,6 +99,9 @@ impl RedisStore {
 
     /// Connects (lazily) to a Redis Cluster through any of its nodes.
     pub fn connect_cluster(seeds: &[String]) -> Result<Self, StoreError> {
+        for seed in seeds {
+            refuse_unverified_tls(seed)?;
+        }
         let client = ClusterClient::builder(seeds.iter().map(String::as_str))
             .connection_timeout(CALL_TIMEOUT)
             .response_timeout(CALL_TIMEOUT)
@@ -69,31 +114,41 @@ impl RedisStore {
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
-        match &self.conn {
-            Connection::Single(manager) => {
-                let mut conn = manager.clone();
-                bounded(cmd.query_async(&mut conn)).await
+        let mut conn = self.connection().await?;
+        bounded(cmd.query_async(&mut conn)).await
+    }
+
+    /// A read that is safe to repeat: one retry when the first attempt
+    /// found the connection broken (Redis restarted since the last call;
+    /// that attempt also started the reconnect). Both attempts share one
+    /// [`CALL_TIMEOUT`].
+    async fn query_read<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+        let mut conn = self.connection().await?;
+        bounded(async {
+            match cmd.query_async(&mut conn).await {
+                Err(e) if e.is_connection_dropped() || e.is_io_error() => {
+                    tracing::debug!(error = %e, "redis connection broken; retrying the read once");
+                    cmd.query_async(&mut conn).await
+                }
+                result => result,
             }
-            Connection::Cluster(cluster_handle) => {
-                let (client, cell) = &**cluster_handle;
-                let mut conn = cluster(client, cell).await?;
-                bounded(cmd.query_async(&mut conn)).await
-            }
-        }
+        })
+        .await
     }
 
     async fn query_pipe(&self, pipe: &Pipeline) -> Result<(), StoreError> {
-        match &self.conn {
-            Connection::Single(manager) => {
-                let mut conn = manager.clone();
-                bounded(pipe.query_async::<()>(&mut conn)).await
-            }
+        let mut conn = self.connection().await?;
+        bounded(pipe.query_async::<()>(&mut conn)).await
+    }
+
+    async fn connection(&self) -> Result<Live, StoreError> {
+        Ok(match &self.conn {
+            Connection::Single(manager) => Live::Single(manager.clone()),
             Connection::Cluster(cluster_handle) => {
                 let (client, cell) = &**cluster_handle;
-                let mut conn = cluster(client, cell).await?;
-                bounded(pipe.query_async::<()>(&mut conn)).await
+                Live::Cluster(cluster(client, cell).await?)
             }
-        }
+        })
     }
 
     pub(super) async fn put(
@@ -120,14 +175,16 @@ impl RedisStore {
     }
 
     pub(super) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.query(redis::cmd("GET").arg(key)).await
+        self.query_read(redis::cmd("GET").arg(key)).await
     }
 
     pub(super) async fn cache_load(
         &self,
         namespace: &str,
     ) -> Result<Vec<(String, CacheEntry)>, StoreError> {
-        let raw: Vec<(String, String)> = self.query(redis::cmd("HGETALL").arg(namespace)).await?;
+        let raw: Vec<(String, String)> = self
+            .query_read(redis::cmd("HGETALL").arg(namespace))
+            .await?;
         Ok(raw
             .into_iter()
             .filter_map(|(k, v)| serde_json::from_str(&v).ok().map(|e| (k, e)))
@@ -177,8 +234,24 @@ impl RedisStore {
     }
 
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = self.query(&redis::cmd("PING")).await?;
+        let _: String = self.query_read(&redis::cmd("PING")).await?;
         Ok(())
+    }
+}
+
+/// The redis crate skips certificate verification for `rediss://…#insecure`
+/// when built with that feature; Detour is not, and says so at start-up
+/// rather than failing every connection later.
+fn refuse_unverified_tls(url: &str) -> Result<(), StoreError> {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "rediss" && parsed.fragment() == Some("insecure") => {
+            Err(StoreError::Unavailable(
+                "rediss://…#insecure (no certificate verification) is not supported; \
+                 trust a private CA with SSL_CERT_FILE instead"
+                    .into(),
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -203,5 +276,24 @@ async fn bounded<T>(
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(unavailable(e)),
         Err(_) => Err(StoreError::Unavailable("timed out".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rediss_urls_are_accepted_for_one_node_and_for_a_cluster() {
+        let one = RedisStore::connect("rediss://user:secret@redis.example:6380/0");
+        let cluster = RedisStore::connect_cluster(&[
+            "rediss://a.example:7000".to_owned(),
+            "rediss://b.example:7001".to_owned(),
+        ]);
+        let insecure = RedisStore::connect("rediss://redis.example:6380/#insecure");
+
+        assert!(one.is_ok(), "{:?}", one.err());
+        assert!(cluster.is_ok(), "{:?}", cluster.err());
+        assert!(insecure.is_err());
     }
 }

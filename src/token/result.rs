@@ -20,12 +20,21 @@ pub struct Audience<'a> {
     pub transaction_id: Option<&'a str>,
 }
 
+/// A fresh result token id (`jti`): a random UUID, which the upstream
+/// remembers to refuse a replay and quotes to fetch the result's execution
+/// details.
+pub fn new_jti() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// Signs the outcome object with the upstream's result secret, adding
-/// `iss`, `aud`, `iat`, `exp`, `jti` and `transaction_id`.
+/// `iss`, `aud`, `iat`, `exp`, `jti` (from [`new_jti`]) and
+/// `transaction_id`.
 pub fn sign(
     secret: &[u8],
     outcome: Map<String, Value>,
     audience: &Audience<'_>,
+    jti: &str,
 ) -> Result<String, TokenError> {
     let mut claims = outcome;
     let now = now_secs();
@@ -33,7 +42,7 @@ pub fn sign(
     claims.insert("aud".into(), audience.upstream.into());
     claims.insert("iat".into(), now.into());
     claims.insert("exp".into(), (now + RESULT_TTL_SECS).into());
-    claims.insert("jti".into(), uuid::Uuid::new_v4().to_string().into());
+    claims.insert("jti".into(), jti.into());
     if let Some(tx) = audience.transaction_id {
         claims.insert("transaction_id".into(), tx.into());
     }
@@ -100,7 +109,7 @@ mod tests {
 
     #[test]
     fn a_result_token_verifies_for_its_upstream() {
-        let token = sign(b"secret", outcome(), &AUDIENCE).unwrap();
+        let token = sign(b"secret", outcome(), &AUDIENCE, &new_jti()).unwrap();
         let claims = verify(&token, b"secret", &AUDIENCE).unwrap();
         assert_eq!(claims["outcome"], "allow");
         assert_eq!(claims["transaction_id"], "tx-1");
@@ -108,7 +117,7 @@ mod tests {
 
     #[test]
     fn forged_or_misdirected_result_tokens_are_refused() {
-        let token = sign(b"secret", outcome(), &AUDIENCE).unwrap();
+        let token = sign(b"secret", outcome(), &AUDIENCE, &new_jti()).unwrap();
         // Wrong key.
         assert!(verify(&token, b"other", &AUDIENCE).is_err());
         // Wrong audience, issuer or transaction.

@@ -1,5 +1,5 @@
 //! `api.redirect.encodeToken` and `api.redirect.validateToken` semantics
-//! (AUTH0_API.md §4.3, §4.4).
+//! (docs/auth0-compatibility.md#session-tokens-encodetoken--validatetoken).
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};

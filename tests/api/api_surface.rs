@@ -1,4 +1,4 @@
-//! The rest of the post-login `api` (AUTH0_API.md §3.4, §3.9, §3.10): per
+//! The rest of the post-login `api` (docs/auth0-compatibility.md#apiauthentication and after): per
 //! method its happy path, its invalid input with the message, and its merge
 //! rule across two Actions. The fixture `api-surface.js` runs one case,
 //! picked by `event.client.metadata.case`; it is bound twice ("first",

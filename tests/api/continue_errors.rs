@@ -15,8 +15,13 @@ use crate::helpers::{
 };
 
 /// Starts Detour with the favorite-color Action and suspends one login.
+/// `validateToken` refuses a bad token by throwing, and a thrown message
+/// stays out of the result token unless the upstream opts in
+/// (`result_details.rs`); these tests read that message, so they opt in.
 async fn suspended_login(store: StoreKind) -> (TestApp, ExternalVisit) {
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let mut config = TestConfig::new(store, vec![ActionFixture::favorite_color()]);
+    config.upstream_extra = "result_details = \"in_token\"\n".into();
+    let app = spawn_app_with(config).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     (app, visit)
@@ -145,6 +150,29 @@ async fn coming_back_without_a_session_token_denies_the_login(store: StoreKind) 
     assert!(description.contains("session_token"), "{description:?}");
 }
 on_every_store!(coming_back_without_a_session_token_denies_the_login);
+
+#[tokio::test]
+async fn by_default_the_result_token_says_only_that_the_action_failed() {
+    // Arrange: the default upstream, which does not opt in.
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let outcome = app.post_login_outcome(login_event()).await;
+    let visit = ExternalVisit::from_outcome(&outcome);
+    let mut claims = returned_token_claims(&visit.state, USER_ID);
+    claims["favorite_color"] = json!("teal");
+    let forged = sign_hs256("not-the-shared-secret-0123456789abcdef", &claims);
+
+    // Act
+    let result = come_back_with(&app, &visit, &forged).await;
+
+    // Assert
+    assert_eq!(result["outcome"], "deny", "{result:#}");
+    assert_eq!(result["error"], "access_denied");
+    assert_eq!(
+        result["error_description"],
+        "Action \"favorite-color\" failed"
+    );
+    assert_eq!(result["executions"][1].get("error"), None, "{result:#}");
+}
 
 async fn continue_is_rejected_when_the_state_was_already_used(store: StoreKind) {
     // Arrange

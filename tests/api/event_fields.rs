@@ -1,4 +1,4 @@
-//! The `event` an Action sees (AUTH0_API.md §2): every field Auth0 always
+//! The `event` an Action sees (docs/auth0-compatibility.md#event-fields-always-present): every field Auth0 always
 //! provides is there with Auth0's type even when the upstream sends a
 //! sparse event, what the upstream sent reaches the Action unchanged, and
 //! an always-present field sent with the wrong type is refused by name.

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::helpers::{
-    ActionFixture, ExternalVisit, RETURN_TO, StoreKind, TestApp, TestConfig, json_body,
+    API_KEY, ActionFixture, ExternalVisit, RETURN_TO, StoreKind, TestApp, TestConfig, json_body,
     login_event, result_from_redirect, spawn_app_with,
 };
 
@@ -157,12 +157,74 @@ async fn the_result_token_matches_its_schema() {
         .await;
     let (result, _) = result_from_redirect(response, RETURN_TO).await;
 
+    // The default shape: no logs or error in the executions.
+    assert_eq!(result["executions"][0].get("logs"), None, "{result:#}");
     assert_conforms(&spec, "ResultToken", &result);
     let mut outcome_part = result.clone();
     for claim in ["iss", "aud", "iat", "exp", "jti", "transaction_id"] {
         outcome_part.as_object_mut().map(|o| o.remove(claim));
     }
     assert_conforms(&spec, "Outcome", &outcome_part);
+}
+
+/// A detour through favorite-color, as the upstream `demo` with
+/// `result_details = "<mode>"`: the verified result claims.
+async fn result_with(app: &TestApp) -> Value {
+    let outcome = app.post_login_outcome(login_event()).await;
+    let visit = ExternalVisit::from_outcome(&outcome);
+    let token = app.token_from_external_site(&visit, json!({ "favorite_color": "red" }));
+    let response = app
+        .continue_post(&[("state", &visit.state), ("session_token", &token)])
+        .await;
+    result_from_redirect(response, RETURN_TO).await.0
+}
+
+async fn app_with_result_details(mode: &str) -> TestApp {
+    let mut config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![
+            ActionFixture::named("everything"),
+            ActionFixture::favorite_color(),
+        ],
+    );
+    config.upstream_extra = format!("result_details = \"{mode}\"\n");
+    spawn_app_with(config).await
+}
+
+#[tokio::test]
+async fn a_result_token_with_the_full_records_matches_its_schema() {
+    let app = app_with_result_details("in_token").await;
+    let spec = spec(&app).await;
+
+    let result = result_with(&app).await;
+
+    assert!(result["executions"][0].get("logs").is_some(), "{result:#}");
+    assert_conforms(&spec, "ResultToken", &result);
+    let mut outcome_part = result.clone();
+    for claim in ["iss", "aud", "iat", "exp", "jti", "transaction_id"] {
+        outcome_part.as_object_mut().map(|o| o.remove(claim));
+    }
+    assert_conforms(&spec, "Outcome", &outcome_part);
+}
+
+#[tokio::test]
+async fn the_result_details_and_their_errors_match_their_schemas() {
+    let app = app_with_result_details("back_channel").await;
+    let spec = spec(&app).await;
+    let result = result_with(&app).await;
+    let jti = result["jti"].as_str().expect("jti");
+
+    let details = json_body(app.result_details(API_KEY, jti).await, 200).await;
+    let used = json_body(app.result_details(API_KEY, jti).await, 404).await;
+    let unauthorized = json_body(app.result_details("wrong", jti).await, 401).await;
+
+    assert!(
+        details["executions"][0].get("logs").is_some(),
+        "{details:#}"
+    );
+    assert_conforms(&spec, "ResultDetails", &details);
+    assert_conforms(&spec, "Error", &used);
+    assert_conforms(&spec, "Error", &unauthorized);
 }
 
 #[tokio::test]

@@ -202,39 +202,79 @@ fn detour_check_accepts_a_good_config_and_names_the_broken_action() {
 }
 
 #[test]
-fn detour_run_action_prints_the_outcome_and_the_console_output() {
+fn detour_run_action_prints_only_the_outcome_json_on_stdout_for_a_bare_file_name() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let event = dir.path().join("event.json");
-    std::fs::write(&event, login_event().to_string()).expect("write event");
-    let action = dir.path().join("hello.js");
+    std::fs::write(dir.path().join("event.json"), login_event().to_string()).expect("write event");
     std::fs::write(
-        &action,
+        dir.path().join("hello.js"),
         "exports.onExecutePostLogin = async (event, api) => {\n  console.log('hello', event.user.email);\n  api.accessToken.addScope('read:x');\n};\n",
     )
     .expect("write action");
 
+    // Run from the Action's directory with bare file names, as a new user
+    // would.
     let output = detour()
+        .current_dir(dir.path())
         .arg("run-action")
-        .arg(&action)
+        .arg("hello.js")
         .arg("--event")
-        .arg(&event)
+        .arg("event.json")
         .env_clear()
         .output()
         .expect("run detour run-action");
 
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // stdout is exactly one JSON document (pipeable to jq)...
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    assert_eq!(outcome["outcome"], "allow", "{stdout}");
+    assert_eq!(
+        outcome["access_token"]["scopes"]["add"],
+        serde_json::json!(["read:x"])
     );
-    assert!(stdout.contains("\"outcome\": \"allow\""), "{stdout}");
-    assert!(stdout.contains("read:x"), "{stdout}");
+    // ...and the console output and the timing go to stderr.
     assert!(
-        stdout.contains(&format!("hello {}", crate::helpers::USER_EMAIL)),
-        "{stdout}"
+        stderr.contains(&format!("hello {}", crate::helpers::USER_EMAIL)),
+        "{stderr}"
     );
-    assert!(stdout.contains("took "), "{stdout}");
+    assert!(stderr.contains("took "), "{stderr}");
+}
+
+#[test]
+fn detour_check_takes_a_bare_config_file_name_with_an_action_beside_it() {
+    let prepared = PreparedConfig::new(&config(vec![ActionFixture::named("roles-claims")]), None);
+    let dir = prepared.dir.path();
+    std::fs::copy(
+        crate::helpers::fixtures_dir().join("roles-claims.js"),
+        dir.join("roles-claims.js"),
+    )
+    .expect("copy the Action");
+    let toml = std::fs::read_to_string(dir.join("detour.toml")).expect("read config");
+    let file_line = toml
+        .lines()
+        .find(|l| l.starts_with("file = "))
+        .expect("the Action's file line")
+        .to_owned();
+    std::fs::write(
+        dir.join("detour.toml"),
+        toml.replace(&file_line, "file = \"roles-claims.js\""),
+    )
+    .expect("write config");
+
+    let output = detour()
+        .current_dir(dir)
+        .arg("check")
+        .arg("--config")
+        .arg("detour.toml")
+        .env_clear()
+        .envs(&prepared.env)
+        .output()
+        .expect("run detour check");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stderr}{stdout}");
 }
 
 #[test]

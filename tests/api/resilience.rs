@@ -120,6 +120,34 @@ async fn a_login_suspended_before_a_redis_restart_with_aof_completes_afterwards(
 }
 
 #[tokio::test]
+async fn the_first_reads_after_a_redis_restart_succeed_without_a_503() {
+    let mut redis = TestRedis::start();
+    let mut config = TestConfig::new(StoreKind::Redis, vec![ActionFixture::favorite_color()]);
+    // With binding on, `/continue` reads the binding (a plain GET) before
+    // it takes the login (a GETDEL, never retried).
+    config.server_extra = "browser_binding = true".into();
+    let app = spawn_instance(&config, Some(&redis.url())).await;
+    let visit = ExternalVisit::from_outcome(&app.post_login_outcome(login_event()).await);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+
+    // Redis restarts between two calls (empty: persistence is off); the
+    // connection Detour holds is now dead, and it does not know yet.
+    redis.restart();
+    let ready = app.get("/readyz").await.status();
+    // Again, and the first call is `/continue`'s binding read: the login is
+    // gone with the data, which is an `invalid_request`, not a 503.
+    redis.restart();
+    let token = app.token_from_external_site(&visit, json!({ "favorite_color": "red" }));
+    let continued = app
+        .continue_get_accepting_json(&[("state", &visit.state), ("session_token", &token)])
+        .await
+        .status();
+
+    assert_eq!(ready, 200);
+    assert_eq!(continued, 400);
+}
+
+#[tokio::test]
 async fn the_full_detour_passes_on_a_three_master_redis_cluster() {
     let cluster = tokio::task::spawn_blocking(TestCluster::start)
         .await

@@ -1,4 +1,4 @@
-//! Every example Action of `../shared/seeds/` as a fixture, run unmodified,
+//! Every example Action of Auth0's post-login documentation as a fixture, run unmodified,
 //! with the result its seed documents. The redirect example
 //! (`favorite-color.js`) and its continuation are covered in
 //! `redirect_flow.rs`; seed 003's `require('pg')` Action in `node_modules.rs`.

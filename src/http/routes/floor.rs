@@ -27,7 +27,7 @@ use crate::http::extractors::{UpstreamAuth, continue_request};
 use crate::http::{AppState, MAX_EVENT_BYTES};
 use crate::pipeline::event::{apply_continue_request, normalize};
 use crate::pipeline::mutations::Mutations;
-use crate::pipeline::outcome::{DenyCode, ExecutionRecord, Outcome};
+use crate::pipeline::outcome::{DenyCode, Detail, ExecutionRecord, Outcome};
 use crate::pipeline::{PipelineError, PostLoginRequest};
 use crate::token::{self, session};
 
@@ -168,6 +168,7 @@ fn allow(mut event: Map<String, Value>) -> Outcome {
         return Outcome::Deny {
             error: DenyCode::AccessDenied,
             description: "Access restricted to corporate email addresses.".into(),
+            failed_action: None,
             mutations,
             executions,
         };
@@ -328,6 +329,8 @@ async fn resume(
         Err(e) => Outcome::Deny {
             error: DenyCode::AccessDenied,
             description: format!("The session token is invalid: {e}"),
+            // validateToken throws in the real Action.
+            failed_action: Some("favorite-color".into()),
             mutations,
             executions,
         },
@@ -340,8 +343,9 @@ async fn resume(
     };
     let result = token::result::sign(
         upstream.result_secret.expose_secret().as_bytes(),
-        outcome.to_wire(),
+        outcome.to_wire_with(Detail::Withheld),
         &audience,
+        &token::result::new_jti(),
     )
     .map_err(unexpected)?;
     let mut url = url::Url::parse(&record.return_to).map_err(unexpected)?;

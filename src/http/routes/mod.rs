@@ -4,6 +4,7 @@
 mod floor;
 mod health;
 mod post_login;
+mod result_details;
 mod resume;
 
 use actix_web::web;
@@ -11,6 +12,7 @@ use actix_web::web;
 /// Registers the routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(post_login::post_login)
+        .service(result_details::result_details)
         .route("/continue", web::get().to(resume::resume))
         .route("/continue", web::post().to(resume::resume))
         .route("/redirect", web::get().to(resume::redirect))

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::redis::TestRedis;
+use super::tls::TestCa;
 
 pub struct TestCluster {
     pub nodes: Vec<TestRedis>,
@@ -16,13 +17,23 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub fn start() -> TestCluster {
+        Self::start_on(None)
+    }
+
+    /// A cluster that speaks only TLS, to clients and between nodes, with
+    /// the server certificate of `ca`.
+    pub fn start_tls(ca: &TestCa) -> TestCluster {
+        Self::start_on(Some(ca))
+    }
+
+    fn start_on(tls: Option<&TestCa>) -> TestCluster {
         let dir = tempfile::tempdir().expect("cluster dir");
         let nodes: Vec<TestRedis> = (0..3)
             .map(|i| {
                 let node_dir = dir.path().join(format!("node{i}"));
                 std::fs::create_dir_all(&node_dir).expect("node dir");
                 let node_dir = node_dir.to_string_lossy().into_owned();
-                TestRedis::start_with(&[
+                let options = [
                     "--appendonly",
                     "no",
                     "--cluster-enabled",
@@ -31,7 +42,14 @@ impl TestCluster {
                     "5000",
                     "--dir",
                     &node_dir,
-                ])
+                ];
+                match tls {
+                    Some(ca) => TestRedis::start_tls_with(
+                        ca,
+                        &[&options[..], &["--tls-cluster", "yes"]].concat(),
+                    ),
+                    None => TestRedis::start_with(&options),
+                }
             })
             .collect();
         let addresses: Vec<String> = nodes
@@ -39,6 +57,7 @@ impl TestCluster {
             .map(|n| format!("127.0.0.1:{}", n.port()))
             .collect();
         let output = Command::new("redis-cli")
+            .args(nodes[0].tls_cli_args())
             .arg("--cluster")
             .arg("create")
             .args(&addresses)

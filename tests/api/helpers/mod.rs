@@ -6,8 +6,10 @@
 pub mod cluster;
 pub mod event;
 pub mod html;
+pub mod process;
 pub mod redis;
 pub mod responses;
+pub mod tls;
 pub mod tokens;
 
 pub use event::{REQUEST_HOSTNAME, REQUEST_IP, USER_EMAIL, USER_ID, login_event};
@@ -125,6 +127,11 @@ pub struct TestConfig {
     pub store_extra: String,
     /// Extra lines for the `[server]` section.
     pub server_extra: String,
+    /// Extra lines for the `demo` upstream's `[[upstreams]]` entry.
+    pub upstream_extra: String,
+    /// TOML appended after everything else (more `[[upstreams]]`, say, or
+    /// `[[modules]]` entries).
+    pub extra_toml: String,
     /// The process environment the config is resolved against.
     pub env: HashMap<String, String>,
     /// A directory under `tests/fixtures/` copied whole into the config's
@@ -132,8 +139,6 @@ pub struct TestConfig {
     /// Modules and a `node_modules` tree. Action files found in it are
     /// not looked for in `tests/fixtures/actions/`.
     pub tree: Option<&'static str>,
-    /// Extra TOML appended at the end (e.g. `[[modules]]` entries).
-    pub extra_toml: String,
 }
 
 impl TestConfig {
@@ -155,9 +160,10 @@ impl TestConfig {
             engine_extra: String::new(),
             store_extra: String::new(),
             server_extra: String::new(),
+            upstream_extra: String::new(),
+            extra_toml: String::new(),
             env,
             tree: None,
-            extra_toml: String::new(),
         }
     }
 
@@ -183,6 +189,7 @@ id = "{UPSTREAM_ID}"
 api_key_env = "DEMO_API_KEY"
 result_secret_env = "DEMO_RESULT_SECRET"
 return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
+{upstream_extra}
 "#,
             redis = redis_url
                 .map(|url| format!("redis_url = \"{url}\"\n"))
@@ -193,6 +200,7 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
             engine_extra = self.engine_extra,
             store_extra = self.store_extra,
             server_extra = self.server_extra,
+            upstream_extra = self.upstream_extra,
         );
         for action in &self.actions {
             toml.push_str(&format!(
@@ -345,10 +353,21 @@ pub async fn spawn_app_with(config: TestConfig) -> TestApp {
 /// Starts one more Detour instance on a Redis that another test instance
 /// already uses (`redis_url`); it does not own that Redis.
 pub async fn spawn_instance(config: &TestConfig, redis_url: Option<&str>) -> TestApp {
+    spawn_instance_with(config, redis_url, |_| {}).await
+}
+
+/// `spawn_instance`, with a last change to the loaded settings for what the
+/// config file cannot say (e.g. `engine.resolve_overrides`).
+pub async fn spawn_instance_with(
+    config: &TestConfig,
+    redis_url: Option<&str>,
+    adjust: impl FnOnce(&mut detour::config::Settings),
+) -> TestApp {
     let prepared = PreparedConfig::new(config, redis_url);
-    let settings = prepared
+    let mut settings = prepared
         .load()
         .unwrap_or_else(|e| panic!("test config does not load: {}", error_chain(&e)));
+    adjust(&mut settings);
     let application = detour::startup::Application::build(settings)
         .await
         .unwrap_or_else(|e| panic!("Detour does not start: {e:#}"));
@@ -398,6 +417,17 @@ impl TestApp {
     pub async fn post_login_outcome(&self, event: Value) -> Value {
         let response = self.post_login(event, RETURN_TO).await;
         json_body(response, 200).await
+    }
+
+    /// `POST /v1/result-details` for the result token `jti`, with `api_key`.
+    pub async fn result_details(&self, api_key: &str, jti: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/v1/result-details", self.address))
+            .header(AUTHORIZATION, format!("Bearer {api_key}"))
+            .json(&json!({ "jti": jti }))
+            .send()
+            .await
+            .expect("POST /v1/result-details")
     }
 
     /// The browser comes back with `GET /continue?<query>`.

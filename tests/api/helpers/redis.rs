@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -22,6 +23,8 @@ pub struct TestRedis {
     port: u16,
     /// Extra server options, kept so `restart` brings back the same server.
     options: Vec<String>,
+    /// With TLS only (no plain port): the CA that signed its certificate.
+    tls_ca: Option<PathBuf>,
 }
 
 impl TestRedis {
@@ -34,10 +37,47 @@ impl TestRedis {
     /// Starts `redis-server` with extra options (e.g. AOF on, a data dir,
     /// cluster mode) on a free port.
     pub fn start_with(options: &[&str]) -> TestRedis {
+        Self::start_on(options, None)
+    }
+
+    /// Starts `redis-server` that speaks only TLS on its port, with the
+    /// server certificate of `ca` (clients need not present one).
+    pub fn start_tls(ca: &super::tls::TestCa) -> TestRedis {
+        Self::start_tls_with(ca, &["--appendonly", "no"])
+    }
+
+    /// `start_tls` with extra server options (e.g. cluster mode).
+    pub fn start_tls_with(ca: &super::tls::TestCa, options: &[&str]) -> TestRedis {
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        let (cert, key, ca_cert) = (
+            path(ca.server_cert()),
+            path(ca.server_key()),
+            path(ca.ca_cert()),
+        );
+        Self::start_on(
+            &[
+                options,
+                &[
+                    "--tls-cert-file",
+                    &cert,
+                    "--tls-key-file",
+                    &key,
+                    "--tls-ca-cert-file",
+                    &ca_cert,
+                    "--tls-auth-clients",
+                    "no",
+                ],
+            ]
+            .concat(),
+            Some(ca.ca_cert()),
+        )
+    }
+
+    fn start_on(options: &[&str], tls_ca: Option<PathBuf>) -> TestRedis {
         let options: Vec<String> = options.iter().map(|o| o.to_string()).collect();
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
-            match Self::try_start(free_port(), &options) {
+            match Self::try_start(free_port(), &options, tls_ca.clone()) {
                 Ok(redis) => return redis,
                 Err(error) => last_error = error,
             }
@@ -51,7 +91,7 @@ impl TestRedis {
         self.stop();
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
-            match Self::try_start(self.port, &self.options) {
+            match Self::try_start(self.port, &self.options, self.tls_ca.clone()) {
                 Ok(mut redis) => {
                     self.child = redis.child.take();
                     return;
@@ -71,9 +111,22 @@ impl TestRedis {
         self.port
     }
 
-    fn try_start(port: u16, options: &[String]) -> Result<TestRedis, String> {
+    fn try_start(
+        port: u16,
+        options: &[String],
+        tls_ca: Option<PathBuf>,
+    ) -> Result<TestRedis, String> {
+        let port_args = match tls_ca {
+            Some(_) => vec![
+                "--port".to_owned(),
+                "0".into(),
+                "--tls-port".into(),
+                port.to_string(),
+            ],
+            None => vec!["--port".to_owned(), port.to_string()],
+        };
         let mut child = Command::new("redis-server")
-            .args(["--port", &port.to_string()])
+            .args(port_args)
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
             .args(options)
@@ -105,6 +158,7 @@ impl TestRedis {
             child: Some(child),
             port,
             options: options.to_vec(),
+            tls_ca,
         };
         match ready_rx.recv_timeout(STARTUP_TIMEOUT) {
             Ok(()) => {}
@@ -119,9 +173,13 @@ impl TestRedis {
         Ok(redis)
     }
 
-    /// The `redis://` URL Detour should use.
+    /// The `redis://` (or, with TLS, `rediss://localhost`) URL Detour
+    /// should use.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        match self.tls_ca {
+            Some(_) => format!("rediss://localhost:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
     }
 
     /// Kills the server now (to simulate a store outage).
@@ -153,6 +211,7 @@ impl TestRedis {
     pub fn cli(&self, args: &[&str]) -> String {
         let output = Command::new("redis-cli")
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(self.tls_cli_args())
             .args(args)
             .output()
             .expect("redis-cli runs");
@@ -160,7 +219,27 @@ impl TestRedis {
         String::from_utf8(output.stdout).expect("redis-cli prints UTF-8")
     }
 
+    /// The `redis-cli` options that reach this server (TLS and its CA).
+    pub fn tls_cli_args(&self) -> Vec<String> {
+        match &self.tls_ca {
+            Some(ca) => vec![
+                "--tls".into(),
+                "--cacert".into(),
+                ca.to_string_lossy().into_owned(),
+            ],
+            None => Vec::new(),
+        }
+    }
+
     fn answers_ping(&self) -> bool {
+        if self.tls_ca.is_some() {
+            return Command::new("redis-cli")
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+                .args(self.tls_cli_args())
+                .arg("PING")
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "PONG");
+        }
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };

@@ -1,0 +1,70 @@
+//! `POST /v1/result-details`: the upstream's back channel for what the
+//! result token at `return_to` leaves out (console output, error text),
+//! since that token travels through the browser.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+
+use crate::config::ResultDetails;
+use crate::http::AppState;
+use crate::http::error::{ApiError, Audience, ErrorCode};
+use crate::http::extractors::{UpstreamAuth, read_body};
+
+/// Largest request body: one `jti`, with room to spare.
+const MAX_BODY_BYTES: usize = 1024;
+
+/// What the upstream asks for.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetailsRequest {
+    /// The `jti` of a result token Detour delivered to this upstream.
+    jti: String,
+}
+
+/// Answers the execution details of one delivered result, once, to the
+/// upstream it was delivered to.
+#[post("/v1/result-details")]
+pub async fn result_details(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    UpstreamAuth(upstream): UpstreamAuth,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::api(
+            ErrorCode::UnsupportedMediaType,
+            "the body must be application/json",
+        ));
+    }
+    let body = read_body(payload, MAX_BODY_BYTES, Audience::Api).await?;
+    let request: DetailsRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::api(
+            ErrorCode::InvalidRequest,
+            format!("the body is not a valid request: {e}"),
+        )
+    })?;
+    let details = state
+        .pipeline
+        .load_full()
+        .take_result_details(&upstream, &request.jti)
+        .await
+        .map_err(|e| ApiError::from_pipeline(e, Audience::Api))?;
+    match details {
+        Some(details) => Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(details)),
+        None => {
+            let mut description = "no result details under this jti for this upstream: unknown, already fetched, expired or never kept".to_owned();
+            if upstream.result_details != ResultDetails::BackChannel {
+                description
+                    .push_str(" (this upstream does not have result_details = \"back_channel\")");
+            }
+            Err(ApiError::api(ErrorCode::NotFound, description))
+        }
+    }
+}
