@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
+use detour::config::modules::{ActionCode, Builder, CodeSet};
 use detour::config::{
     ActionSpec, EngineSettings, Isolation, ServerSettings, Settings, StoreSettings,
 };
@@ -60,8 +61,46 @@ fn object(items: Vec<(String, String)>) -> Map<String, Value> {
         .collect()
 }
 
-/// Runs the command.
-pub async fn run(args: Args) -> anyhow::Result<()> {
+/// The Action's code, resolved as the server resolves it. With a config
+/// that lists this file, that Action's entry (dependencies, Modules, the
+/// config's directory as the actions root). Otherwise the actions root is
+/// the current directory when the file lies under it (and it is not `/`),
+/// else the file's directory, and the Action's dependencies are the
+/// packages it requires by name, at the versions installed in
+/// `node_modules`; Actions Modules need the config.
+fn code_of(
+    file: &std::path::Path,
+    name: &str,
+    config: Option<&Settings>,
+) -> anyhow::Result<(Arc<CodeSet>, ActionCode)> {
+    let real =
+        std::fs::canonicalize(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if let Some(action) = config.and_then(|settings| {
+        settings
+            .actions
+            .iter()
+            .find(|a| std::fs::canonicalize(&a.file).is_ok_and(|f| f == real))
+    }) {
+        return Ok((action.code.clone(), action.entry.clone()));
+    }
+    let dir = real
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    // Never the whole file system: run from `/`, the file's directory is
+    // the root.
+    let root = cwd
+        .filter(|cwd| cwd.parent().is_some() && real.starts_with(cwd))
+        .unwrap_or(dir);
+    let mut builder = Builder::new(&root)?;
+    let dependencies = builder.installed_requires(&real);
+    let entry = builder.add_action(name, &real, &dependencies, &BTreeMap::new())?;
+    Ok((builder.finish(), entry))
+}
+
+/// Runs the command. `config` is the global `--config`, when given.
+pub async fn run(args: Args, config: Option<Settings>) -> anyhow::Result<()> {
     let source = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let event_text = std::fs::read_to_string(&args.event)
@@ -80,6 +119,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "action".into());
+    let (code, entry) = code_of(&args.file, &name, config.as_ref())?;
     let settings = Settings {
         server: ServerSettings {
             listen: "127.0.0.1:0".into(),
@@ -107,7 +147,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         actions: vec![ActionSpec {
             name,
             file: args.file.clone(),
-            modules: detour::config::modules::next_to(&args.file)?,
+            code,
+            entry,
             source,
             secrets,
             allow_hosts: vec!["*".into()],

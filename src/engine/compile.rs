@@ -4,14 +4,17 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use rquickjs::context::EvalOptions;
+use std::sync::Arc;
+
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Runtime, WriteOptions,
+    CatchResultExt, CaughtError, Context, Ctx, Exception, Function, IntoJs, Module, Runtime, Value,
+    WriteOptions,
 };
 
+use crate::config::modules::{ActionCode, CodeSet};
 use crate::config::{ActionSpec, EngineSettings};
 
-use super::host;
+use super::{host, script};
 
 /// The JS half of the engine boundary: the helper scripts first, then the
 /// prelude, which takes what they define into its closure.
@@ -44,20 +47,78 @@ fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
         .map_err(|e| CompileError::Startup(format!("the prelude does not compile: {e}")))
 }
 
+/// Every file of a configuration's [`CodeSet`], compiled once per process:
+/// JavaScript files to bytecode (run in a context only when first
+/// required), JSON files kept as text.
+#[derive(Debug)]
+pub struct CompiledCode {
+    set: Arc<CodeSet>,
+    units: Vec<Unit>,
+}
+
+#[derive(Debug)]
+enum Unit {
+    /// Bytecode of the file wrapped as a CommonJS factory.
+    Script(Vec<u8>),
+    /// A JSON file, parsed by `require`.
+    Json,
+    /// A package file that does not compile: requiring it throws this.
+    /// (A package may carry files for other environments that a literal
+    /// in its code leads to; only using one is an error.)
+    Broken(String),
+}
+
+impl CompiledCode {
+    /// Compiles every JavaScript file of `set`; a syntax error names the
+    /// file and line.
+    pub fn new(set: &Arc<CodeSet>) -> Result<Arc<Self>, CompileError> {
+        let startup = |e: rquickjs::Error| CompileError::Startup(e.to_string());
+        let rt = Runtime::new().map_err(startup)?;
+        let ctx = Context::full(&rt).map_err(startup)?;
+        let units = ctx.with(|ctx| {
+            set.files
+                .iter()
+                .map(|file| {
+                    if file.json {
+                        return Ok(Unit::Json);
+                    }
+                    // The wrapper adds no line before the file's first
+                    // line, so line numbers match the file.
+                    let wrapped = format!(
+                        "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
+                        file.source
+                    );
+                    match script::compile(&ctx, &wrapped, &file.name).catch(&ctx) {
+                        Ok(bytecode) => Ok(Unit::Script(bytecode)),
+                        Err(e) if file.package => {
+                            Ok(Unit::Broken(syntax_error(&file.name, e).to_string()))
+                        }
+                        Err(e) => Err(syntax_error(&file.name, e)),
+                    }
+                })
+                .collect::<Result<Vec<_>, CompileError>>()
+        })?;
+        Ok(Arc::new(Self {
+            set: set.clone(),
+            units,
+        }))
+    }
+
+    /// Whether this was compiled from `set`.
+    pub fn is_of(&self, set: &Arc<CodeSet>) -> bool {
+        Arc::ptr_eq(&self.set, set)
+    }
+}
+
 /// An Action prepared for loading.
 #[derive(Debug, Clone)]
 pub struct ActionSource {
     /// Action name.
     pub name: String,
-    /// File name used in stack traces and errors.
-    pub file: String,
-    /// The source wrapped as a CommonJS factory: evaluating it gives the
-    /// factory function, which the prelude calls. The wrapper adds no line
-    /// before the Action's first line, so line numbers match the file.
-    pub wrapped: String,
-    /// The files next to the Action that `require` may load, as a JSON
-    /// object of path to source.
-    pub modules_json: String,
+    /// Its configuration's code, compiled.
+    pub code: Arc<CompiledCode>,
+    /// What this Action may load.
+    pub access: Arc<ActionCode>,
     /// `event.secrets` as JSON text: handed to each execution by the
     /// engine itself, so secrets never pass through the pipeline or the
     /// store.
@@ -67,8 +128,8 @@ pub struct ActionSource {
 }
 
 impl ActionSource {
-    /// Wraps an Action's source.
-    pub fn new(spec: &ActionSpec) -> Self {
+    /// Prepares an Action whose code set `code` was compiled from.
+    pub fn new(spec: &ActionSpec, code: Arc<CompiledCode>) -> Self {
         use secrecy::ExposeSecret;
         let secrets: serde_json::Map<String, serde_json::Value> = spec
             .secrets
@@ -77,18 +138,8 @@ impl ActionSource {
             .collect();
         Self {
             name: spec.name.clone(),
-            file: spec.file.display().to_string(),
-            wrapped: format!(
-                "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
-                spec.source
-            ),
-            modules_json: serde_json::Value::Object(
-                spec.modules
-                    .iter()
-                    .map(|(path, source)| (path.clone(), source.clone().into()))
-                    .collect(),
-            )
-            .to_string(),
+            code,
+            access: Arc::new(spec.entry.clone()),
             secrets_json: serde_json::Value::Object(secrets).to_string(),
             allow_hosts: spec.allow_hosts.clone(),
         }
@@ -108,6 +159,15 @@ pub enum CompileError {
         /// QuickJS's message.
         message: String,
     },
+    /// The Action throws while it loads (its top level, or a module it
+    /// requires there).
+    #[error("action \"{action}\" throws while loading: {message}")]
+    Load {
+        /// Action name.
+        action: String,
+        /// What it threw.
+        message: String,
+    },
     /// The engine itself could not be set up.
     #[error("cannot start the engine: {0}")]
     Startup(String),
@@ -119,8 +179,9 @@ pub struct Loaded<'js> {
     /// the prelude module's exports, never from a global the Action could
     /// replace.
     pub run: Function<'js>,
-    /// The error the Action threw while loading, if any (Auth0 reports it
-    /// on every execution, so it is not a start-up failure).
+    /// The error the Action threw while loading, if any. Start-up refuses
+    /// an Action that throws in [`check`]; one that throws only in a later
+    /// context reports it on every execution, as Auth0 does.
     pub load_error: Option<String>,
 }
 
@@ -150,16 +211,44 @@ pub fn load<'js>(
         })
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
-    let mut options = EvalOptions::default();
-    // CommonJS modules are sloppy-mode scripts in Node.
-    options.strict = false;
-    options.filename = Some(source.file.clone());
-    let factory: Function = ctx
-        .eval_with_options(source.wrapped.as_str(), options)
-        .catch(ctx)
-        .map_err(|e| syntax_error(&source.file, e))?;
+    // `require` reaches Rust through three functions handed to the
+    // prelude's closure only (never set on the global object): resolve a
+    // specifier from a file (the rules of config/modules.rs, enforced
+    // here), load a file's factory (bytecode) or JSON text, and name a file.
+    let code = source.code.clone();
+    let access = source.access.clone();
+    let resolve = Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, from: usize, spec: String| -> rquickjs::Result<usize> {
+            code.set
+                .resolve(&access, from, &spec)
+                .map_err(|message| Exception::throw_message(&ctx, &message))
+        },
+    )
+    .map_err(|e| startup(e.to_string()))?;
+    let code = source.code.clone();
+    let load_file = Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, id: usize| -> rquickjs::Result<Value<'js>> {
+            match (code.units.get(id), code.set.file(id)) {
+                (Some(Unit::Script(bytecode)), _) => script::run(&ctx, bytecode),
+                (Some(Unit::Json), Some(file)) => file.source.as_str().into_js(&ctx),
+                (Some(Unit::Broken(message)), _) => Err(Exception::throw_syntax(&ctx, message)),
+                _ => Err(Exception::throw_message(&ctx, "no such module")),
+            }
+        },
+    )
+    .map_err(|e| startup(e.to_string()))?;
+    let code = source.code.clone();
+    let name = Function::new(ctx.clone(), move |id: usize| -> String {
+        code.set
+            .file(id)
+            .map(|f| f.name.clone())
+            .unwrap_or_default()
+    })
+    .map_err(|e| startup(e.to_string()))?;
     let load_error: Option<String> = define
-        .call((factory, source.modules_json.as_str()))
+        .call((source.access.entry, resolve, load_file, name))
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
     Ok(Loaded { run, load_error })
@@ -198,8 +287,13 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     let load_error = ctx.with(|ctx| {
         load(&ctx, source, host::Links::check(), None).map(|loaded| loaded.load_error)
     })?;
-    if let Some(err) = load_error {
-        tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
+    // Auth0 would report it on every execution; refusing it here stops
+    // start-up (and `detour check`) naming the Action instead.
+    match load_error {
+        Some(message) => Err(CompileError::Load {
+            action: source.name.clone(),
+            message,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -1,7 +1,8 @@
 // Detour's JS side of the engine boundary. Evaluated once in every context,
 // as a module, before the Action's own code. It exports, to Rust only (a
 // module's exports are not on the global object):
-//   define(factory, modulesJson)  evaluates the Action as a CommonJS module;
+//   define(entryId, resolve, load, name)  requires the Action as a CommonJS
+//     module through Rust's resolver and loader;
 //   run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
 //     with a fresh `event` and `api`, and resolves to the JSON report
 //     {commands, error}. Console lines go straight to Rust (host.log), so
@@ -158,58 +159,67 @@ const internals = (function (host) {
   };
 
   // ---- modules ------------------------------------------------------------
-  // Node built-ins (globals.js), with or without the `node:` prefix.
+  // Node built-ins (globals.js), with or without the `node:` prefix, come
+  // first, as in Node. Everything else is resolved by Rust (config/modules.rs
+  // rules: the files read at start-up, declared packages, Actions Modules;
+  // refused built-ins throw there) and evaluated from bytecode the first
+  // time this context requires it, then cached per context by file id.
   const builtins = globalThis.__detour_builtin_modules;
   delete globalThis.__detour_builtin_modules;
-  // Relative files: the .js/.json files next to the Action, read at
-  // start-up (config/modules.rs), evaluated once per context on first use.
-  let files = Object.create(null);
-  const loaded = Object.create(null);
-  function normalize(dir, name) {
-    const out = [];
-    for (const part of (dir ? `${dir}/${name}` : name).split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        if (out.length === 0) return null; // outside the Action's directory
-        out.pop();
-      } else out.push(part);
-    }
-    return out.join('/');
-  }
-  function makeRequire(dir) {
-    return function require(name) {
-      const spec = String(name);
-      if (spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('/')) {
-        const base = spec.startsWith('/') ? null : normalize(dir, spec);
-        const path = base === null ? null : [base, `${base}.js`, `${base}.json`, `${base}.cjs`, `${base}/index.js`]
-          .find((p) => Object.prototype.hasOwnProperty.call(files, p));
-        if (!path) {
-          throw new Error(`Cannot find module '${spec}': no such file next to the Action.`);
-        }
-        if (loaded[path]) return loaded[path].exports;
-        const module = { exports: {} };
-        loaded[path] = module;
-        if (path.endsWith('.json')) {
-          module.exports = JSON.parse(files[path]);
-          return module.exports;
-        }
-        const moduleDir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-        const factory = new Function('exports', 'require', 'module', '__filename', '__dirname', files[path]);
-        factory.call(module.exports, module.exports, makeRequire(moduleDir), module, path, moduleDir);
-        return module.exports;
+  let hostResolve = null;
+  let hostLoad = null;
+  let hostName = null;
+  const cache = create(null);
+  const builtinOf = (spec) => {
+    const key = spec.startsWith('node:') ? spec.slice(5) : spec;
+    return hasOwn(builtins, key) ? builtins[key] : undefined;
+  };
+  const dirnameOf = (name) => (name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.');
+  function requireId(id) {
+    const cached = cache[id];
+    if (cached) return cached.exports;
+    const filename = hostName(id);
+    const module = { id: filename, filename, exports: {}, loaded: false, children: [], paths: [] };
+    // Cached before it runs: a cycle gets the partial exports, as in Node.
+    cache[id] = module;
+    try {
+      const loadedValue = hostLoad(id);
+      if (typeof loadedValue === 'string') {
+        module.exports = jsonParse(loadedValue);
+      } else {
+        const require = makeRequire(id);
+        module.require = require;
+        apply(loadedValue, module.exports, [module.exports, require, module, filename, dirnameOf(filename)]);
       }
-      const key = spec.replace(/^node:/, '');
-      if (Object.prototype.hasOwnProperty.call(builtins, key)) return builtins[key];
-      throw new Error(`Cannot find module '${spec}': Detour does not provide it to Actions.`);
+    } catch (e) {
+      delete cache[id]; // as Node: a module that threw is loaded again next time
+      throw e;
+    }
+    module.loaded = true;
+    return module.exports;
+  }
+  function makeRequire(fromId) {
+    function require(name) {
+      const spec = String(name);
+      const builtin = builtinOf(spec);
+      if (builtin !== undefined) return builtin;
+      return requireId(hostResolve(fromId, spec));
+    }
+    require.resolve = function resolve(name) {
+      const spec = String(name);
+      if (builtinOf(spec) !== undefined) return spec;
+      return hostName(hostResolve(fromId, spec));
     };
+    require.cache = cache;
+    return require;
   }
 
-  function define(factory, modulesJson) {
-    files = assign(create(null), jsonParse(modulesJson));
-    const module = { exports: {} };
+  function define(entryId, resolveFn, loadFn, nameFn) {
+    hostResolve = resolveFn;
+    hostLoad = loadFn;
+    hostName = nameFn;
     try {
-      apply(factory, module.exports, [module.exports, makeRequire(''), module]);
-      moduleExports = module.exports;
+      moduleExports = requireId(entryId);
     } catch (e) {
       loadError = e;
     }

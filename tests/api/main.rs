@@ -11,6 +11,7 @@ mod inputs;
 mod limits;
 mod node_modules;
 mod non_interactive;
+mod npm_packages;
 mod openapi;
 mod operations;
 mod outbound;
