@@ -17,6 +17,8 @@ use super::host;
 /// prelude, which takes what they define into its closure.
 pub const PRELUDE: &str = concat!(
     include_str!("globals.js"),
+    include_str!("web.js"),
+    include_str!("node.js"),
     include_str!("api_more.js"),
     include_str!("prelude.js")
 );

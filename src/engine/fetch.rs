@@ -112,8 +112,12 @@ struct Request {
     method: String,
     #[serde(default)]
     headers: Vec<(String, String)>,
+    /// A text body, sent as its UTF-8 bytes.
     #[serde(default)]
     body: Option<String>,
+    /// A binary body (Blob, FormData, typed array), standard base64.
+    #[serde(default)]
+    body_base64: Option<String>,
 }
 
 fn get() -> String {
@@ -153,7 +157,7 @@ impl Fetcher {
     }
 
     /// Performs one request; answers `{ok, status, statusText, url,
-    /// headers, body}` or `{ok: false, error}` as JSON text.
+    /// headers, body | base64}` or `{ok: false, error}` as JSON text.
     pub async fn fetch(self, url: String, request: String) -> String {
         match self.try_fetch(&url, &request).await {
             Ok(v) => v,
@@ -193,6 +197,12 @@ impl Fetcher {
         }
         if let Some(body) = request.body {
             builder = builder.body(body);
+        } else if let Some(body) = request.body_base64 {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .map_err(|_| "bad request body encoding".to_owned())?;
+            builder = builder.body(bytes);
         }
         let mut response = builder.send().await.map_err(describe)?;
         let status = response.status();
@@ -213,14 +223,24 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(json!({
+        let mut reply = json!({
             "ok": true,
             "status": status.as_u16(),
             "statusText": status.canonical_reason().unwrap_or(""),
             "url": final_url,
             "headers": headers,
-            "body": String::from_utf8_lossy(&body),
-        }))
+        });
+        // Text stays text (no re-encoding on the common JSON path); bytes
+        // that are not UTF-8 cross as base64, so binary bodies arrive whole.
+        match String::from_utf8(body) {
+            Ok(text) => reply["body"] = Value::String(text),
+            Err(e) => {
+                use base64::Engine as _;
+                reply["base64"] =
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()));
+            }
+        }
+        Ok(reply)
     }
 }
 

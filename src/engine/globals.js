@@ -41,14 +41,12 @@
     return s;
   }
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  // Encoding is QuickJS-NG's native Uint8Array.prototype.toBase64/toHex;
+  // decoding stays here because Node's is lenient (skips bad characters,
+  // missing padding), which the native decoder is not.
+  const asU8 = (bytes) => (bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes));
   function base64Encode(bytes, url) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 3) {
-      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
-      s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
-      s += i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=';
-      s += i + 2 < bytes.length ? B64[n & 63] : '=';
-    }
+    const s = asU8(bytes).toBase64();
     return url ? s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : s;
   }
   function base64Decode(str, strict) {
@@ -66,7 +64,7 @@
     }
     return out;
   }
-  const toHex = (bytes) => Array.prototype.map.call(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+  const toHex = (bytes) => asU8(bytes).toHex();
   function fromHex(str) {
     const out = [];
     for (let i = 0; i + 1 < str.length; i += 2) {
@@ -141,8 +139,85 @@
       return this.length === other.length ? 0 : this.length < other.length ? -1 : 1;
     }
     slice(start, end) { return this.subarray(start, end); }
-    write(str, offset, enc) { const bytes = encode(str, enc); const o = offset || 0; const n = Math.min(bytes.length, this.length - o); this.set(bytes.slice(0, n), o); return n; }
+    write(str, offset, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; }
+      const bytes = encode(str, enc); const o = offset || 0; const n = Math.max(0, Math.min(bytes.length, this.length - o)); this.set(bytes.slice(0, n), o); return n;
+    }
+    static allocUnsafeSlow(size) { return new Buffer(size); }
+    fill(value, offset, end, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; end = this.length; }
+      const o = offset || 0;
+      const e = end === undefined ? this.length : end;
+      if (typeof value === 'number') return Uint8Array.prototype.fill.call(this, value & 255, o, e);
+      const f = ArrayBuffer.isView(value) ? Array.from(value) : encode(String(value), enc);
+      if (f.length) for (let i = o; i < e; i++) this[i] = f[(i - o) % f.length];
+      return this;
+    }
+    indexOf(value, from, enc) {
+      if (typeof value === 'number') return Uint8Array.prototype.indexOf.call(this, value & 255, from);
+      const needle = typeof value === 'string' ? encode(value, enc) : Array.from(value);
+      const start = from === undefined ? 0 : from < 0 ? Math.max(0, this.length + from) : from;
+      outer: for (let i = start; i <= this.length - needle.length; i++) {
+        for (let j = 0; j < needle.length; j++) if (this[i + j] !== needle[j]) continue outer;
+        return i;
+      }
+      return -1;
+    }
+    includes(value, from, enc) { return this.indexOf(value, from, enc) !== -1; }
+    copy(target, targetStart, sourceStart, sourceEnd) {
+      const ts = targetStart || 0;
+      const ss = sourceStart || 0;
+      const se = Math.min(sourceEnd === undefined ? this.length : sourceEnd, this.length, ss + target.length - ts);
+      if (se <= ss) return 0;
+      target.set(this.subarray(ss, se), ts);
+      return se - ss;
+    }
+    toLocaleString(enc, start, end) { return this.toString(enc, start, end); }
+    inspect() { return `<Buffer ${Array.from(this.subarray(0, 50), (b) => (b < 16 ? '0' : '') + b.toString(16)).join(' ')}${this.length > 50 ? ' ...' : ''}>`; }
+    readUIntBE(offset, n) { let v = 0; for (let i = 0; i < n; i++) v = v * 256 + this.at8(offset + i); return v; }
+    readUIntLE(offset, n) { let v = 0; for (let i = n - 1; i >= 0; i--) v = v * 256 + this.at8(offset + i); return v; }
+    readIntBE(offset, n) { const v = this.readUIntBE(offset, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
+    readIntLE(offset, n) { const v = this.readUIntLE(offset, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
+    writeUIntBE(value, offset, n) { let v = Number(value); for (let i = n - 1; i >= 0; i--) { this.put8(offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
+    writeUIntLE(value, offset, n) { let v = Number(value); for (let i = 0; i < n; i++) { this.put8(offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
+    writeIntBE(value, offset, n) { return this.writeUIntBE(value < 0 ? value + 2 ** (8 * n) : value, offset, n); }
+    writeIntLE(value, offset, n) { return this.writeUIntLE(value < 0 ? value + 2 ** (8 * n) : value, offset, n); }
+    at8(i) {
+      if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`The value of "offset" is out of range. It must be >= 0 and <= ${this.length - 1}. Received ${i}`);
+      return this[i];
+    }
+    put8(i, v) { this.at8(i); this[i] = v; }
+    view() { return new DataView(this.buffer, this.byteOffset, this.byteLength); }
+    readBigUInt64BE(o = 0) { this.at8(o + 7); return this.view().getBigUint64(o, false); }
+    readBigUInt64LE(o = 0) { this.at8(o + 7); return this.view().getBigUint64(o, true); }
+    readBigInt64BE(o = 0) { this.at8(o + 7); return this.view().getBigInt64(o, false); }
+    readBigInt64LE(o = 0) { this.at8(o + 7); return this.view().getBigInt64(o, true); }
+    writeBigUInt64BE(v, o = 0) { this.at8(o + 7); this.view().setBigUint64(o, BigInt(v), false); return o + 8; }
+    writeBigUInt64LE(v, o = 0) { this.at8(o + 7); this.view().setBigUint64(o, BigInt(v), true); return o + 8; }
+    readFloatBE(o = 0) { this.at8(o + 3); return this.view().getFloat32(o, false); }
+    readFloatLE(o = 0) { this.at8(o + 3); return this.view().getFloat32(o, true); }
+    readDoubleBE(o = 0) { this.at8(o + 7); return this.view().getFloat64(o, false); }
+    readDoubleLE(o = 0) { this.at8(o + 7); return this.view().getFloat64(o, true); }
+    writeFloatBE(v, o = 0) { this.at8(o + 3); this.view().setFloat32(o, v, false); return o + 4; }
+    writeFloatLE(v, o = 0) { this.at8(o + 3); this.view().setFloat32(o, v, true); return o + 4; }
+    writeDoubleBE(v, o = 0) { this.at8(o + 7); this.view().setFloat64(o, v, false); return o + 8; }
+    writeDoubleLE(v, o = 0) { this.at8(o + 7); this.view().setFloat64(o, v, true); return o + 8; }
+    swap16() { for (let i = 0; i + 1 < this.length; i += 2) { const t = this[i]; this[i] = this[i + 1]; this[i + 1] = t; } return this; }
   }
+  // readUInt8 ... writeInt32LE, with Node's aliases (readUint16BE, ...).
+  for (const [bits, n] of [[8, 1], [16, 2], [32, 4]]) {
+    for (const end of n === 1 ? [''] : ['BE', 'LE']) {
+      const e = end || 'BE';
+      for (const [U, u] of [['UInt', 'UInt'], ['Uint', 'UInt'], ['Int', 'Int']]) {
+        Buffer.prototype[`read${U}${bits}${end}`] = function (o = 0) { return this[`read${u}${e}`](o, n); };
+        Buffer.prototype[`write${U}${bits}${end}`] = function (v, o = 0) { return this[`write${u}${e}`](v, o, n); };
+      }
+    }
+  }
+  for (const name of ['readUIntBE', 'readUIntLE', 'writeUIntBE', 'writeUIntLE', 'readBigUInt64BE', 'readBigUInt64LE', 'writeBigUInt64BE', 'writeBigUInt64LE']) {
+    Buffer.prototype[name.replace('UInt', 'Uint')] = Buffer.prototype[name];
+  }
+  Buffer.poolSize = 8192;
 
   class TextEncoder {
     get encoding() { return 'utf-8'; }
@@ -198,33 +273,49 @@
   }
 
   // ---- crypto ----------------------------------------------------------------
+  // Every primitive is a Rust host function over aws-lc-rs (md5: the md-5
+  // crate); bytes cross as base64, which QuickJS-NG encodes natively.
+  const toB64 = (bytes) => (bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toBase64();
+  const fromB64 = (text) => Buffer.fromBytes(Uint8Array.fromBase64(text));
   const bytesOf = (data, enc) => {
-    if (typeof data === 'string') return encode(data, enc);
+    if (typeof data === 'string') return new Uint8Array(encode(data, enc));
     if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (data instanceof ArrayBuffer) return new Uint8Array(data);
     throw new TypeError('The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView.');
   };
-  const output = (hex, enc) => (enc === undefined || enc === 'buffer' ? Buffer.from(hex, 'hex') : norm(enc) === 'hex' ? hex : Buffer.from(hex, 'hex').toString(enc));
-  function hasher(compute) {
-    const parts = [];
+  const concatBytes = (chunks) => {
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    return out;
+  };
+  const output = (bytes, enc) => (enc === undefined || enc === 'buffer' ? bytes : bytes.toString(enc));
+  // createHash / createHmac / createSign / createVerify share this: chunks
+  // are kept and handed to Rust once, at the end.
+  function collector(finish, name) {
+    const chunks = [];
     let done = false;
     const h = {
       update(data, enc) {
         if (done) throw new Error('Digest already called');
-        parts.push(toHex(bytesOf(data, enc)));
+        chunks.push(Uint8Array.from(bytesOf(data, enc)));
         return h;
       },
-      digest(enc) {
-        if (done) throw new Error('Digest already called');
+      [name](...args) {
+        if (done) throw new Error(`${name} already called`);
         done = true;
-        return output(compute(parts.join('')), enc);
+        return finish(concatBytes(chunks), ...args);
       },
+      write(data, enc) { h.update(data, enc); return true; },
+      end(data, enc) { if (data !== undefined) h.update(data, enc); return h; },
     };
     return h;
   }
   function randomBytes(size, callback) {
     if (!Number.isInteger(size) || size < 0 || size > 65536) throw new RangeError('The "size" argument must be an integer between 0 and 65536.');
-    const b = Buffer.from(host.randomHex(size), 'hex');
+    const b = fromB64(host.randomBytes(size));
     if (typeof callback === 'function') { Promise.resolve().then(() => callback(null, b)); return undefined; }
     return b;
   }
@@ -236,7 +327,7 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
   function getRandomValues(array) {
-    if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array) {
+    if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView) {
       throw new TypeError('The data argument must be an integer-type TypedArray');
     }
     if (array.byteLength > 65536) throw new RangeError('The ArrayBufferView\'s byte length exceeds the number of bytes of entropy available (65536)');
@@ -251,16 +342,257 @@
     for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
     return diff === 0;
   }
-  const cryptoModule = Object.freeze({
-    createHash: (alg) => { host.digest(String(alg), ''); return hasher((hex) => host.digest(String(alg), hex)); },
-    createHmac: (alg, key, enc) => {
-      const k = toHex(bytesOf(key, enc));
-      host.hmac(String(alg), k, '');
-      return hasher((hex) => host.hmac(String(alg), k, hex));
+  const digestBytes = (alg, bytes) => fromB64(host.digest(String(alg), toB64(bytes)));
+  const hmacBytes = (alg, key, bytes) => fromB64(host.hmac(String(alg), toB64(key), toB64(bytes)));
+
+  // KeyObject: a secret's bytes, or an asymmetric key as Rust described it
+  // ({type, kty, spki, pkcs8?, jwk, bits?|curve?}).
+  const KEY = Symbol('key');
+  const pemOf = (label, b64) => `-----BEGIN ${label}-----\n${b64.replace(/.{1,64}/g, '$&\n')}-----END ${label}-----\n`;
+  const b64url = (bytes) => toB64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  class KeyObject {
+    constructor(type, key) {
+      if (type !== 'secret' && type !== 'public' && type !== 'private') throw new TypeError(`Invalid KeyObject type ${type}`);
+      this[KEY] = { type, key };
+    }
+    static from(cryptoKey) {
+      if (!(cryptoKey instanceof CryptoKey)) throw new TypeError('The "key" argument must be an instance of CryptoKey.');
+      return cryptoKey[KEY];
+    }
+    get type() { return this[KEY].type; }
+    get asymmetricKeyType() { return this[KEY].type === 'secret' ? undefined : this[KEY].key.kty; }
+    get asymmetricKeyDetails() {
+      const { type, key } = this[KEY];
+      if (type === 'secret') return undefined;
+      if (key.kty === 'ec') return { namedCurve: key.curve };
+      const e = Buffer.from(key.jwk.e, 'base64url');
+      let exp = 0n;
+      for (const byte of e) exp = (exp << 8n) | BigInt(byte);
+      return { modulusLength: key.bits, publicExponent: exp };
+    }
+    get symmetricKeySize() { return this[KEY].type === 'secret' ? this[KEY].key.length : undefined; }
+    export(options) {
+      const { type, key } = this[KEY];
+      const o = options || {};
+      if (type === 'secret') {
+        if (o.format === 'jwk') return { kty: 'oct', k: b64url(key) };
+        return Buffer.from(key);
+      }
+      if (o.format === 'jwk') {
+        if (type === 'private' && key.jwk.d === undefined) throw new Error('Exporting this RSA private key as a JWK is not supported by Detour');
+        const jwk = Object.assign({}, key.jwk);
+        if (type === 'public') delete jwk.d;
+        return jwk;
+      }
+      const der = type === 'private' ? key.pkcs8 : key.spki;
+      const enc = o.type || (type === 'private' ? 'pkcs8' : 'spki');
+      if ((type === 'private' && enc !== 'pkcs8') || (type === 'public' && enc !== 'spki')) {
+        throw new Error(`Exporting a ${type} key as ${enc} is not supported by Detour; use ${type === 'private' ? 'pkcs8' : 'spki'}`);
+      }
+      if (o.format === 'der') return fromB64(der);
+      return pemOf(type === 'private' ? 'PRIVATE KEY' : 'PUBLIC KEY', der);
+    }
+    equals(other) {
+      if (!(other instanceof KeyObject) || other.type !== this.type) return false;
+      if (this.type === 'secret') return this[KEY].key.length === other[KEY].key.length && timingSafeEqual(this[KEY].key, other[KEY].key);
+      return this[KEY].key.spki === other[KEY].key.spki && this[KEY].key.pkcs8 === other[KEY].key.pkcs8;
+    }
+    get [Symbol.toStringTag]() { return 'KeyObject'; }
+  }
+  const importAsymmetric = (isPrivate, format, data) => {
+    const r = JSON.parse(host.importKey(JSON.stringify({ private: isPrivate, format, data })));
+    if (!r.ok) throw new TypeError(`Invalid key: ${r.error}`);
+    return new KeyObject(r.type, r);
+  };
+  function keyInput(input, isPrivate) {
+    if (input instanceof KeyObject) return input;
+    if (typeof CryptoKey !== 'undefined' && input instanceof CryptoKey) return input[KEY];
+    let o = input;
+    if (typeof input === 'string' || ArrayBuffer.isView(input)) o = { key: input };
+    if (o === null || typeof o !== 'object') throw new TypeError('The "key" argument must be of type string or an instance of Buffer, KeyObject or an object.');
+    if (o.passphrase !== undefined) throw new Error('Encrypted private keys are not supported by Detour');
+    if (o.key instanceof KeyObject) return o.key;
+    if (o.format === 'jwk') return importAsymmetric(isPrivate, 'jwk', o.key);
+    if (o.format === 'der') return importAsymmetric(isPrivate, 'der', toB64(bytesOf(o.key)));
+    const text = typeof o.key === 'string' ? o.key : Buffer.from(bytesOf(o.key)).toString('utf8');
+    return importAsymmetric(isPrivate, 'pem', text);
+  }
+  function createPrivateKey(input) {
+    const k = keyInput(input, true);
+    if (k.type !== 'private') throw new TypeError(`Invalid key object type ${k.type}, expected private.`);
+    return k;
+  }
+  function createPublicKey(input) {
+    const k = keyInput(input, false);
+    if (k.type === 'secret') throw new TypeError('Invalid key object type secret, expected public.');
+    if (k.type === 'private') return new KeyObject('public', Object.assign({}, k[KEY].key, { pkcs8: undefined, jwk: Object.assign({}, k[KEY].key.jwk, { d: undefined }) }));
+    return k;
+  }
+  function createSecretKey(key, enc) {
+    if (key instanceof KeyObject) return key;
+    return new KeyObject('secret', Uint8Array.from(bytesOf(key, enc)));
+  }
+  const RSA_PKCS1_PSS_PADDING = 6;
+  // Node's digest names for signatures: 'RSA-SHA256', 'sha256', 'SHA256'.
+  const signHash = (alg) => String(alg || 'sha256').toLowerCase().replace(/^rsa-/, '').replace(/^ecdsa-with-/, '');
+  function signWith(hash, data, keyLike) {
+    const key = createPrivateKey(keyLike && keyLike.key !== undefined && !(keyLike instanceof KeyObject) ? Object.assign({}, keyLike) : keyLike);
+    const o = keyLike && typeof keyLike === 'object' && !(keyLike instanceof KeyObject) && !ArrayBuffer.isView(keyLike) ? keyLike : {};
+    const pss = o.padding === RSA_PKCS1_PSS_PADDING;
+    const p1363 = o.dsaEncoding === 'ieee-p1363';
+    return fromB64(host.signBytes(hash, pss, p1363, key[KEY].key.pkcs8, toB64(data)));
+  }
+  function verifyWith(hash, data, keyLike, sig) {
+    const key = createPublicKey(keyLike);
+    const o = keyLike && typeof keyLike === 'object' && !(keyLike instanceof KeyObject) && !ArrayBuffer.isView(keyLike) ? keyLike : {};
+    const pss = o.padding === RSA_PKCS1_PSS_PADDING;
+    const p1363 = o.dsaEncoding === 'ieee-p1363';
+    return host.verifyBytes(hash, pss, p1363, key[KEY].key.spki, toB64(data), toB64(sig));
+  }
+  const secretBytes = (key, enc) => (key instanceof KeyObject ? key[KEY].key : bytesOf(key, enc));
+
+  // ---- WebCrypto (crypto.subtle) ------------------------------------------
+  const notSupported = (what) => new DOMException(`${what} is not supported by Detour`, 'NotSupportedError');
+  const hashName = (h) => String(h && typeof h === 'object' ? h.name : h).toUpperCase();
+  class CryptoKey {
+    constructor() { throw new TypeError('Illegal constructor'); }
+    get [Symbol.toStringTag]() { return 'CryptoKey'; }
+  }
+  function makeCryptoKey(keyObject, algorithm, extractable, usages) {
+    const k = Object.create(CryptoKey.prototype);
+    k[KEY] = keyObject;
+    Object.defineProperties(k, {
+      type: { value: keyObject.type, enumerable: true },
+      extractable: { value: !!extractable, enumerable: true },
+      algorithm: { value: Object.freeze(algorithm), enumerable: true },
+      usages: { value: Object.freeze(Array.from(usages || [])), enumerable: true },
+    });
+    return k;
+  }
+  const algoOf = (a) => (typeof a === 'string' ? { name: a } : a || {});
+  const ASYMMETRIC = { 'RSASSA-PKCS1-V1_5': 'RSASSA-PKCS1-v1_5', 'RSA-PSS': 'RSA-PSS', ECDSA: 'ECDSA' };
+  const subtle = Object.freeze({
+    async digest(alg, data) {
+      return digestBytes(hashName(alg).replace('-', ''), bytesOf(data)).buffer;
     },
+    async importKey(format, keyData, algorithm, extractable, usages) {
+      const a = algoOf(algorithm);
+      const name = String(a.name).toUpperCase();
+      if (name === 'HMAC') {
+        let bytes;
+        if (format === 'raw') bytes = Uint8Array.from(bytesOf(keyData));
+        else if (format === 'jwk') bytes = Uint8Array.from(Buffer.from(String(keyData.k), 'base64url'));
+        else throw notSupported(`Importing an HMAC key as ${format}`);
+        return makeCryptoKey(new KeyObject('secret', bytes), { name: 'HMAC', hash: { name: hashName(a.hash) }, length: bytes.length * 8 }, extractable, usages);
+      }
+      const canonical = ASYMMETRIC[name];
+      if (!canonical) throw notSupported(`The algorithm ${a.name}`);
+      let key;
+      if (format === 'jwk') key = importAsymmetric(keyData.d !== undefined, 'jwk', keyData);
+      else if (format === 'spki') key = importAsymmetric(false, 'der', toB64(bytesOf(keyData)));
+      else if (format === 'pkcs8') key = importAsymmetric(true, 'der', toB64(bytesOf(keyData)));
+      else if (format === 'raw' && canonical === 'ECDSA') {
+        const point = bytesOf(keyData);
+        const size = (point.length - 1) / 2;
+        key = importAsymmetric(false, 'jwk', { kty: 'EC', crv: a.namedCurve, x: b64url(point.subarray(1, 1 + size)), y: b64url(point.subarray(1 + size)) });
+      } else throw notSupported(`Importing a ${canonical} key as ${format}`);
+      const details = key.asymmetricKeyDetails;
+      const alg = canonical === 'ECDSA'
+        ? { name: canonical, namedCurve: key[KEY].key.jwk.crv }
+        : { name: canonical, hash: { name: hashName(a.hash) }, modulusLength: details.modulusLength, publicExponent: new Uint8Array([1, 0, 1]) };
+      return makeCryptoKey(key, alg, extractable, usages);
+    },
+    async exportKey(format, key) {
+      if (!(key instanceof CryptoKey)) throw new TypeError('The "key" argument must be a CryptoKey');
+      if (!key.extractable) throw new DOMException('key is not extractable', 'InvalidAccessError');
+      const ko = key[KEY];
+      if (format === 'jwk') {
+        const jwk = ko.export({ format: 'jwk' });
+        return Object.assign(jwk, { key_ops: Array.from(key.usages), ext: true });
+      }
+      if (format === 'raw' && ko.type === 'secret') return Uint8Array.from(ko[KEY].key).buffer;
+      if (format === 'raw' && ko.asymmetricKeyType === 'ec' && ko.type === 'public') {
+        const jwk = ko.export({ format: 'jwk' });
+        return concatBytes([new Uint8Array([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]).buffer;
+      }
+      if (format === 'spki' && ko.type === 'public') return Uint8Array.from(ko.export({ format: 'der' })).buffer;
+      if (format === 'pkcs8' && ko.type === 'private') return Uint8Array.from(ko.export({ format: 'der' })).buffer;
+      throw notSupported(`Exporting a ${ko.type} key as ${format}`);
+    },
+    async sign(algorithm, key, data) {
+      const a = algoOf(algorithm);
+      const name = String(a.name).toUpperCase();
+      const ko = key[KEY];
+      if (name === 'HMAC') return hmacBytes(hashName(key.algorithm.hash).replace('-', ''), ko[KEY].key, bytesOf(data)).buffer;
+      if (ko.type !== 'private') throw new DOMException('The key is not a private key', 'InvalidAccessError');
+      const hash = name === 'ECDSA' ? hashName(a.hash) : hashName(key.algorithm.hash);
+      return fromB64(host.signBytes(hash, name === 'RSA-PSS', true, ko[KEY].key.pkcs8, toB64(bytesOf(data)))).buffer;
+    },
+    async verify(algorithm, key, signature, data) {
+      const a = algoOf(algorithm);
+      const name = String(a.name).toUpperCase();
+      const ko = key[KEY];
+      if (name === 'HMAC') {
+        const mac = hmacBytes(hashName(key.algorithm.hash).replace('-', ''), ko[KEY].key, bytesOf(data));
+        const sig = bytesOf(signature);
+        return mac.length === sig.length && timingSafeEqual(mac, sig);
+      }
+      const pub = ko.type === 'private' ? createPublicKey(ko) : ko;
+      const hash = name === 'ECDSA' ? hashName(a.hash) : hashName(key.algorithm.hash);
+      return host.verifyBytes(hash, name === 'RSA-PSS', true, pub[KEY].key.spki, toB64(bytesOf(data)), toB64(bytesOf(signature)));
+    },
+    async generateKey() { throw notSupported('crypto.subtle.generateKey'); },
+    async encrypt() { throw notSupported('crypto.subtle.encrypt'); },
+    async decrypt() { throw notSupported('crypto.subtle.decrypt'); },
+    async deriveBits() { throw notSupported('crypto.subtle.deriveBits'); },
+    async deriveKey() { throw notSupported('crypto.subtle.deriveKey'); },
+  });
+  const webcrypto = Object.freeze({ getRandomValues, randomUUID, subtle, CryptoKey });
+
+  const cryptoModule = Object.freeze({
+    createHash: (alg) => {
+      const name = String(alg);
+      host.digest(name, '');
+      const h = collector((bytes, enc) => output(digestBytes(name, bytes), enc), 'digest');
+      h.copy = () => { throw new Error('hash.copy() is not supported by Detour'); };
+      return h;
+    },
+    createHmac: (alg, key, enc) => {
+      const k = secretBytes(key, enc);
+      host.hmac(String(alg), toB64(k), '');
+      return collector((bytes, outEnc) => output(hmacBytes(String(alg), k, bytes), outEnc), 'digest');
+    },
+    createSign: (alg) => collector((bytes, key, enc) => output(signWith(signHash(alg), bytes, key), enc), 'sign'),
+    createVerify: (alg) => collector((bytes, key, sig, enc) => verifyWith(signHash(alg), bytes, key, bytesOf(sig, enc)), 'verify'),
+    sign: (alg, data, key, callback) => {
+      const sig = signWith(signHash(alg), bytesOf(data), key);
+      if (typeof callback === 'function') { Promise.resolve().then(() => callback(null, sig)); return undefined; }
+      return sig;
+    },
+    verify: (alg, data, key, sig, callback) => {
+      const ok = verifyWith(signHash(alg), bytesOf(data), key, bytesOf(sig));
+      if (typeof callback === 'function') { Promise.resolve().then(() => callback(null, ok)); return undefined; }
+      return ok;
+    },
+    hash: (alg, data, enc) => output(digestBytes(String(alg), bytesOf(data)), enc === undefined ? 'hex' : enc),
+    createPublicKey, createPrivateKey, createSecretKey, KeyObject,
     randomBytes, randomUUID, getRandomValues, timingSafeEqual,
-    getHashes: () => ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'],
-    webcrypto: Object.freeze({ getRandomValues, randomUUID }),
+    pseudoRandomBytes: randomBytes,
+    randomInt(min, max, callback) {
+      if (max === undefined || typeof max === 'function') { callback = max; max = min; min = 0; }
+      const range = max - min;
+      if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || range <= 0 || range > 2 ** 48) throw new RangeError('The "max" argument must be greater than "min" and the range at most 2^48');
+      const limit = 2 ** 48 - (2 ** 48 % range);
+      let x;
+      do { x = randomBytes(6).readUIntBE(0, 6); } while (x >= limit);
+      const n = min + (x % range);
+      if (typeof callback === 'function') { Promise.resolve().then(() => callback(null, n)); return undefined; }
+      return n;
+    },
+    getHashes: () => ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'],
+    getCurves: () => ['prime256v1', 'secp384r1'],
+    constants: Object.freeze({ RSA_PKCS1_PADDING: 1, RSA_PKCS1_PSS_PADDING, RSA_PSS_SALTLEN_DIGEST: -1, RSA_PSS_SALTLEN_MAX_SIGN: -2, RSA_PSS_SALTLEN_AUTO: -2 }),
+    webcrypto, subtle,
   });
 
   // ---- URL -------------------------------------------------------------------
@@ -434,18 +766,86 @@
     });
     return [out, ...args.slice(i).map((a) => (typeof a === 'string' ? a : inspect(a)))].join(' ');
   }
+  const CUSTOM_PROMISIFY = Symbol.for('nodejs.util.promisify.custom');
   function promisify(fn) {
     if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+    if (typeof fn[CUSTOM_PROMISIFY] === 'function') return fn[CUSTOM_PROMISIFY];
     return function (...args) {
       return new Promise((resolve, reject) => {
         fn.call(this, ...args, (err, value) => (err ? reject(err) : resolve(value)));
       });
     };
   }
+  promisify.custom = CUSTOM_PROMISIFY;
+  inspect.custom = Symbol.for('nodejs.util.inspect.custom');
+  function callbackify(fn) {
+    if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+    return function (...args) {
+      const cb = args.pop();
+      fn.apply(this, args).then((v) => cb(null, v), (e) => cb(e || new Error('Promise was rejected with a falsy value')));
+    };
+  }
+  function inherits(ctor, superCtor) {
+    if (typeof ctor !== 'function' || typeof superCtor !== 'function') throw new TypeError('The "ctor" and "superCtor" arguments must be functions');
+    Object.defineProperty(ctor, 'super_', { value: superCtor, writable: true, configurable: true });
+    Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+  }
+  function isDeepStrictEqual(a, b) {
+    if (Object.is(a, b)) return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (a instanceof Date) return a.getTime() === b.getTime();
+    if (a instanceof RegExp) return String(a) === String(b);
+    if (ArrayBuffer.isView(a)) return a.length === b.length && Array.prototype.every.call(a, (x, i) => Object.is(x, b[i]));
+    if (a instanceof Map || a instanceof Set) {
+      if (a.size !== b.size) return false;
+      for (const [k, v] of a.entries()) if (!b.has(k) || (a instanceof Map && !isDeepStrictEqual(v, b.get(k)))) return false;
+      return true;
+    }
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && isDeepStrictEqual(a[k], b[k]));
+  }
+  const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
+  const types = Object.freeze({
+    isDate: (v) => v instanceof Date,
+    isRegExp: (v) => v instanceof RegExp,
+    isPromise: (v) => v instanceof Promise,
+    isNativeError: (v) => v instanceof Error,
+    isMap: (v) => v instanceof Map,
+    isSet: (v) => v instanceof Set,
+    isWeakMap: (v) => v instanceof WeakMap,
+    isWeakSet: (v) => v instanceof WeakSet,
+    isArrayBuffer: (v) => v instanceof ArrayBuffer,
+    isSharedArrayBuffer: (v) => typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer,
+    isAnyArrayBuffer: (v) => v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer),
+    isArrayBufferView: (v) => ArrayBuffer.isView(v),
+    isTypedArray: (v) => ArrayBuffer.isView(v) && !(v instanceof DataView),
+    isUint8Array: (v) => v instanceof Uint8Array,
+    isDataView: (v) => v instanceof DataView,
+    isGeneratorFunction: (v) => typeof v === 'function' && tag(v) === 'GeneratorFunction',
+    isAsyncFunction: (v) => typeof v === 'function' && tag(v) === 'AsyncFunction',
+    isBoxedPrimitive: (v) => v instanceof Number || v instanceof String || v instanceof Boolean,
+    isKeyObject: (v) => v instanceof KeyObject,
+    isCryptoKey: (v) => v instanceof CryptoKey,
+    isProxy: () => false,
+  });
   const util = Object.freeze({
-    format, inspect, promisify, TextEncoder, TextDecoder,
-    isDeepStrictEqual: (a, b) => JSON.stringify(a) === JSON.stringify(b),
-    types: Object.freeze({ isDate: (v) => v instanceof Date, isRegExp: (v) => v instanceof RegExp, isPromise: (v) => v instanceof Promise }),
+    format, inspect, promisify, callbackify, inherits, TextEncoder, TextDecoder, isDeepStrictEqual, types,
+    deprecate: (fn) => fn,
+    debuglog: () => Object.assign(() => {}, { enabled: false }),
+    debug: () => Object.assign(() => {}, { enabled: false }),
+    isArray: Array.isArray,
+    isBuffer: (v) => v instanceof Buffer,
+    isFunction: (v) => typeof v === 'function',
+    isString: (v) => typeof v === 'string',
+    isObject: (v) => v !== null && typeof v === 'object',
+    isError: (v) => v instanceof Error,
+    isDate: (v) => v instanceof Date,
+    isRegExp: (v) => v instanceof RegExp,
+    isPrimitive: (v) => v === null || (typeof v !== 'object' && typeof v !== 'function'),
+    stripVTControlCharacters: (s) => String(s).replace(/\u001b\[[0-9;]*m/g, ''),
+    toUSVString: (s) => String(s).toWellFormed(),
   });
 
   globalThis.Buffer = Buffer;
@@ -456,12 +856,15 @@
   globalThis.structuredClone = structuredClone;
   globalThis.URL = URL;
   globalThis.URLSearchParams = URLSearchParams;
-  globalThis.crypto = Object.freeze({ randomUUID, getRandomValues });
+  globalThis.crypto = webcrypto;
+  globalThis.CryptoKey = CryptoKey;
   globalThis.__detour_builtin_modules = {
     crypto: cryptoModule,
     url: urlModule,
     querystring,
     util,
-    buffer: Object.freeze({ Buffer, atob, btoa }),
+    buffer: Object.freeze({ Buffer, atob, btoa, kMaxLength: 2 ** 31 - 1, constants: Object.freeze({ MAX_LENGTH: 2 ** 31 - 1, MAX_STRING_LENGTH: 2 ** 29 - 24 }), SlowBuffer: Buffer }),
   };
+  // For web.js and node.js, which build on these; prelude.js deletes it.
+  globalThis.__detour_internal = { utf8Encode, utf8Decode, bytesOf, concatBytes, randomBytes, Buffer, util, KeyObject };
 })(globalThis.__detour_host);
