@@ -549,7 +549,7 @@
   });
   const webcrypto = Object.freeze({ getRandomValues, randomUUID, subtle, CryptoKey });
 
-  const cryptoModule = Object.freeze({
+  const cryptoModule = {
     createHash: (alg) => {
       const name = String(alg);
       host.digest(name, '');
@@ -592,8 +592,28 @@
     getHashes: () => ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'],
     getCurves: () => ['prime256v1', 'secp384r1'],
     constants: Object.freeze({ RSA_PKCS1_PADDING: 1, RSA_PKCS1_PSS_PADDING, RSA_PSS_SALTLEN_DIGEST: -1, RSA_PSS_SALTLEN_MAX_SIGN: -2, RSA_PSS_SALTLEN_AUTO: -2 }),
+    randomFillSync: (buf, offset, size) => {
+      const view = bytesOf(buf);
+      const o = offset || 0;
+      getRandomValues(view.subarray(o, size === undefined ? view.length : o + size));
+      return buf;
+    },
+    randomFill: (buf, ...rest) => {
+      const cb = rest.pop();
+      Promise.resolve().then(() => cb(null, cryptoModule.randomFillSync(buf, ...rest)));
+    },
+    getCiphers: () => [],
     webcrypto, subtle,
-  });
+  };
+  // Present so packages that take a reference at load time (jose's node
+  // build promisifies generateKeyPair and pbkdf2) load; calling them says
+  // what is missing.
+  for (const name of ['generateKeyPair', 'generateKeyPairSync', 'generateKey', 'generateKeySync', 'generatePrime', 'pbkdf2', 'pbkdf2Sync',
+    'scrypt', 'scryptSync', 'hkdf', 'hkdfSync', 'createCipheriv', 'createDecipheriv', 'publicEncrypt', 'privateDecrypt',
+    'privateEncrypt', 'publicDecrypt', 'diffieHellman', 'createECDH', 'createDiffieHellman', 'getDiffieHellman', 'createDiffieHellmanGroup']) {
+    cryptoModule[name] = function unsupported() { throw new Error(`crypto.${name}() is not supported by Detour`); };
+  }
+  Object.freeze(cryptoModule);
 
   // ---- URL -------------------------------------------------------------------
   const FORM_SAFE = /[!'()~]/g;

@@ -361,7 +361,10 @@
         if (method === 'GET' || method === 'HEAD') throw new TypeError('Request with GET/HEAD method cannot have body.');
         const { body, type } = extractBody(o.body);
         this[BODY] = body;
-        if (type && !this.headers.has('content-type')) this.headers.set('content-type', type);
+        // A FormData body's boundary is known only here, so its type
+        // replaces any Content-Type the caller set (axios, outside a
+        // browser, leaves application/x-www-form-urlencoded on it).
+        if (type && (!this.headers.has('content-type') || o.body instanceof FormData)) this.headers.set('content-type', type);
       } else if (base && o.body === undefined) {
         this[BODY] = consume(base);
       } else {

@@ -182,6 +182,11 @@ async fn an_action_posts_form_data_and_url_search_params_and_reads_binary_bodies
         "binary file bytes are sent as they are: {form:#}"
     );
     assert!(contains(&bytes, format!("--{boundary}--\r\n").as_bytes()));
+    assert_eq!(
+        id_claim(&outcome, "form_type"),
+        json!("multipart/form-data"),
+        "a FormData body keeps its own type over the caller's"
+    );
     // URLSearchParams went out form-encoded.
     assert_eq!(
         id_claim(&outcome, "urlencoded"),
@@ -358,4 +363,36 @@ async fn requiring_fs_net_or_child_process_is_refused_naming_the_module() {
             "timers"
         ])
     );
+}
+
+#[tokio::test]
+async fn node_built_ins_behave_like_node_for_the_packages_that_use_them() {
+    let app = spawn_app_with(TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("node-builtins")],
+    ))
+    .await;
+
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    let c = |k: &str| id_claim(&outcome, k);
+    assert_eq!(c("classic_stream"), json!("payload"), "{outcome:#}");
+    assert_eq!(c("decoder"), json!("|€|"));
+    assert_eq!(
+        c("path"),
+        json!(["/a/c/d.js", "/y/z", "w", ".gz", "../../d", "/a"])
+    );
+    assert_eq!(c("assert"), json!("AssertionError:ERR_ASSERTION"));
+    assert_eq!(c("stream"), json!("AB"));
+    assert_eq!(
+        c("process"),
+        json!(["v22.12.0", "linux", "bigint", "[object Object]", "/"])
+    );
+    assert_eq!(
+        c("buffer"),
+        json!(["deadbeef", -2, "deadbeeffeff0000", "hi", "aGk", true])
+    );
+    assert_eq!(c("util"), json!([true, true, "symbol", "x=5"]));
+    assert_eq!(c("ticks"), json!(2));
 }
