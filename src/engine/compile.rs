@@ -34,8 +34,16 @@ fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
         let rt = Runtime::new().map_err(|e| e.to_string())?;
         let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
         ctx.with(|ctx| {
+            // Without the source text: it is what Function.prototype.toString
+            // would show of prelude functions, and was more than half of
+            // every context's copy of the prelude (line numbers are kept
+            // for stack traces).
+            let options = WriteOptions {
+                strip_source: true,
+                ..WriteOptions::default()
+            };
             Module::declare(ctx.clone(), "detour:prelude", PRELUDE)
-                .and_then(|m| m.write(WriteOptions::default()))
+                .and_then(|m| m.write(options))
                 .catch(&ctx)
                 .map_err(|e| e.to_string())
         })

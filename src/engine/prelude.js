@@ -143,14 +143,14 @@ const internals = (function (host) {
   const hostFetch = host.fetch;
   const hostAbort = host.abortFetch;
   const web = internal.web;
-  const RequestClass = globalThis.Request;
   let nextFetch = 1;
   globalThis.fetch = async function fetch(input, init) {
     if (!hostFetch) throw new TypeError('fetch is unavailable: the HTTP client could not be created');
-    const req = new RequestClass(input, init);
+    const w = web.get();
+    const req = new w.classes.Request(input, init);
     const signal = req.signal;
     if (signal && signal.aborted) throw signal.reason;
-    const body = web.requestBody(req);
+    const body = w.requestBody(req);
     const headers = [];
     req.headers.forEach((v, k) => { append(headers, [k, v]); });
     const request = { method: req.method, headers };
@@ -188,7 +188,7 @@ const internals = (function (host) {
     if (!r.ok) throw new TypeError(`fetch failed: ${r.error}`);
     const fields = { status: r.status, statusText: r.statusText, type: 'basic', url: r.url, redirected: r.url !== req.url };
     const responseBody = r.base64 !== undefined ? { bytes: Uint8Array.fromBase64(r.base64) } : { text: r.body };
-    return web.response(fields, r.headers, responseBody);
+    return w.response(fields, r.headers, responseBody);
   };
 
   // ---- modules ------------------------------------------------------------
