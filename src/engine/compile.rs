@@ -30,28 +30,59 @@ pub const PRELUDE: &str = concat!(
 /// level), which is how it is written.
 fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
     static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-    let compiled = BYTECODE.get_or_init(|| {
-        let rt = Runtime::new().map_err(|e| e.to_string())?;
-        let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
-        ctx.with(|ctx| {
-            // Without the source text: it is what Function.prototype.toString
-            // would show of prelude functions, and was more than half of
-            // every context's copy of the prelude (line numbers are kept
-            // for stack traces).
-            let options = WriteOptions {
-                strip_source: true,
-                ..WriteOptions::default()
-            };
-            Module::declare(ctx.clone(), "detour:prelude", PRELUDE)
-                .and_then(|m| m.write(options))
-                .catch(&ctx)
-                .map_err(|e| e.to_string())
-        })
-    });
+    let compiled = BYTECODE.get_or_init(|| write_module("detour:prelude", PRELUDE));
+    // A lazily loaded module that does not compile fails start-up too, not
+    // the first login that needs it.
+    for (name, _) in LAZY_MODULES {
+        lazy_module_bytecode(name).map_err(CompileError::Startup)?;
+    }
     compiled
         .as_ref()
         .map(Vec::as_slice)
         .map_err(|e| CompileError::Startup(format!("the prelude does not compile: {e}")))
+}
+
+/// The parts of the JS surface a context loads only when an Action first
+/// uses them (`host.loadModule(name)`): each a module exporting `build`.
+const LAZY_MODULES: [(&str, &str); 2] = [
+    ("web", include_str!("web_classes.js")),
+    ("node", include_str!("node_builtins.js")),
+];
+
+/// Bytecode of the lazily loaded module `name`, compiled once per process
+/// like the prelude.
+pub fn lazy_module_bytecode(name: &str) -> Result<&'static [u8], String> {
+    static BYTECODE: OnceLock<Vec<(&'static str, Result<Vec<u8>, String>)>> = OnceLock::new();
+    let compiled = BYTECODE.get_or_init(|| {
+        LAZY_MODULES
+            .iter()
+            .map(|(name, source)| (*name, write_module(&format!("detour:{name}"), source)))
+            .collect()
+    });
+    match compiled.iter().find(|(n, _)| *n == name) {
+        Some((_, Ok(bytes))) => Ok(bytes.as_slice()),
+        Some((_, Err(e))) => Err(format!("the {name} module does not compile: {e}")),
+        None => Err(format!("no built-in module {name}")),
+    }
+}
+
+/// Compiles a module to bytecode, without its source text: that is what
+/// Function.prototype.toString would show of its functions, and was more
+/// than half of every context's copy (line numbers are kept for stack
+/// traces).
+fn write_module(name: &str, source: &str) -> Result<Vec<u8>, String> {
+    let rt = Runtime::new().map_err(|e| e.to_string())?;
+    let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
+    ctx.with(|ctx| {
+        let options = WriteOptions {
+            strip_source: true,
+            ..WriteOptions::default()
+        };
+        Module::declare(ctx.clone(), name, source)
+            .and_then(|m| m.write(options))
+            .catch(&ctx)
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// An Action prepared for loading.

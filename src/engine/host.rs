@@ -235,6 +235,7 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
         "importKey",
         Function::new(ctx.clone(), |request: String| crypto::import_key(&request))?,
     )?;
+    host.set("loadModule", Function::new(ctx.clone(), load_module)?)?;
     host.set("signBytes", Function::new(ctx.clone(), sign_bytes)?)?;
     host.set("verifyBytes", Function::new(ctx.clone(), verify_bytes)?)?;
     host.set(
@@ -251,6 +252,20 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
     )?;
     ctx.globals().set("__detour_host", host)?;
     Ok(())
+}
+
+/// Loads one of the lazily loaded parts of the JS surface into this
+/// context (web_classes.js, node_builtins.js) and answers its `build`.
+fn load_module<'js>(ctx: Ctx<'js>, name: String) -> rquickjs::Result<Function<'js>> {
+    let bytecode = super::compile::lazy_module_bytecode(&name)
+        .map_err(|e| Exception::throw_message(&ctx, &e))?;
+    // SAFETY: as for the prelude (compile.rs): bytecode this process wrote
+    // with this QuickJS build, kept for the whole process.
+    #[allow(unsafe_code)]
+    let module = unsafe { rquickjs::Module::load(ctx.clone(), bytecode) }?;
+    let (module, done) = module.eval()?;
+    done.finish::<()>()?;
+    module.get("build")
 }
 
 fn bytes_arg(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
