@@ -49,10 +49,13 @@ const LAZY_MODULES: [(&str, &str); 2] = [
     ("node", include_str!("node_builtins.js")),
 ];
 
+/// A module's bytecode, or why it did not compile.
+type Compiled = Result<Vec<u8>, String>;
+
 /// Bytecode of the lazily loaded module `name`, compiled once per process
 /// like the prelude.
 pub fn lazy_module_bytecode(name: &str) -> Result<&'static [u8], String> {
-    static BYTECODE: OnceLock<Vec<(&'static str, Result<Vec<u8>, String>)>> = OnceLock::new();
+    static BYTECODE: OnceLock<Vec<(&'static str, Compiled)>> = OnceLock::new();
     let compiled = BYTECODE.get_or_init(|| {
         LAZY_MODULES
             .iter()
