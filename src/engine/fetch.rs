@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// How many redirects a fetch follows.
 const MAX_REDIRECTS: usize = 5;
@@ -157,7 +157,8 @@ impl Fetcher {
     }
 
     /// Performs one request; answers `{ok, status, statusText, url,
-    /// headers, body | base64}` or `{ok: false, error}` as JSON text.
+    /// headers: [[name, value], ...], body | base64}` or `{ok: false, error}`
+    /// as JSON text.
     pub async fn fetch(self, url: String, request: String) -> String {
         match self.try_fetch(&url, &request).await {
             Ok(v) => v,
@@ -206,12 +207,13 @@ impl Fetcher {
         }
         let mut response = builder.send().await.map_err(describe)?;
         let status = response.status();
-        let mut headers = Map::new();
-        for (name, value) in response.headers() {
-            if let Ok(v) = value.to_str() {
-                headers.insert(name.as_str().to_owned(), v.into());
-            }
-        }
+        // Pairs, not a map: a repeated header (Set-Cookie) keeps every value.
+        let headers: Vec<(&str, &str)> = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+            .collect();
+        let headers = json!(headers);
         let final_url = response.url().to_string();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(describe)? {

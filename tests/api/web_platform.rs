@@ -71,7 +71,8 @@ async fn answer(socket: &mut TcpStream, content_type: &str, body: &[u8]) {
 
 /// A local upstream: `/echo` answers what it received (content type, body
 /// as text and as bytes), `/binary` answers bytes that are not UTF-8,
-/// `/slow` never answers and counts the connections the client closes,
+/// `/cookies` answers repeated headers, `/slow` never answers and counts
+/// the connections the client closes,
 /// `/closed` answers that count.
 async fn upstream() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -111,6 +112,10 @@ async fn upstream() -> u16 {
                         let mut rest = [0u8; 64];
                         while matches!(socket.read(&mut rest).await, Ok(n) if n > 0) {}
                         closed.fetch_add(1, Ordering::SeqCst);
+                    }
+                    "/cookies" => {
+                        let reply = "HTTP/1.1 200 OK\r\nset-cookie: a=1; Path=/\r\nset-cookie: b=2\r\nx-seen: one\r\nx-seen: two\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+                        let _ = socket.write_all(reply.as_bytes()).await;
                     }
                     "/closed" => {
                         let count = closed.load(Ordering::SeqCst).to_string();
@@ -195,6 +200,17 @@ async fn an_action_posts_form_data_and_url_search_params_and_reads_binary_bodies
             "text": "grant_type=client_credentials&scope=read%3Ausers+write",
             "bytes": b"grant_type=client_credentials&scope=read%3Ausers+write".to_vec(),
         })
+    );
+    // A typed array goes out byte for byte.
+    assert_eq!(
+        id_claim(&outcome, "raw_bytes"),
+        json!([0, 255, 128, 10]),
+        "{outcome:#}"
+    );
+    // Repeated response headers keep every value.
+    assert_eq!(
+        id_claim(&outcome, "response_cookies"),
+        json!({ "cookies": ["a=1; Path=/", "b=2"], "seen": "one, two" })
     );
     // A body that is not UTF-8 arrives byte for byte.
     assert_eq!(
