@@ -44,7 +44,8 @@ fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
 
 /// The parts of the JS surface a context loads only when an Action first
 /// uses them (`host.loadModule(name)`): each a module exporting `build`.
-const LAZY_MODULES: [(&str, &str); 2] = [
+const LAZY_MODULES: [(&str, &str); 3] = [
+    ("crypto", include_str!("crypto_module.js")),
     ("web", include_str!("web_classes.js")),
     ("node", include_str!("node_builtins.js")),
 ];
