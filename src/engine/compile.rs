@@ -248,3 +248,19 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lazily_loaded_module_compiles_and_unknown_names_are_refused() {
+        for (name, _) in LAZY_MODULES {
+            assert!(
+                lazy_module_bytecode(name).is_ok_and(|b| !b.is_empty()),
+                "{name}"
+            );
+        }
+        assert!(lazy_module_bytecode("fs").is_err());
+    }
+}

@@ -429,6 +429,76 @@ mod tests {
         assert_eq!(logs.take(), vec!["again".to_owned()], "take starts over");
     }
 
+    /// A local server that answers `reply` and hands back the request it read.
+    async fn one_shot_server(
+        reply: &'static [u8],
+    ) -> (u16, tokio::sync::oneshot::Receiver<Vec<u8>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then the 4-byte body the test sends.
+            while !request.ends_with(&[0, 255, 128, 10]) {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            socket.write_all(reply).await.unwrap();
+            let _ = tx.send(request);
+        });
+        (port, rx)
+    }
+
+    #[tokio::test]
+    async fn fetch_carries_binary_bodies_both_ways_and_every_repeated_header() {
+        let (port, request) = one_shot_server(
+            b"HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nset-cookie: b=2\r\ncontent-length: 3\r\nconnection: close\r\n\r\n\xff\x00\x80",
+        )
+        .await;
+        let fetcher = Fetcher::new(
+            &["127.0.0.1".to_owned()],
+            super::super::fetch::FetchLimits {
+                timeout: Duration::from_secs(5),
+                max_response_bytes: 1024,
+                allow_private_networks: true,
+            },
+        )
+        .unwrap();
+        let body = crypto::b64(&[0, 255, 128, 10]);
+        let reply = fetcher
+            .fetch(
+                format!("http://127.0.0.1:{port}/up"),
+                json!({"method": "PUT", "headers": [], "body_base64": body}).to_string(),
+            )
+            .await;
+        let reply: Value = serde_json::from_str(&reply).unwrap();
+        assert_eq!(reply["ok"], true, "{reply}");
+        // Not UTF-8: base64, byte for byte.
+        assert_eq!(reply["base64"], crypto::b64(&[0xff, 0, 0x80]));
+        assert_eq!(reply.get("body"), None);
+        let cookies: Vec<&Value> = reply["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|pair| pair[0] == "set-cookie")
+            .map(|pair| &pair[1])
+            .collect();
+        assert_eq!(cookies, [&json!("a=1"), &json!("b=2")]);
+        let sent = request.await.unwrap();
+        assert!(
+            sent.starts_with(b"PUT /up "),
+            "{}",
+            String::from_utf8_lossy(&sent)
+        );
+        assert!(sent.ends_with(&[0, 255, 128, 10]));
+    }
+
     #[test]
     fn relative_urls_are_refused() {
         let r: Value = serde_json::from_str(&build_url("/x".into(), "{}".into())).unwrap();
