@@ -603,6 +603,8 @@
     url: urlModule,
     querystring,
     util,
+    'util/types': types,
+    perf_hooks: Object.freeze({ performance: globalThis.performance }),
     buffer: Object.freeze({ Buffer, atob, btoa, kMaxLength: 2 ** 31 - 1, constants: Object.freeze({ MAX_LENGTH: 2 ** 31 - 1, MAX_STRING_LENGTH: 2 ** 29 - 24 }), SlowBuffer: Buffer }),
   };
   Object.defineProperty(globalThis.__detour_builtin_modules, 'crypto', {

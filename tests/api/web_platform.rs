@@ -376,7 +376,11 @@ async fn requiring_fs_net_or_child_process_is_refused_naming_the_module() {
             "os",
             "util",
             "buffer",
-            "timers"
+            "timers",
+            "util/types",
+            "perf_hooks",
+            "node:process",
+            "tty"
         ])
     );
 }
