@@ -416,3 +416,22 @@ async fn node_built_ins_behave_like_node_for_the_packages_that_use_them() {
     assert_eq!(c("util"), json!([true, true, "symbol", "x=5"]));
     assert_eq!(c("ticks"), json!(2));
 }
+
+#[tokio::test]
+async fn an_interval_left_running_by_a_login_never_ticks_in_a_later_one() {
+    let mut config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("leaves-interval")],
+    );
+    // One engine: both logins meet the same module instance.
+    config.engine_extra = "workers = 1".to_owned();
+    let app = spawn_app_with(config).await;
+
+    let first = app.post_login_outcome(login_event()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+    let second = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(first["outcome"], "allow", "{first:#}");
+    assert_eq!(second["outcome"], "allow", "{second:#}");
+    assert_eq!(id_claim(&second, "run"), json!(2), "same module instance");
+}
