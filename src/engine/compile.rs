@@ -249,9 +249,114 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     Ok(())
 }
 
+/// QuickJS-NG says only `not a function` when an Action calls something
+/// that is not one (`api.noop()`); V8, which Auth0 runs, names it:
+/// `api.noop is not a function`. The stack's first frame points into the
+/// call in the Action's file, so the callee is read back from the source
+/// there. Anything else is left as it was.
+pub fn name_the_callee(source: &ActionSource, thrown: &mut super::Thrown) {
+    if thrown.name != "TypeError" || thrown.message != "not a function" {
+        return;
+    }
+    let Some(frame) = thrown.stack.lines().next() else {
+        return;
+    };
+    // "    at h (action.js:4:14)" or "    at action.js:4:14"
+    let location = frame
+        .trim()
+        .trim_end_matches(')')
+        .rsplit(['(', ' '])
+        .next()
+        .unwrap_or_default();
+    let mut parts = location.rsplitn(3, ':');
+    let (Some(column), Some(line), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let (Ok(line), Ok(column)) = (line.parse::<usize>(), column.parse::<usize>()) else {
+        return;
+    };
+    if file != source.file {
+        return;
+    }
+    let Some(text) = source.wrapped.lines().nth(line.saturating_sub(1)) else {
+        return;
+    };
+    // QuickJS-NG points at the called member's name (`api.x.|noop(`) or
+    // just past the `(` (`noop(|1)`): find that `(`.
+    let chars: Vec<char> = text.chars().collect();
+    let at = column.saturating_sub(1).min(chars.len());
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let forward = chars[at..].iter().position(|&c| !ident(c)).map(|n| at + n);
+    let paren = match forward {
+        Some(i) if chars[i] == '(' => i,
+        _ => match chars[..at].iter().rposition(|&c| c == '(') {
+            Some(i) => i,
+            None => return,
+        },
+    };
+    let before: String = chars[..paren].iter().collect();
+    let before = before.trim_end().trim_end_matches("?.");
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
+        .last()
+        .map(|(i, _)| i);
+    let Some(callee) = start.map(|i| &before[i..]) else {
+        return;
+    };
+    if callee.is_empty() || callee.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return;
+    }
+    thrown.message = format!("{callee} is not a function");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn source(code: &str) -> ActionSource {
+        ActionSource {
+            name: "a".into(),
+            file: "action.js".into(),
+            wrapped: format!(
+                "(function (exports, require, module, __filename, __dirname) {{{code}\n}})"
+            ),
+            modules_json: "{}".into(),
+            secrets_json: "{}".into(),
+            allow_hosts: Vec::new(),
+        }
+    }
+
+    fn thrown(stack: &str) -> crate::engine::Thrown {
+        crate::engine::Thrown {
+            name: "TypeError".into(),
+            message: "not a function".into(),
+            stack: stack.into(),
+        }
+    }
+
+    #[test]
+    fn a_call_of_something_that_is_not_a_function_names_it() {
+        let src = source(
+            "\nexports.onExecutePostLogin = async (event, api) => {\n    api.noop(1, 2);\n};",
+        );
+        // Pointing past the `(`, and at the member's name.
+        for column in [14, 9] {
+            let mut t = thrown(&format!(
+                "    at <anonymous> (action.js:3:{column})\n    at run (detour:prelude)"
+            ));
+            name_the_callee(&src, &mut t);
+            assert_eq!(t.message, "api.noop is not a function", "{column}");
+        }
+        // Another file, or no usable frame: unchanged.
+        let mut t = thrown("    at f (lib/x.js:3:14)");
+        name_the_callee(&src, &mut t);
+        assert_eq!(t.message, "not a function");
+        let mut t = thrown("");
+        name_the_callee(&src, &mut t);
+        assert_eq!(t.message, "not a function");
+    }
 
     #[test]
     fn every_lazily_loaded_module_compiles_and_unknown_names_are_refused() {

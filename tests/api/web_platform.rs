@@ -435,3 +435,28 @@ async fn an_interval_left_running_by_a_login_never_ticks_in_a_later_one() {
     assert_eq!(second["outcome"], "allow", "{second:#}");
     assert_eq!(id_claim(&second, "run"), json!(2), "same module instance");
 }
+
+#[tokio::test]
+async fn calling_something_that_is_not_a_function_names_it_as_node_does() {
+    let app = spawn_app_with(TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("calls-missing")],
+    ))
+    .await;
+
+    let outcome = app.post_login_outcome(login_event()).await;
+    let mut event = login_event();
+    event["request"]["query"] = json!({ "case": "object" });
+    let missing_object = app.post_login_outcome(event).await;
+
+    assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
+    assert_eq!(
+        outcome["error_description"],
+        "api.access.denyWithReason is not a function"
+    );
+    // A missing object is named by QuickJS-NG itself.
+    assert_eq!(
+        missing_object["error_description"],
+        "cannot read property 'addMember' of undefined"
+    );
+}
