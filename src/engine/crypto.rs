@@ -122,9 +122,7 @@ const CURVES: [Curve; 2] = [
 ];
 
 fn curve_named(name: &str) -> Option<&'static Curve> {
-    CURVES
-        .iter()
-        .find(|c| c.jwk == name || c.node == name || (name == "P-256" && c.node == "prime256v1"))
+    CURVES.iter().find(|c| c.jwk == name || c.node == name)
 }
 
 /// A key in the one shape the JS side keeps: PKCS#8 for a private key,
