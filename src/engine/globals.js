@@ -97,6 +97,15 @@
     }
   }
 
+  // Bounds-checked byte access for Buffer's read/write methods (Node throws
+  // a RangeError where a typed array would read undefined).
+  function at8(b, i) {
+    if (!Number.isInteger(i) || i < 0 || i >= b.length) throw new RangeError(`The value of "offset" is out of range. It must be >= 0 and <= ${b.length - 1}. Received ${i}`);
+    return b[i];
+  }
+  function put8(b, i, v) { at8(b, i); b[i] = v; }
+  const viewOf = (b) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
   class Buffer extends Uint8Array {
     static from(value, encodingOrOffset, length) {
       if (typeof value === 'string') return Buffer.fromBytes(encode(value, encodingOrOffset));
@@ -174,34 +183,28 @@
     }
     toLocaleString(enc, start, end) { return this.toString(enc, start, end); }
     inspect() { return `<Buffer ${Array.from(this.subarray(0, 50), (b) => (b < 16 ? '0' : '') + b.toString(16)).join(' ')}${this.length > 50 ? ' ...' : ''}>`; }
-    readUIntBE(offset, n) { let v = 0; for (let i = 0; i < n; i++) v = v * 256 + this.at8(offset + i); return v; }
-    readUIntLE(offset, n) { let v = 0; for (let i = n - 1; i >= 0; i--) v = v * 256 + this.at8(offset + i); return v; }
+    readUIntBE(offset, n) { let v = 0; for (let i = 0; i < n; i++) v = v * 256 + at8(this, offset + i); return v; }
+    readUIntLE(offset, n) { let v = 0; for (let i = n - 1; i >= 0; i--) v = v * 256 + at8(this, offset + i); return v; }
     readIntBE(offset, n) { const v = this.readUIntBE(offset, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
     readIntLE(offset, n) { const v = this.readUIntLE(offset, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
-    writeUIntBE(value, offset, n) { let v = Number(value); for (let i = n - 1; i >= 0; i--) { this.put8(offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
-    writeUIntLE(value, offset, n) { let v = Number(value); for (let i = 0; i < n; i++) { this.put8(offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
+    writeUIntBE(value, offset, n) { let v = Number(value); for (let i = n - 1; i >= 0; i--) { put8(this, offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
+    writeUIntLE(value, offset, n) { let v = Number(value); for (let i = 0; i < n; i++) { put8(this, offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
     writeIntBE(value, offset, n) { return this.writeUIntBE(value < 0 ? value + 2 ** (8 * n) : value, offset, n); }
     writeIntLE(value, offset, n) { return this.writeUIntLE(value < 0 ? value + 2 ** (8 * n) : value, offset, n); }
-    at8(i) {
-      if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`The value of "offset" is out of range. It must be >= 0 and <= ${this.length - 1}. Received ${i}`);
-      return this[i];
-    }
-    put8(i, v) { this.at8(i); this[i] = v; }
-    view() { return new DataView(this.buffer, this.byteOffset, this.byteLength); }
-    readBigUInt64BE(o = 0) { this.at8(o + 7); return this.view().getBigUint64(o, false); }
-    readBigUInt64LE(o = 0) { this.at8(o + 7); return this.view().getBigUint64(o, true); }
-    readBigInt64BE(o = 0) { this.at8(o + 7); return this.view().getBigInt64(o, false); }
-    readBigInt64LE(o = 0) { this.at8(o + 7); return this.view().getBigInt64(o, true); }
-    writeBigUInt64BE(v, o = 0) { this.at8(o + 7); this.view().setBigUint64(o, BigInt(v), false); return o + 8; }
-    writeBigUInt64LE(v, o = 0) { this.at8(o + 7); this.view().setBigUint64(o, BigInt(v), true); return o + 8; }
-    readFloatBE(o = 0) { this.at8(o + 3); return this.view().getFloat32(o, false); }
-    readFloatLE(o = 0) { this.at8(o + 3); return this.view().getFloat32(o, true); }
-    readDoubleBE(o = 0) { this.at8(o + 7); return this.view().getFloat64(o, false); }
-    readDoubleLE(o = 0) { this.at8(o + 7); return this.view().getFloat64(o, true); }
-    writeFloatBE(v, o = 0) { this.at8(o + 3); this.view().setFloat32(o, v, false); return o + 4; }
-    writeFloatLE(v, o = 0) { this.at8(o + 3); this.view().setFloat32(o, v, true); return o + 4; }
-    writeDoubleBE(v, o = 0) { this.at8(o + 7); this.view().setFloat64(o, v, false); return o + 8; }
-    writeDoubleLE(v, o = 0) { this.at8(o + 7); this.view().setFloat64(o, v, true); return o + 8; }
+    readBigUInt64BE(o = 0) { at8(this, o + 7); return viewOf(this).getBigUint64(o, false); }
+    readBigUInt64LE(o = 0) { at8(this, o + 7); return viewOf(this).getBigUint64(o, true); }
+    readBigInt64BE(o = 0) { at8(this, o + 7); return viewOf(this).getBigInt64(o, false); }
+    readBigInt64LE(o = 0) { at8(this, o + 7); return viewOf(this).getBigInt64(o, true); }
+    writeBigUInt64BE(v, o = 0) { at8(this, o + 7); viewOf(this).setBigUint64(o, BigInt(v), false); return o + 8; }
+    writeBigUInt64LE(v, o = 0) { at8(this, o + 7); viewOf(this).setBigUint64(o, BigInt(v), true); return o + 8; }
+    readFloatBE(o = 0) { at8(this, o + 3); return viewOf(this).getFloat32(o, false); }
+    readFloatLE(o = 0) { at8(this, o + 3); return viewOf(this).getFloat32(o, true); }
+    readDoubleBE(o = 0) { at8(this, o + 7); return viewOf(this).getFloat64(o, false); }
+    readDoubleLE(o = 0) { at8(this, o + 7); return viewOf(this).getFloat64(o, true); }
+    writeFloatBE(v, o = 0) { at8(this, o + 3); viewOf(this).setFloat32(o, v, false); return o + 4; }
+    writeFloatLE(v, o = 0) { at8(this, o + 3); viewOf(this).setFloat32(o, v, true); return o + 4; }
+    writeDoubleBE(v, o = 0) { at8(this, o + 7); viewOf(this).setFloat64(o, v, false); return o + 8; }
+    writeDoubleLE(v, o = 0) { at8(this, o + 7); viewOf(this).setFloat64(o, v, true); return o + 8; }
     swap16() { for (let i = 0; i + 1 < this.length; i += 2) { const t = this[i]; this[i] = this[i + 1]; this[i + 1] = t; } return this; }
   }
   // readUInt8 ... writeInt32LE, with Node's aliases (readUint16BE, ...).
