@@ -93,6 +93,11 @@
       case 'hex': return toHex(bytes);
       case 'latin1': case 'binary': return String.fromCharCode.apply(null, Array.from(bytes));
       case 'ascii': return String.fromCharCode.apply(null, Array.from(bytes, (b) => b & 127));
+      case 'utf16le': case 'ucs2': {
+        let out = '';
+        for (let i = 0; i + 1 < bytes.length; i += 2) out += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
+        return out;
+      }
       default: throw new TypeError(`Unknown encoding: ${enc}`);
     }
   }

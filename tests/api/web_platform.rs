@@ -411,7 +411,7 @@ async fn node_built_ins_behave_like_node_for_the_packages_that_use_them() {
     );
     assert_eq!(
         c("buffer"),
-        json!(["deadbeef", -2, "deadbeeffeff0000", "hi", "aGk", true])
+        json!(["deadbeef", -2, "deadbeeffeff0000", "hi", "aGk", true, "hé€"])
     );
     assert_eq!(c("util"), json!([true, true, "symbol", "x=5"]));
     assert_eq!(c("ticks"), json!(2));
