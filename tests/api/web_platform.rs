@@ -201,6 +201,11 @@ async fn an_action_posts_form_data_and_url_search_params_and_reads_binary_bodies
             "bytes": b"grant_type=client_credentials&scope=read%3Ausers+write".to_vec(),
         })
     );
+    // A Request object is fetched as built.
+    assert_eq!(
+        id_claim(&outcome, "request_object"),
+        json!({ "method": "POST", "echo": "{\"a\":1}", "url": true, "redirected": false })
+    );
     // A typed array goes out byte for byte.
     assert_eq!(
         id_claim(&outcome, "raw_bytes"),
