@@ -20,6 +20,8 @@ use super::{host, script};
 /// prelude, which takes what they define into its closure.
 pub const PRELUDE: &str = concat!(
     include_str!("globals.js"),
+    include_str!("web.js"),
+    include_str!("node.js"),
     include_str!("api_more.js"),
     include_str!("prelude.js")
 );
@@ -31,21 +33,20 @@ pub const PRELUDE: &str = concat!(
 /// level), which is how it is written.
 fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
     static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-    let compiled = BYTECODE.get_or_init(|| {
-        let rt = Runtime::new().map_err(|e| e.to_string())?;
-        let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
-        ctx.with(|ctx| {
-            Module::declare(ctx.clone(), "detour:prelude", PRELUDE)
-                .and_then(|m| m.write(WriteOptions::default()))
-                .catch(&ctx)
-                .map_err(|e| e.to_string())
-        })
-    });
+    let compiled = BYTECODE.get_or_init(|| write_module("detour:prelude", PRELUDE));
+    // A lazily loaded module that does not compile fails start-up too, not
+    // the first login that needs it.
+    for (name, _) in LAZY_MODULES {
+        lazy_module_bytecode(name).map_err(CompileError::Startup)?;
+    }
     compiled
         .as_ref()
         .map(Vec::as_slice)
         .map_err(|e| CompileError::Startup(format!("the prelude does not compile: {e}")))
 }
+
+/// What goes before a CommonJS file's first line.
+const WRAPPER_PREFIX: &str = "(function (exports, require, module, __filename, __dirname) {";
 
 /// Every file of a configuration's [`CodeSet`], compiled once per process:
 /// JavaScript files to bytecode (run in a context only when first
@@ -84,10 +85,7 @@ impl CompiledCode {
                     }
                     // The wrapper adds no line before the file's first
                     // line, so line numbers match the file.
-                    let wrapped = format!(
-                        "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
-                        file.source
-                    );
+                    let wrapped = format!("{WRAPPER_PREFIX}{}\n}})", file.source);
                     match script::compile(&ctx, &wrapped, &file.name).catch(&ctx) {
                         Ok(bytecode) => Ok(Unit::Script(bytecode)),
                         Err(e) if file.package => {
@@ -108,6 +106,58 @@ impl CompiledCode {
     pub fn is_of(&self, set: &Arc<CodeSet>) -> bool {
         Arc::ptr_eq(&self.set, set)
     }
+
+    /// The file stack traces call `name`.
+    pub fn file_named(&self, name: &str) -> Option<&crate::config::modules::CodeFile> {
+        self.set.files.iter().find(|f| f.name == name)
+    }
+}
+
+/// The parts of the JS surface a context loads only when an Action first
+/// uses them (`host.loadModule(name)`): each a module exporting `build`.
+const LAZY_MODULES: [(&str, &str); 3] = [
+    ("crypto", include_str!("crypto_module.js")),
+    ("web", include_str!("web_classes.js")),
+    ("node", include_str!("node_builtins.js")),
+];
+
+/// A module's bytecode, or why it did not compile.
+type Compiled = Result<Vec<u8>, String>;
+
+/// Bytecode of the lazily loaded module `name`, compiled once per process
+/// like the prelude.
+pub fn lazy_module_bytecode(name: &str) -> Result<&'static [u8], String> {
+    static BYTECODE: OnceLock<Vec<(&'static str, Compiled)>> = OnceLock::new();
+    let compiled = BYTECODE.get_or_init(|| {
+        LAZY_MODULES
+            .iter()
+            .map(|(name, source)| (*name, write_module(&format!("detour:{name}"), source)))
+            .collect()
+    });
+    match compiled.iter().find(|(n, _)| *n == name) {
+        Some((_, Ok(bytes))) => Ok(bytes.as_slice()),
+        Some((_, Err(e))) => Err(format!("the {name} module does not compile: {e}")),
+        None => Err(format!("no built-in module {name}")),
+    }
+}
+
+/// Compiles a module to bytecode, without its source text: that is what
+/// Function.prototype.toString would show of its functions, and was more
+/// than half of every context's copy (line numbers are kept for stack
+/// traces).
+fn write_module(name: &str, source: &str) -> Result<Vec<u8>, String> {
+    let rt = Runtime::new().map_err(|e| e.to_string())?;
+    let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
+    ctx.with(|ctx| {
+        let options = WriteOptions {
+            strip_source: true,
+            ..WriteOptions::default()
+        };
+        Module::declare(ctx.clone(), name, source)
+            .and_then(|m| m.write(options))
+            .catch(&ctx)
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// An Action prepared for loading.
@@ -295,5 +345,133 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
             message,
         }),
         None => Ok(()),
+    }
+}
+
+/// QuickJS-NG says only `not a function` when an Action calls something
+/// that is not one (`api.noop()`); V8, which Auth0 runs, names it:
+/// `api.noop is not a function`. The stack's first frame points into the
+/// call in the Action's file, so the callee is read back from the source
+/// there. Anything else is left as it was.
+pub fn name_the_callee(source: &ActionSource, thrown: &mut super::Thrown) {
+    name_callee_with(
+        |file| source.code.file_named(file).map(|f| f.source.as_str()),
+        thrown,
+    );
+}
+
+/// [`name_the_callee`] over any way of finding a file's source by the
+/// name stack traces give it.
+fn name_callee_with<'a>(source_of: impl Fn(&str) -> Option<&'a str>, thrown: &mut super::Thrown) {
+    if thrown.name != "TypeError" || thrown.message != "not a function" {
+        return;
+    }
+    let Some(frame) = thrown.stack.lines().next() else {
+        return;
+    };
+    // "    at h (action.js:4:14)" or "    at action.js:4:14"
+    let location = frame
+        .trim()
+        .trim_end_matches(')')
+        .rsplit(['(', ' '])
+        .next()
+        .unwrap_or_default();
+    let mut parts = location.rsplitn(3, ':');
+    let (Some(column), Some(line), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let (Ok(line), Ok(column)) = (line.parse::<usize>(), column.parse::<usize>()) else {
+        return;
+    };
+    let Some(code) = source_of(file) else {
+        return;
+    };
+    let Some(text) = code.lines().nth(line.saturating_sub(1)) else {
+        return;
+    };
+    // The first line carries the CommonJS wrapper before the file's text.
+    let column = if line == 1 {
+        column.saturating_sub(WRAPPER_PREFIX.chars().count())
+    } else {
+        column
+    };
+    // QuickJS-NG points at the called member's name (`api.x.|noop(`) or
+    // just past the `(` (`noop(|1)`): find that `(`.
+    let chars: Vec<char> = text.chars().collect();
+    let at = column.saturating_sub(1).min(chars.len());
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let forward = chars[at..].iter().position(|&c| !ident(c)).map(|n| at + n);
+    let paren = match forward {
+        Some(i) if chars[i] == '(' => i,
+        _ => match chars[..at].iter().rposition(|&c| c == '(') {
+            Some(i) => i,
+            None => return,
+        },
+    };
+    let before: String = chars[..paren].iter().collect();
+    let before = before.trim_end().trim_end_matches("?.");
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
+        .last()
+        .map(|(i, _)| i);
+    let Some(callee) = start.map(|i| &before[i..]) else {
+        return;
+    };
+    if callee.is_empty() || callee.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return;
+    }
+    thrown.message = format!("{callee} is not a function");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finds `code` as the file `action.js`.
+    fn source<'a>(code: &'a str) -> impl Fn(&str) -> Option<&'a str> + 'a {
+        move |file: &str| (file == "action.js").then_some(code)
+    }
+
+    fn thrown(stack: &str) -> crate::engine::Thrown {
+        crate::engine::Thrown {
+            name: "TypeError".into(),
+            message: "not a function".into(),
+            stack: stack.into(),
+        }
+    }
+
+    #[test]
+    fn a_call_of_something_that_is_not_a_function_names_it() {
+        let src = source(
+            "\nexports.onExecutePostLogin = async (event, api) => {\n    api.noop(1, 2);\n};",
+        );
+        // Pointing past the `(`, and at the member's name.
+        for column in [14, 9] {
+            let mut t = thrown(&format!(
+                "    at <anonymous> (action.js:3:{column})\n    at run (detour:prelude)"
+            ));
+            name_callee_with(&src, &mut t);
+            assert_eq!(t.message, "api.noop is not a function", "{column}");
+        }
+        // Another file, or no usable frame: unchanged.
+        let mut t = thrown("    at f (lib/x.js:3:14)");
+        name_callee_with(&src, &mut t);
+        assert_eq!(t.message, "not a function");
+        let mut t = thrown("");
+        name_callee_with(&src, &mut t);
+        assert_eq!(t.message, "not a function");
+    }
+
+    #[test]
+    fn every_lazily_loaded_module_compiles_and_unknown_names_are_refused() {
+        for (name, _) in LAZY_MODULES {
+            assert!(
+                lazy_module_bytecode(name).is_ok_and(|b| !b.is_empty()),
+                "{name}"
+            );
+        }
+        assert!(lazy_module_bytecode("fs").is_err());
     }
 }

@@ -309,6 +309,9 @@ impl Engine {
         let (result, mut healthy) = classify(result, timed_out, out_of_memory);
         let result = result.map(|mut report| {
             report.duration = started.elapsed();
+            if let Some(thrown) = report.error.as_mut() {
+                super::compile::name_the_callee(source, thrown);
+            }
             report
         });
         // A healthy runtime must first get rid of what this execution left

@@ -24,3 +24,4 @@ mod sandbox;
 mod seeds;
 mod startup_config;
 mod store;
+mod web_platform;
