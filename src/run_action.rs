@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use detour::config::modules::{ActionCode, Builder, CodeSet};
 use detour::config::{
-    ActionSpec, EngineSettings, Isolation, ServerSettings, Settings, StoreSettings,
+    ActionSpec, EngineSettings, Isolation, ResolveOverride, ServerSettings, Settings, StoreSettings,
 };
 use detour::engine::EnginePool;
 use detour::metrics::Metrics;
@@ -41,6 +41,40 @@ pub struct Args {
     /// Execution budget in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     timeout_ms: u64,
+    /// Sends the Action's requests for HOST:PORT to ADDR instead of
+    /// resolving HOST, like curl's `--resolve` (repeatable): to try an Action
+    /// against a local mock of the API it calls. The private-address guard
+    /// is lifted for exactly that host and port, nothing else.
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
+    /// Lets the Action's requests reach any loopback or private address.
+    #[arg(long)]
+    allow_private_networks: bool,
+}
+
+/// Parses curl's `HOST:PORT:ADDR` (`ADDR` an IPv4 address or a bracketed
+/// IPv6 one).
+fn resolve_override(item: &str) -> anyhow::Result<ResolveOverride> {
+    let bad = || {
+        format!("--resolve {item:?}: expected HOST:PORT:ADDR, e.g. api.example.com:443:127.0.0.1")
+    };
+    let mut parts = item.splitn(3, ':');
+    let (Some(host), Some(port), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
+        bail!(bad());
+    };
+    let port: u16 = port.parse().with_context(bad)?;
+    let ip: std::net::IpAddr = addr
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .with_context(bad)?;
+    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+        bail!(bad());
+    }
+    Ok(ResolveOverride::new(
+        host,
+        std::net::SocketAddr::new(ip, port),
+    ))
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -139,9 +173,13 @@ pub async fn run(args: Args, config: Option<Settings>) -> anyhow::Result<()> {
             queue_capacity: 1,
             fetch_timeout: std::time::Duration::from_secs(10),
             fetch_max_response_bytes: 1 << 20,
-            allow_private_networks: true,
+            allow_private_networks: args.allow_private_networks,
             fetch_proxy: None,
-            resolve_overrides: Vec::new(),
+            resolve_overrides: args
+                .resolve
+                .iter()
+                .map(|r| resolve_override(r))
+                .collect::<anyhow::Result<_>>()?,
         },
         upstreams: Vec::new(),
         actions: vec![ActionSpec {
