@@ -389,38 +389,160 @@ interface Console {
 }
 declare var console: Console;
 
-declare function setTimeout(callback: (...args: any[]) => void, delay?: number, ...args: any[]): number;
-declare function clearTimeout(id: number | undefined): void;
+/** Node's timer object: `ref`/`unref`/`hasRef` are no-ops; it converts to its id. */
+interface DetourTimeout {
+  ref(): DetourTimeout;
+  unref(): DetourTimeout;
+  hasRef(): boolean;
+  refresh(): DetourTimeout;
+  [Symbol.toPrimitive](): number;
+}
+declare function setTimeout(callback: (...args: any[]) => void, delay?: number, ...args: any[]): DetourTimeout;
+declare function setInterval(callback: (...args: any[]) => void, delay?: number, ...args: any[]): DetourTimeout;
+declare function setImmediate(callback: (...args: any[]) => void, ...args: any[]): DetourTimeout;
+declare function clearTimeout(timer: DetourTimeout | number | undefined): void;
+declare function clearInterval(timer: DetourTimeout | number | undefined): void;
+declare function clearImmediate(timer: DetourTimeout | number | undefined): void;
+declare function queueMicrotask(callback: () => void): void;
 declare function atob(data: string): string;
 declare function btoa(data: string): string;
 declare function structuredClone<T>(value: T): T;
+declare var performance: { now(): number };
+declare var global: typeof globalThis;
+/** A Node 22-shaped process with an empty `env`. */
+declare var process: {
+  env: { [name: string]: string | undefined };
+  version: string;
+  versions: { [name: string]: string };
+  platform: string;
+  nextTick(callback: (...args: any[]) => void, ...args: any[]): void;
+  hrtime: { (previous?: [number, number]): [number, number]; bigint(): bigint };
+  cwd(): string;
+  emitWarning(...args: any[]): void;
+  [key: string]: any;
+};
 
-interface DetourHeaders {
-  get(name: string): string | null;
-  has(name: string): boolean;
-  forEach(callback: (value: string, name: string) => void): void;
-  entries(): IterableIterator<[string, string]>;
+declare class DOMException extends Error {
+  constructor(message?: string, name?: string);
+  readonly code: number;
 }
-interface DetourResponse {
+// The global `Event` class exists at run time but is not declared here:
+// `Event` is the post-login event's type above.
+declare class EventTarget {
+  addEventListener(type: string, listener: ((event: any) => void) | null, options?: { once?: boolean; signal?: AbortSignal } | boolean): void;
+  removeEventListener(type: string, listener: ((event: any) => void) | null): void;
+  dispatchEvent(event: any): boolean;
+}
+declare class AbortSignal extends EventTarget {
+  readonly aborted: boolean;
+  readonly reason: any;
+  onabort: ((event: any) => void) | null;
+  throwIfAborted(): void;
+  static abort(reason?: any): AbortSignal;
+  static timeout(ms: number): AbortSignal;
+  static any(signals: Iterable<AbortSignal>): AbortSignal;
+}
+declare class AbortController {
+  readonly signal: AbortSignal;
+  abort(reason?: any): void;
+}
+declare class Headers {
+  constructor(init?: Headers | { [name: string]: string } | Array<[string, string]>);
+  append(name: string, value: string): void;
+  set(name: string, value: string): void;
+  delete(name: string): void;
+  get(name: string): string | null;
+  getSetCookie(): string[];
+  has(name: string): boolean;
+  forEach(callback: (value: string, name: string, headers: Headers) => void): void;
+  entries(): IterableIterator<[string, string]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<string>;
+  [Symbol.iterator](): IterableIterator<[string, string]>;
+}
+declare class Blob {
+  constructor(parts?: Array<string | ArrayBuffer | ArrayBufferView | Blob>, options?: { type?: string });
+  readonly size: number;
+  readonly type: string;
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  slice(start?: number, end?: number, type?: string): Blob;
+}
+declare class File extends Blob {
+  constructor(parts: Array<string | ArrayBuffer | ArrayBufferView | Blob>, name: string, options?: { type?: string; lastModified?: number });
+  readonly name: string;
+  readonly lastModified: number;
+}
+type FormDataValue = string | File;
+declare class FormData {
+  append(name: string, value: string | Blob, filename?: string): void;
+  set(name: string, value: string | Blob, filename?: string): void;
+  get(name: string): FormDataValue | null;
+  getAll(name: string): FormDataValue[];
+  has(name: string): boolean;
+  delete(name: string): void;
+  forEach(callback: (value: FormDataValue, name: string, form: FormData) => void): void;
+  entries(): IterableIterator<[string, FormDataValue]>;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<FormDataValue>;
+  [Symbol.iterator](): IterableIterator<[string, FormDataValue]>;
+}
+type BodyInit = string | URLSearchParams | FormData | Blob | ArrayBuffer | ArrayBufferView;
+interface RequestInit {
+  method?: string;
+  headers?: Headers | { [name: string]: string } | Array<[string, string]>;
+  body?: BodyInit | null;
+  signal?: AbortSignal | null;
+  redirect?: string;
+}
+interface DetourBody {
+  readonly bodyUsed: boolean;
+  text(): Promise<string>;
+  json(): Promise<any>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  blob(): Promise<Blob>;
+  formData(): Promise<FormData>;
+}
+declare class Request implements DetourBody {
+  constructor(input: string | URL | Request, init?: RequestInit);
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly signal: AbortSignal | null;
+  readonly bodyUsed: boolean;
+  text(): Promise<string>;
+  json(): Promise<any>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  blob(): Promise<Blob>;
+  formData(): Promise<FormData>;
+  clone(): Request;
+}
+declare class Response implements DetourBody {
+  constructor(body?: BodyInit | null, init?: { status?: number; statusText?: string; headers?: Headers | { [name: string]: string } | Array<[string, string]> });
+  static json(data: any, init?: { status?: number; statusText?: string; headers?: { [name: string]: string } }): Response;
+  static error(): Response;
+  static redirect(url: string, status?: number): Response;
   readonly status: number;
   readonly statusText: string;
   readonly ok: boolean;
   readonly url: string;
   readonly redirected: boolean;
-  readonly headers: DetourHeaders;
+  readonly type: string;
+  readonly headers: Headers;
   readonly bodyUsed: boolean;
   text(): Promise<string>;
   json(): Promise<any>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  blob(): Promise<Blob>;
+  formData(): Promise<FormData>;
+  clone(): Response;
 }
-/** Outbound HTTP, limited to the Action's `allow_hosts`; string bodies only. */
-declare function fetch(
-  input: string | { url: string },
-  init?: {
-    method?: string;
-    headers?: { [name: string]: string } | Array<[string, string]>;
-    body?: string | null;
-  },
-): Promise<DetourResponse>;
+/** Outbound HTTP, limited to the Action's `allow_hosts`. */
+declare function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
 
 declare class URLSearchParams {
   constructor(init?: string | { [key: string]: string } | Array<[string, string]> | URLSearchParams);
@@ -479,9 +601,17 @@ declare var Buffer: {
   [key: string]: any;
 };
 
+/** WebCrypto: random values and `subtle` (HMAC, RSASSA-PKCS1-v1_5, RSA-PSS, ECDSA; digests). */
 declare var crypto: {
   randomUUID(): string;
   getRandomValues<T extends ArrayBufferView>(array: T): T;
+  subtle: {
+    digest(algorithm: string | { name: string }, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer>;
+    importKey(format: 'raw' | 'jwk' | 'spki' | 'pkcs8', keyData: any, algorithm: any, extractable: boolean, usages: string[]): Promise<any>;
+    exportKey(format: 'raw' | 'jwk' | 'spki' | 'pkcs8', key: any): Promise<any>;
+    sign(algorithm: any, key: any, data: ArrayBuffer | ArrayBufferView): Promise<ArrayBuffer>;
+    verify(algorithm: any, key: any, signature: ArrayBuffer | ArrayBufferView, data: ArrayBuffer | ArrayBufferView): Promise<boolean>;
+  };
 };
 
 // ---- require ----------------------------------------------------------------
@@ -492,16 +622,33 @@ interface DetourHash {
   digest(): any;
   digest(encoding: 'hex' | 'base64' | 'base64url' | 'latin1' | 'binary'): string;
 }
+interface DetourSigner {
+  update(data: string | ArrayBufferView, encoding?: string): DetourSigner;
+  sign(key: any, encoding?: string): any;
+  verify(key: any, signature: string | ArrayBufferView, encoding?: string): boolean;
+}
 interface DetourCrypto {
-  /** `sha1`, `sha224`, `sha256`, `sha384` or `sha512`. */
+  /** `md5`, `sha1`, `sha224`, `sha256`, `sha384` or `sha512`. */
   createHash(algorithm: string): DetourHash;
-  createHmac(algorithm: string, key: string | ArrayBufferView, encoding?: string): DetourHash;
+  createHmac(algorithm: string, key: any, encoding?: string): DetourHash;
+  /** RSA (PKCS#1 v1.5, PSS) and ECDSA P-256/P-384. */
+  createSign(algorithm: string): DetourSigner;
+  createVerify(algorithm: string): DetourSigner;
+  sign(algorithm: string | null | undefined, data: ArrayBufferView, key: any): any;
+  verify(algorithm: string | null | undefined, data: ArrayBufferView, key: any, signature: ArrayBufferView): boolean;
+  createPublicKey(key: any): any;
+  createPrivateKey(key: any): any;
+  createSecretKey(key: any, encoding?: string): any;
+  KeyObject: any;
+  constants: { [name: string]: number };
+  subtle: typeof crypto.subtle;
+  [key: string]: any;
   randomBytes(size: number): any;
   randomUUID(): string;
   getRandomValues<T extends ArrayBufferView>(array: T): T;
   timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean;
   getHashes(): string[];
-  webcrypto: { randomUUID(): string; getRandomValues<T extends ArrayBufferView>(array: T): T };
+  webcrypto: typeof crypto;
 }
 declare module 'crypto' { const crypto: DetourCrypto; export = crypto; }
 declare module 'node:crypto' { const crypto: DetourCrypto; export = crypto; }
@@ -528,12 +675,16 @@ declare module 'node:querystring' { const qs: DetourQuerystring; export = qs; }
 
 interface DetourUtil {
   format(format?: any, ...args: any[]): string;
-  inspect(value: any, options?: any): string;
+  inspect: { (value: any, options?: any): string; custom: symbol };
   promisify(fn: (...args: any[]) => void): (...args: any[]) => Promise<any>;
   isDeepStrictEqual(a: any, b: any): boolean;
   TextEncoder: typeof TextEncoder;
   TextDecoder: typeof TextDecoder;
-  types: { isDate(v: any): boolean; isRegExp(v: any): boolean; isPromise(v: any): boolean };
+  types: { [name: string]: (value: any) => boolean };
+  inherits(ctor: any, superCtor: any): void;
+  deprecate<T>(fn: T, message?: string): T;
+  callbackify(fn: (...args: any[]) => Promise<any>): (...args: any[]) => void;
+  [key: string]: any;
 }
 declare module 'util' { const util: DetourUtil; export = util; }
 declare module 'node:util' { const util: DetourUtil; export = util; }
@@ -545,3 +696,25 @@ interface DetourBufferModule {
 }
 declare module 'buffer' { const buffer: DetourBufferModule; export = buffer; }
 declare module 'node:buffer' { const buffer: DetourBufferModule; export = buffer; }
+
+// Node built-ins sized for the npm packages Actions use (typed loosely:
+// each module is callable, for `Stream.call(this)` and `new EventEmitter()`
+// in JS, with its members named).
+declare module 'events' { namespace m { const EventEmitter: any; const once: any; const errorMonitor: any; const defaultMaxListeners: any; const listenerCount: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:events' { namespace m { const EventEmitter: any; const once: any; const errorMonitor: any; const defaultMaxListeners: any; const listenerCount: any; } function m(...args: any[]): any; export = m; }
+declare module 'stream' { namespace m { const Stream: any; const Readable: any; const Writable: any; const Duplex: any; const Transform: any; const PassThrough: any; const pipeline: any; const finished: any; const promises: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:stream' { namespace m { const Stream: any; const Readable: any; const Writable: any; const Duplex: any; const Transform: any; const PassThrough: any; const pipeline: any; const finished: any; const promises: any; } function m(...args: any[]): any; export = m; }
+declare module 'string_decoder' { namespace m { const StringDecoder: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:string_decoder' { namespace m { const StringDecoder: any; } function m(...args: any[]): any; export = m; }
+declare module 'assert' { namespace m { const ok: any; const equal: any; const notEqual: any; const strictEqual: any; const notStrictEqual: any; const deepEqual: any; const notDeepEqual: any; const deepStrictEqual: any; const notDeepStrictEqual: any; const throws: any; const doesNotThrow: any; const rejects: any; const doesNotReject: any; const fail: any; const match: any; const doesNotMatch: any; const ifError: any; const AssertionError: any; const strict: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:assert' { namespace m { const ok: any; const equal: any; const notEqual: any; const strictEqual: any; const notStrictEqual: any; const deepEqual: any; const notDeepEqual: any; const deepStrictEqual: any; const notDeepStrictEqual: any; const throws: any; const doesNotThrow: any; const rejects: any; const doesNotReject: any; const fail: any; const match: any; const doesNotMatch: any; const ifError: any; const AssertionError: any; const strict: any; } function m(...args: any[]): any; export = m; }
+declare module 'assert/strict' { namespace m { const ok: any; const equal: any; const notEqual: any; const strictEqual: any; const notStrictEqual: any; const deepEqual: any; const notDeepEqual: any; const deepStrictEqual: any; const notDeepStrictEqual: any; const throws: any; const doesNotThrow: any; const rejects: any; const doesNotReject: any; const fail: any; const match: any; const doesNotMatch: any; const ifError: any; const AssertionError: any; const strict: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:assert/strict' { namespace m { const ok: any; const equal: any; const notEqual: any; const strictEqual: any; const notStrictEqual: any; const deepEqual: any; const notDeepEqual: any; const deepStrictEqual: any; const notDeepStrictEqual: any; const throws: any; const doesNotThrow: any; const rejects: any; const doesNotReject: any; const fail: any; const match: any; const doesNotMatch: any; const ifError: any; const AssertionError: any; const strict: any; } function m(...args: any[]): any; export = m; }
+declare module 'path' { namespace m { const sep: any; const delimiter: any; const normalize: any; const join: any; const resolve: any; const isAbsolute: any; const dirname: any; const basename: any; const extname: any; const relative: any; const parse: any; const format: any; const posix: any; const win32: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:path' { namespace m { const sep: any; const delimiter: any; const normalize: any; const join: any; const resolve: any; const isAbsolute: any; const dirname: any; const basename: any; const extname: any; const relative: any; const parse: any; const format: any; const posix: any; const win32: any; } function m(...args: any[]): any; export = m; }
+declare module 'os' { namespace m { const EOL: any; const platform: any; const type: any; const arch: any; const release: any; const hostname: any; const homedir: any; const tmpdir: any; const endianness: any; const cpus: any; const totalmem: any; const freemem: any; const networkInterfaces: any; const userInfo: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:os' { namespace m { const EOL: any; const platform: any; const type: any; const arch: any; const release: any; const hostname: any; const homedir: any; const tmpdir: any; const endianness: any; const cpus: any; const totalmem: any; const freemem: any; const networkInterfaces: any; const userInfo: any; } function m(...args: any[]): any; export = m; }
+declare module 'timers' { namespace m { const setTimeout: any; const setInterval: any; const setImmediate: any; const clearTimeout: any; const clearInterval: any; const clearImmediate: any; const promises: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:timers' { namespace m { const setTimeout: any; const setInterval: any; const setImmediate: any; const clearTimeout: any; const clearInterval: any; const clearImmediate: any; const promises: any; } function m(...args: any[]): any; export = m; }
+declare module 'timers/promises' { namespace m { const setTimeout: any; const setImmediate: any; } function m(...args: any[]): any; export = m; }
+declare module 'node:timers/promises' { namespace m { const setTimeout: any; const setImmediate: any; } function m(...args: any[]): any; export = m; }

@@ -10,7 +10,11 @@
 //!   request, filling the event, serializing the engine input, parsing the
 //!   report;
 //! - `outcome`: [`Outcome::to_wire`] and its JSON bytes, and the result
-//!   token signature.
+//!   token signature;
+//! - `packages`: an Action that requires a real npm package (lodash
+//!   4.17.21, 540 KB of CommonJS, installed with npm under
+//!   `target/bench-npm` on first run) but does not call it, against one
+//!   that requires nothing, in both isolation modes.
 
 use std::path::Path;
 use std::time::Duration;
@@ -193,6 +197,139 @@ secrets = {{ MY_SHARED_SECRET = "KEY" }}
             for index in 0..3 {
                 run(&runtime, &pool, index, &engine_input(&event));
             }
+        });
+    }
+}
+
+mod packages {
+    use super::*;
+    use std::path::PathBuf;
+
+    const REQUIRES: &[&str] = &["requires-nothing", "requires-lodash"];
+
+    /// An actions root with lodash installed (npm, first run only).
+    fn root() -> PathBuf {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-npm");
+        std::fs::create_dir_all(&dir).expect("bench-npm dir");
+        let handler = "exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim('x', 1);\n};\n";
+        std::fs::write(dir.join("requires-nothing.js"), handler).expect("write");
+        std::fs::write(
+            dir.join("requires-lodash.js"),
+            format!("const _ = require('lodash');\n{handler}"),
+        )
+        .expect("write");
+        if !dir.join("node_modules/lodash/package.json").exists() {
+            std::fs::write(
+                dir.join("package.json"),
+                r#"{"private": true, "dependencies": {"lodash": "4.17.21"}}"#,
+            )
+            .expect("write");
+            let installed = std::process::Command::new("npm")
+                .args([
+                    "install",
+                    "--omit=dev",
+                    "--ignore-scripts",
+                    "--no-audit",
+                    "--no-fund",
+                ])
+                .current_dir(&dir)
+                .status();
+            assert!(
+                installed.is_ok_and(|s| s.success()),
+                "the packages benchmark needs npm to install lodash into {}",
+                dir.display()
+            );
+        }
+        dir
+    }
+
+    fn pool(isolation: &str) -> (tokio::runtime::Runtime, EnginePool) {
+        let toml = format!(
+            r#"
+[server]
+public_url = "http://localhost:8080"
+[engine]
+isolation = "{isolation}"
+workers = 1
+[[actions]]
+name = "requires-nothing"
+file = "requires-nothing.js"
+[[actions]]
+name = "requires-lodash"
+file = "requires-lodash.js"
+dependencies = {{ lodash = "4.17.21" }}
+"#
+        );
+        let settings = Settings::from_toml_str(&toml, &root(), &|_| None).expect("bench config");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio");
+        let pool = EnginePool::start(&settings.engine, &settings.actions).expect("engine");
+        (runtime, pool)
+    }
+
+    fn run(runtime: &tokio::runtime::Runtime, pool: &EnginePool, action: usize, input: &str) {
+        let execution = Execution {
+            action,
+            handler: Handler::Execute,
+            input: input.to_owned(),
+            deadline: tokio::time::Instant::now() + Duration::from_secs(10),
+        };
+        let report = runtime.block_on(pool.execute(execution));
+        assert!(report.is_ok_and(|r| r.error.is_none()));
+    }
+
+    /// Loading is paid at warm-up: a login should cost the same.
+    #[divan::bench(args = REQUIRES)]
+    fn per_instance(bencher: Bencher, action: &str) {
+        let (runtime, pool) = pool("per_instance");
+        let index = REQUIRES.iter().position(|a| *a == action).unwrap_or(0);
+        let input = engine_input(&event());
+        bencher.bench_local(|| run(&runtime, &pool, index, &input));
+    }
+
+    /// A fresh context per execution evaluates the package every time.
+    #[divan::bench(args = REQUIRES)]
+    fn per_execution(bencher: Bencher, action: &str) {
+        let (runtime, pool) = pool("per_execution");
+        let index = REQUIRES.iter().position(|a| *a == action).unwrap_or(0);
+        let input = engine_input(&event());
+        bencher.bench_local(|| run(&runtime, &pool, index, &input));
+    }
+
+    /// What bytecode saves: a fresh context parsing and running lodash's
+    /// source, as a context would without it.
+    #[divan::bench]
+    fn lodash_from_source_in_a_fresh_context(bencher: Bencher) {
+        let source = std::fs::read_to_string(root().join("node_modules/lodash/lodash.js"))
+            .expect("lodash source");
+        let wrapped =
+            format!("(function (exports, require, module, __filename, __dirname) {{{source}\n}})");
+        let rt = rquickjs::Runtime::new().expect("runtime");
+        bencher.bench_local(|| {
+            let ctx = rquickjs::Context::full(&rt).expect("context");
+            ctx.with(|ctx| {
+                let factory: rquickjs::Function = ctx.eval(wrapped.as_str()).expect("eval");
+                let module = rquickjs::Object::new(ctx.clone()).expect("module");
+                let exports = rquickjs::Object::new(ctx.clone()).expect("exports");
+                module.set("exports", exports.clone()).expect("set");
+                factory
+                    .call::<_, ()>((exports, (), module, "lodash.js", "."))
+                    .expect("run lodash");
+            });
+        });
+    }
+
+    /// Reading the config, resolving and compiling lodash to bytecode,
+    /// and loading both Actions once to check them: start-up's share.
+    #[divan::bench(sample_count = 10)]
+    fn load_config_and_compile(bencher: Bencher) {
+        let dir = root();
+        let toml = "[server]\npublic_url = \"http://localhost:8080\"\n[[actions]]\nname = \"requires-lodash\"\nfile = \"requires-lodash.js\"\ndependencies = { lodash = \"4.17.21\" }\n";
+        bencher.bench_local(|| {
+            let settings = Settings::from_toml_str(toml, &dir, &|_| None).expect("config");
+            black_box(EnginePool::start(&settings.engine, &settings.actions).is_ok())
         });
     }
 }

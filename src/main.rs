@@ -32,6 +32,10 @@ struct Cli {
 enum Command {
     /// Validate the config and compile every Action, then exit.
     Check,
+    /// Print the package.json listing the npm packages the config's
+    /// Actions and Modules declare (install them with `npm install` /
+    /// `npm ci` in the config's directory).
+    Deps,
     /// Run one Action against a simulated event and print the outcome, the
     /// console output and the timing (like Auth0's Test button).
     RunAction(run_action::Args),
@@ -63,12 +67,30 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     detour::telemetry::init(matches!(cli.command, Some(Command::RunAction(_))));
     match cli.command {
-        Some(Command::RunAction(args)) => run_action::run(args).await,
+        Some(Command::RunAction(args)) => {
+            let config = match cli.config.as_ref() {
+                Some(path) => Some(load(Some(path))?),
+                None => None,
+            };
+            run_action::run(args, config).await
+        }
+        Some(Command::Deps) => {
+            let path = cli
+                .config
+                .as_ref()
+                .context("detour deps needs --config (or DETOUR_CONFIG)")?;
+            let env = |name: &str| std::env::var(name).ok();
+            let package = Settings::package_json(path, &env)
+                .with_context(|| format!("invalid config {}", path.display()))?;
+            println!("{}", serde_json::to_string_pretty(&package)?);
+            Ok(())
+        }
         Some(Command::Check) => {
             let settings = load(cli.config.as_ref())?;
             detour::engine::EnginePool::start(&settings.engine, &settings.actions)?;
+            let files = settings.actions.first().map_or(0, |a| a.code.files.len());
             println!(
-                "config OK: {} upstream(s), {} action(s) compiled",
+                "config OK: {} upstream(s), {} action(s) compiled, {files} file(s) of code read",
                 settings.upstreams.len(),
                 settings.actions.len()
             );

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
+use detour::config::modules::{ActionCode, Builder, CodeSet};
 use detour::config::{
-    ActionSpec, EngineSettings, Isolation, ServerSettings, Settings, StoreSettings,
+    ActionSpec, EngineSettings, Isolation, ResolveOverride, ServerSettings, Settings, StoreSettings,
 };
 use detour::engine::EnginePool;
 use detour::metrics::Metrics;
@@ -40,6 +41,40 @@ pub struct Args {
     /// Execution budget in milliseconds.
     #[arg(long, default_value_t = 20_000)]
     timeout_ms: u64,
+    /// Sends the Action's requests for HOST:PORT to ADDR instead of
+    /// resolving HOST, like curl's `--resolve` (repeatable): to try an Action
+    /// against a local mock of the API it calls. The private-address guard
+    /// is lifted for exactly that host and port, nothing else.
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
+    /// Lets the Action's requests reach any loopback or private address.
+    #[arg(long)]
+    allow_private_networks: bool,
+}
+
+/// Parses curl's `HOST:PORT:ADDR` (`ADDR` an IPv4 address or a bracketed
+/// IPv6 one).
+fn resolve_override(item: &str) -> anyhow::Result<ResolveOverride> {
+    let bad = || {
+        format!("--resolve {item:?}: expected HOST:PORT:ADDR, e.g. api.example.com:443:127.0.0.1")
+    };
+    let mut parts = item.splitn(3, ':');
+    let (Some(host), Some(port), Some(addr)) = (parts.next(), parts.next(), parts.next()) else {
+        bail!(bad());
+    };
+    let port: u16 = port.parse().with_context(bad)?;
+    let ip: std::net::IpAddr = addr
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .with_context(bad)?;
+    if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+        bail!(bad());
+    }
+    Ok(ResolveOverride::new(
+        host,
+        std::net::SocketAddr::new(ip, port),
+    ))
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -60,8 +95,46 @@ fn object(items: Vec<(String, String)>) -> Map<String, Value> {
         .collect()
 }
 
-/// Runs the command.
-pub async fn run(args: Args) -> anyhow::Result<()> {
+/// The Action's code, resolved as the server resolves it. With a config
+/// that lists this file, that Action's entry (dependencies, Modules, the
+/// config's directory as the actions root). Otherwise the actions root is
+/// the current directory when the file lies under it (and it is not `/`),
+/// else the file's directory, and the Action's dependencies are the
+/// packages it requires by name, at the versions installed in
+/// `node_modules`; Actions Modules need the config.
+fn code_of(
+    file: &std::path::Path,
+    name: &str,
+    config: Option<&Settings>,
+) -> anyhow::Result<(Arc<CodeSet>, ActionCode)> {
+    let real =
+        std::fs::canonicalize(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if let Some(action) = config.and_then(|settings| {
+        settings
+            .actions
+            .iter()
+            .find(|a| std::fs::canonicalize(&a.file).is_ok_and(|f| f == real))
+    }) {
+        return Ok((action.code.clone(), action.entry.clone()));
+    }
+    let dir = real
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    // Never the whole file system: run from `/`, the file's directory is
+    // the root.
+    let root = cwd
+        .filter(|cwd| cwd.parent().is_some() && real.starts_with(cwd))
+        .unwrap_or(dir);
+    let mut builder = Builder::new(&root)?;
+    let dependencies = builder.installed_requires(&real);
+    let entry = builder.add_action(name, &real, &dependencies, &BTreeMap::new())?;
+    Ok((builder.finish(), entry))
+}
+
+/// Runs the command. `config` is the global `--config`, when given.
+pub async fn run(args: Args, config: Option<Settings>) -> anyhow::Result<()> {
     let source = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let event_text = std::fs::read_to_string(&args.event)
@@ -80,6 +153,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "action".into());
+    let (code, entry) = code_of(&args.file, &name, config.as_ref())?;
     let settings = Settings {
         server: ServerSettings {
             listen: "127.0.0.1:0".into(),
@@ -99,15 +173,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             queue_capacity: 1,
             fetch_timeout: std::time::Duration::from_secs(10),
             fetch_max_response_bytes: 1 << 20,
-            allow_private_networks: true,
+            allow_private_networks: args.allow_private_networks,
             fetch_proxy: None,
-            resolve_overrides: Vec::new(),
+            resolve_overrides: args
+                .resolve
+                .iter()
+                .map(|r| resolve_override(r))
+                .collect::<anyhow::Result<_>>()?,
         },
         upstreams: Vec::new(),
         actions: vec![ActionSpec {
             name,
             file: args.file.clone(),
-            modules: detour::config::modules::next_to(&args.file)?,
+            code,
+            entry,
             source,
             secrets,
             allow_hosts: vec!["*".into()],

@@ -2,7 +2,7 @@
 //! environment-held secrets into [`Settings`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -49,6 +49,19 @@ pub(super) struct RawConfig {
     upstreams: Vec<RawUpstream>,
     #[serde(default)]
     actions: Vec<RawAction>,
+    #[serde(default)]
+    modules: Vec<RawModule>,
+}
+
+/// An Actions Module: shared code required as `actions:<name>`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModule {
+    name: String,
+    file: String,
+    version: String,
+    #[serde(default)]
+    dependencies: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -139,6 +152,12 @@ struct RawAction {
     secrets: BTreeMap<String, String>,
     #[serde(default)]
     allow_hosts: Vec<String>,
+    /// npm packages, `name = "exact version"`.
+    #[serde(default)]
+    dependencies: BTreeMap<String, String>,
+    /// Actions Modules it uses, `name = "version"`.
+    #[serde(default)]
+    modules: BTreeMap<String, String>,
 }
 
 fn default_listen() -> String {
@@ -230,14 +249,52 @@ pub(super) fn parse(text: &str, env: &EnvLookup<'_>) -> Result<RawConfig, Config
     })
 }
 
-type ReadAction<'a> =
-    dyn Fn(&str, &str) -> Result<(PathBuf, String, super::modules::Modules), ConfigError> + 'a;
+/// The npm packages a config's Actions and Modules declare, merged: what
+/// its `package.json` must list. Two versions of one package are an error
+/// naming both declarations (one `node_modules` holds one of them).
+pub(super) fn dependencies(raw: &RawConfig) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut merged: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let declared = raw
+        .actions
+        .iter()
+        .map(|a| (format!("action \"{}\"", a.name), &a.dependencies))
+        .chain(
+            raw.modules
+                .iter()
+                .map(|m| (format!("module \"{}\"", m.name), &m.dependencies)),
+        );
+    for (owner, dependencies) in declared {
+        for (name, version) in dependencies {
+            match merged.get(name) {
+                Some((other, at)) if at != version => {
+                    return Err(ConfigError::Code(format!(
+                        "{owner} declares {name}@{version} but {other} declares {name}@{at}: one node_modules holds one version"
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    merged.insert(name.clone(), (owner.clone(), version.clone()));
+                }
+            }
+        }
+    }
+    Ok(merged.into_iter().map(|(k, (_, v))| (k, v)).collect())
+}
+
+/// Where Action code comes from.
+pub(super) enum Sources<'a> {
+    /// Files under this directory, the actions root (the config file's
+    /// directory): Actions, Modules and `node_modules` are read from it.
+    Disk(&'a Path),
+    /// Files compiled into the binary (the sample): no dependencies.
+    Embedded(&'a [(&'a str, &'a str)]),
+}
 
 /// Resolves environment-held secrets and reads the Action sources.
 pub(super) fn resolve(
     raw: RawConfig,
     env: &EnvLookup<'_>,
-    read_action: &ReadAction<'_>,
+    sources: Sources<'_>,
 ) -> Result<Settings, ConfigError> {
     let secret = |var: &str, field: String| -> Result<SecretString, ConfigError> {
         env(var)
@@ -330,7 +387,48 @@ pub(super) fn resolve(
         });
     }
 
-    let mut actions = Vec::with_capacity(raw.actions.len());
+    let mut builder = match sources {
+        Sources::Disk(root) if !raw.actions.is_empty() || !raw.modules.is_empty() => {
+            Some(super::modules::Builder::new(root)?)
+        }
+        Sources::Disk(_) => None,
+        Sources::Embedded(_) => Some(super::modules::Builder::embedded()),
+    };
+    for (i, m) in raw.modules.iter().enumerate() {
+        let field = |f: &str| format!("modules[{i}].{f}");
+        if m.name.is_empty() || m.name.contains(|c: char| c.is_whitespace() || c == ':') {
+            return Err(field_err(
+                &field("name"),
+                "must be a non-empty name without spaces or `:`",
+            ));
+        }
+        if raw.modules[..i].iter().any(|x| x.name == m.name) {
+            return Err(field_err(
+                &field("name"),
+                &format!("`{}` is used twice", m.name),
+            ));
+        }
+        if m.version.is_empty() {
+            return Err(field_err(&field("version"), "must not be empty"));
+        }
+        let (Sources::Disk(root), Some(builder)) = (&sources, builder.as_mut()) else {
+            return Err(field_err(
+                &field("file"),
+                "modules need a config file on disk",
+            ));
+        };
+        builder.add_module(&m.name, &root.join(&m.file), &m.version, &m.dependencies)?;
+    }
+    let mut codes = Vec::with_capacity(raw.actions.len());
+    // (name, file, source, secrets, allow_hosts), until the code set is done.
+    type Read = (
+        String,
+        PathBuf,
+        String,
+        BTreeMap<String, SecretString>,
+        Vec<String>,
+    );
+    let mut actions: Vec<Read> = Vec::with_capacity(raw.actions.len());
     for (i, a) in raw.actions.into_iter().enumerate() {
         if a.name.is_empty() {
             return Err(field_err(
@@ -338,7 +436,7 @@ pub(super) fn resolve(
                 "must not be empty",
             ));
         }
-        if actions.iter().any(|x: &ActionSpec| x.name == a.name) {
+        if actions.iter().any(|(name, ..)| *name == a.name) {
             return Err(field_err(
                 &format!("actions[{i}].name"),
                 &format!("`{}` is used twice", a.name),
@@ -351,16 +449,60 @@ pub(super) fn resolve(
                 secret(var, format!("actions[{i}].secrets.{name}"))?,
             );
         }
-        let (file, source, modules) = read_action(&a.name, &a.file)?;
-        actions.push(ActionSpec {
-            name: a.name,
-            file,
-            modules,
-            source,
-            secrets,
-            allow_hosts: a.allow_hosts,
-        });
+        let (file, source, code) = match (&sources, builder.as_mut()) {
+            (Sources::Disk(root), Some(builder)) => {
+                let path = root.join(&a.file);
+                let source =
+                    std::fs::read_to_string(&path).map_err(|source| ConfigError::ActionFile {
+                        name: a.name.clone(),
+                        path: path.clone(),
+                        source,
+                    })?;
+                let code = builder.add_action(&a.name, &path, &a.dependencies, &a.modules)?;
+                (path, source, code)
+            }
+            (Sources::Embedded(files), Some(builder)) => {
+                let source = files
+                    .iter()
+                    .find(|(f, _)| *f == a.file)
+                    .map(|(_, src)| (*src).to_owned())
+                    .ok_or_else(|| ConfigError::ActionFile {
+                        name: a.name.clone(),
+                        path: PathBuf::from(&a.file),
+                        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    })?;
+                if !a.dependencies.is_empty() || !a.modules.is_empty() {
+                    return Err(field_err(
+                        &format!("actions[{i}].dependencies"),
+                        "embedded Actions cannot have dependencies or modules",
+                    ));
+                }
+                let code = builder.add_embedded_action(&a.file, &source);
+                (PathBuf::from("actions").join(&a.file), source, code)
+            }
+            _ => return Err(field_err(&format!("actions[{i}]"), "no code source")),
+        };
+        codes.push(code);
+        actions.push((a.name, file, source, secrets, a.allow_hosts));
     }
+    let code_set = builder
+        .map(super::modules::Builder::finish)
+        .unwrap_or_default();
+    let actions: Vec<ActionSpec> = actions
+        .into_iter()
+        .zip(codes)
+        .map(
+            |((name, file, source, secrets, allow_hosts), code)| ActionSpec {
+                name,
+                file,
+                source,
+                code: code_set.clone(),
+                entry: code,
+                secrets,
+                allow_hosts,
+            },
+        )
+        .collect();
 
     // Twice the cores by default: an engine stuck in a CPU loop until its
     // deadline then shares a core with a healthy one (the OS time-slices
@@ -409,23 +551,7 @@ pub(super) fn resolve_embedded(
     env: &EnvLookup<'_>,
     files: &[(&str, &str)],
 ) -> Result<Settings, ConfigError> {
-    resolve(raw, env, &|name, rel| {
-        files
-            .iter()
-            .find(|(f, _)| *f == rel)
-            .map(|(f, src)| {
-                (
-                    PathBuf::from("actions").join(f),
-                    (*src).to_owned(),
-                    Vec::new(),
-                )
-            })
-            .ok_or_else(|| ConfigError::ActionFile {
-                name: name.to_owned(),
-                path: PathBuf::from(rel),
-                source: std::io::Error::from(std::io::ErrorKind::NotFound),
-            })
-    })
+    resolve(raw, env, Sources::Embedded(files))
 }
 
 #[cfg(test)]
@@ -469,7 +595,7 @@ mod tests {
             let raw = parse(&format!("[server]\npublic_url='{url}'\n"), &env(&[]))
                 .ok()
                 .unwrap();
-            resolve(raw, &env(&[]), &|_, _| unreachable!())
+            resolve(raw, &env(&[]), Sources::Disk(Path::new(".")))
                 .ok()
                 .unwrap()
                 .server
@@ -485,7 +611,7 @@ mod tests {
             let raw = parse(&format!("[server]\npublic_url='{url}'\n"), &env(&[]))
                 .ok()
                 .unwrap();
-            resolve(raw, &env(&[]), &|_, _| unreachable!())
+            resolve(raw, &env(&[]), Sources::Disk(Path::new(".")))
                 .ok()
                 .unwrap()
                 .server
@@ -516,7 +642,7 @@ mod tests {
         )
         .ok()
         .unwrap();
-        let err = resolve(raw, &env(&[("K", "k")]), &|_, _| unreachable!())
+        let err = resolve(raw, &env(&[("K", "k")]), Sources::Disk(Path::new(".")))
             .err()
             .unwrap();
         assert_eq!(
@@ -531,7 +657,7 @@ mod tests {
         let vars = env(&[("K", "k"), ("S", "a-result-secret-of-at-least-32-bytes")]);
         let load = |extra: &str| {
             parse(&format!("{upstream}{extra}"), &vars)
-                .and_then(|raw| resolve(raw, &vars, &|_, _| unreachable!()))
+                .and_then(|raw| resolve(raw, &vars, Sources::Disk(Path::new("."))))
         };
         let upstreams = |extra: &str| load(extra).ok().unwrap().upstreams;
         assert_eq!(upstreams("")[0].result_details, ResultDetails::None);
@@ -548,7 +674,7 @@ mod tests {
         let load = |toml: &str, vars: &[(&str, &str)]| {
             let vars = env(vars);
             parse(toml, &vars)
-                .and_then(|raw| resolve(raw, &vars, &|_, _| unreachable!()))
+                .and_then(|raw| resolve(raw, &vars, Sources::Disk(Path::new("."))))
                 .map(|s| s.engine.fetch_proxy.map(|u| u.to_string()))
         };
         let server = "[server]\npublic_url='http://x'\n";

@@ -8,6 +8,7 @@
 
 mod file;
 pub mod modules;
+pub mod resolve;
 mod sample;
 
 use std::collections::BTreeMap;
@@ -185,8 +186,11 @@ pub struct ActionSpec {
     pub file: PathBuf,
     /// The JavaScript source.
     pub source: String,
-    /// Files it may `require` by relative path (see [`modules`]).
-    pub modules: modules::Modules,
+    /// Every file the configured Actions can reach (shared by all the
+    /// Actions of one configuration; see [`modules`]).
+    pub code: std::sync::Arc<modules::CodeSet>,
+    /// What this Action may load, and the hash a suspended login pins.
+    pub entry: modules::ActionCode,
     /// `event.secrets` of this Action, resolved from the environment.
     pub secrets: BTreeMap<String, SecretString>,
     /// Outbound HTTP allowlist.
@@ -240,6 +244,11 @@ pub enum ConfigError {
         /// The least accepted length in bytes.
         minimum: usize,
     },
+    /// An Action's or Module's code cannot be loaded: a dependency is
+    /// missing or at another version, a `require` does not resolve, a
+    /// package is not declared, a Module's version does not match.
+    #[error("{0}")]
+    Code(String),
     /// An Action file could not be read.
     #[error("action `{name}`: cannot read {path}: {source}")]
     ActionFile {
@@ -266,7 +275,8 @@ impl Settings {
     }
 
     /// Loads settings from TOML text. `base_dir` resolves relative action
-    /// paths; `env` looks up environment variables (injected so tests never
+    /// paths and is the actions root: Actions, Modules and the
+    /// `node_modules` they use must all be under it; `env` looks up environment variables (injected so tests never
     /// touch the process environment).
     pub fn from_toml_str(
         toml: &str,
@@ -274,17 +284,27 @@ impl Settings {
         env: &EnvLookup<'_>,
     ) -> Result<Self, ConfigError> {
         let raw = file::parse(toml, env)?;
-        file::resolve(raw, env, &|name, rel| {
-            let path = base_dir.join(rel);
-            let source =
-                std::fs::read_to_string(&path).map_err(|source| ConfigError::ActionFile {
-                    name: name.to_owned(),
-                    path: path.clone(),
-                    source,
-                })?;
-            let modules = modules::next_to(&path)?;
-            Ok((path, source, modules))
-        })
+        file::resolve(raw, env, file::Sources::Disk(base_dir))
+    }
+
+    /// The `package.json` for a config file's Actions and Modules: every
+    /// declared npm package at its exact version. Reads nothing but the
+    /// config file, so it works before the packages are installed.
+    pub fn package_json(
+        path: &Path,
+        env: &EnvLookup<'_>,
+    ) -> Result<serde_json::Value, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let raw = file::parse(&text, env)?;
+        let dependencies = file::dependencies(&raw)?;
+        Ok(serde_json::json!({
+            "private": true,
+            "description": "npm packages of the Detour Actions in detour.toml (written by `detour deps`)",
+            "dependencies": dependencies,
+        }))
     }
 
     /// Looks up an upstream by id.

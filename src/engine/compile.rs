@@ -4,19 +4,24 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use rquickjs::context::EvalOptions;
+use std::sync::Arc;
+
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, Module, Runtime, WriteOptions,
+    CatchResultExt, CaughtError, Context, Ctx, Exception, Function, IntoJs, Module, Runtime, Value,
+    WriteOptions,
 };
 
+use crate::config::modules::{ActionCode, CodeSet};
 use crate::config::{ActionSpec, EngineSettings};
 
-use super::host;
+use super::{host, script};
 
 /// The JS half of the engine boundary: the helper scripts first, then the
 /// prelude, which takes what they define into its closure.
 pub const PRELUDE: &str = concat!(
     include_str!("globals.js"),
+    include_str!("web.js"),
+    include_str!("node.js"),
     include_str!("api_more.js"),
     include_str!("prelude.js")
 );
@@ -28,20 +33,131 @@ pub const PRELUDE: &str = concat!(
 /// level), which is how it is written.
 fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
     static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-    let compiled = BYTECODE.get_or_init(|| {
-        let rt = Runtime::new().map_err(|e| e.to_string())?;
-        let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
-        ctx.with(|ctx| {
-            Module::declare(ctx.clone(), "detour:prelude", PRELUDE)
-                .and_then(|m| m.write(WriteOptions::default()))
-                .catch(&ctx)
-                .map_err(|e| e.to_string())
-        })
-    });
+    let compiled = BYTECODE.get_or_init(|| write_module("detour:prelude", PRELUDE));
+    // A lazily loaded module that does not compile fails start-up too, not
+    // the first login that needs it.
+    for (name, _) in LAZY_MODULES {
+        lazy_module_bytecode(name).map_err(CompileError::Startup)?;
+    }
     compiled
         .as_ref()
         .map(Vec::as_slice)
         .map_err(|e| CompileError::Startup(format!("the prelude does not compile: {e}")))
+}
+
+/// What goes before a CommonJS file's first line.
+const WRAPPER_PREFIX: &str = "(function (exports, require, module, __filename, __dirname) {";
+
+/// Every file of a configuration's [`CodeSet`], compiled once per process:
+/// JavaScript files to bytecode (run in a context only when first
+/// required), JSON files kept as text.
+#[derive(Debug)]
+pub struct CompiledCode {
+    set: Arc<CodeSet>,
+    units: Vec<Unit>,
+}
+
+#[derive(Debug)]
+enum Unit {
+    /// Bytecode of the file wrapped as a CommonJS factory.
+    Script(Vec<u8>),
+    /// A JSON file, parsed by `require`.
+    Json,
+    /// A package file that does not compile: requiring it throws this.
+    /// (A package may carry files for other environments that a literal
+    /// in its code leads to; only using one is an error.)
+    Broken(String),
+}
+
+impl CompiledCode {
+    /// Compiles every JavaScript file of `set`; a syntax error names the
+    /// file and line.
+    pub fn new(set: &Arc<CodeSet>) -> Result<Arc<Self>, CompileError> {
+        let startup = |e: rquickjs::Error| CompileError::Startup(e.to_string());
+        let rt = Runtime::new().map_err(startup)?;
+        let ctx = Context::full(&rt).map_err(startup)?;
+        let units = ctx.with(|ctx| {
+            set.files
+                .iter()
+                .map(|file| {
+                    if file.json {
+                        return Ok(Unit::Json);
+                    }
+                    // The wrapper adds no line before the file's first
+                    // line, so line numbers match the file.
+                    let wrapped = format!("{WRAPPER_PREFIX}{}\n}})", file.source);
+                    match script::compile(&ctx, &wrapped, &file.name).catch(&ctx) {
+                        Ok(bytecode) => Ok(Unit::Script(bytecode)),
+                        Err(e) if file.package => {
+                            Ok(Unit::Broken(syntax_error(&file.name, e).to_string()))
+                        }
+                        Err(e) => Err(syntax_error(&file.name, e)),
+                    }
+                })
+                .collect::<Result<Vec<_>, CompileError>>()
+        })?;
+        Ok(Arc::new(Self {
+            set: set.clone(),
+            units,
+        }))
+    }
+
+    /// Whether this was compiled from `set`.
+    pub fn is_of(&self, set: &Arc<CodeSet>) -> bool {
+        Arc::ptr_eq(&self.set, set)
+    }
+
+    /// The file stack traces call `name`.
+    pub fn file_named(&self, name: &str) -> Option<&crate::config::modules::CodeFile> {
+        self.set.files.iter().find(|f| f.name == name)
+    }
+}
+
+/// The parts of the JS surface a context loads only when an Action first
+/// uses them (`host.loadModule(name)`): each a module exporting `build`.
+const LAZY_MODULES: [(&str, &str); 3] = [
+    ("crypto", include_str!("crypto_module.js")),
+    ("web", include_str!("web_classes.js")),
+    ("node", include_str!("node_builtins.js")),
+];
+
+/// A module's bytecode, or why it did not compile.
+type Compiled = Result<Vec<u8>, String>;
+
+/// Bytecode of the lazily loaded module `name`, compiled once per process
+/// like the prelude.
+pub fn lazy_module_bytecode(name: &str) -> Result<&'static [u8], String> {
+    static BYTECODE: OnceLock<Vec<(&'static str, Compiled)>> = OnceLock::new();
+    let compiled = BYTECODE.get_or_init(|| {
+        LAZY_MODULES
+            .iter()
+            .map(|(name, source)| (*name, write_module(&format!("detour:{name}"), source)))
+            .collect()
+    });
+    match compiled.iter().find(|(n, _)| *n == name) {
+        Some((_, Ok(bytes))) => Ok(bytes.as_slice()),
+        Some((_, Err(e))) => Err(format!("the {name} module does not compile: {e}")),
+        None => Err(format!("no built-in module {name}")),
+    }
+}
+
+/// Compiles a module to bytecode, without its source text: that is what
+/// Function.prototype.toString would show of its functions, and was more
+/// than half of every context's copy (line numbers are kept for stack
+/// traces).
+fn write_module(name: &str, source: &str) -> Result<Vec<u8>, String> {
+    let rt = Runtime::new().map_err(|e| e.to_string())?;
+    let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
+    ctx.with(|ctx| {
+        let options = WriteOptions {
+            strip_source: true,
+            ..WriteOptions::default()
+        };
+        Module::declare(ctx.clone(), name, source)
+            .and_then(|m| m.write(options))
+            .catch(&ctx)
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// An Action prepared for loading.
@@ -49,15 +165,10 @@ fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
 pub struct ActionSource {
     /// Action name.
     pub name: String,
-    /// File name used in stack traces and errors.
-    pub file: String,
-    /// The source wrapped as a CommonJS factory: evaluating it gives the
-    /// factory function, which the prelude calls. The wrapper adds no line
-    /// before the Action's first line, so line numbers match the file.
-    pub wrapped: String,
-    /// The files next to the Action that `require` may load, as a JSON
-    /// object of path to source.
-    pub modules_json: String,
+    /// Its configuration's code, compiled.
+    pub code: Arc<CompiledCode>,
+    /// What this Action may load.
+    pub access: Arc<ActionCode>,
     /// `event.secrets` as JSON text: handed to each execution by the
     /// engine itself, so secrets never pass through the pipeline or the
     /// store.
@@ -67,8 +178,8 @@ pub struct ActionSource {
 }
 
 impl ActionSource {
-    /// Wraps an Action's source.
-    pub fn new(spec: &ActionSpec) -> Self {
+    /// Prepares an Action whose code set `code` was compiled from.
+    pub fn new(spec: &ActionSpec, code: Arc<CompiledCode>) -> Self {
         use secrecy::ExposeSecret;
         let secrets: serde_json::Map<String, serde_json::Value> = spec
             .secrets
@@ -77,18 +188,8 @@ impl ActionSource {
             .collect();
         Self {
             name: spec.name.clone(),
-            file: spec.file.display().to_string(),
-            wrapped: format!(
-                "(function (exports, require, module, __filename, __dirname) {{{}\n}})",
-                spec.source
-            ),
-            modules_json: serde_json::Value::Object(
-                spec.modules
-                    .iter()
-                    .map(|(path, source)| (path.clone(), source.clone().into()))
-                    .collect(),
-            )
-            .to_string(),
+            code,
+            access: Arc::new(spec.entry.clone()),
             secrets_json: serde_json::Value::Object(secrets).to_string(),
             allow_hosts: spec.allow_hosts.clone(),
         }
@@ -108,6 +209,15 @@ pub enum CompileError {
         /// QuickJS's message.
         message: String,
     },
+    /// The Action throws while it loads (its top level, or a module it
+    /// requires there).
+    #[error("action \"{action}\" throws while loading: {message}")]
+    Load {
+        /// Action name.
+        action: String,
+        /// What it threw.
+        message: String,
+    },
     /// The engine itself could not be set up.
     #[error("cannot start the engine: {0}")]
     Startup(String),
@@ -119,8 +229,9 @@ pub struct Loaded<'js> {
     /// the prelude module's exports, never from a global the Action could
     /// replace.
     pub run: Function<'js>,
-    /// The error the Action threw while loading, if any (Auth0 reports it
-    /// on every execution, so it is not a start-up failure).
+    /// The error the Action threw while loading, if any. Start-up refuses
+    /// an Action that throws in [`check`]; one that throws only in a later
+    /// context reports it on every execution, as Auth0 does.
     pub load_error: Option<String>,
 }
 
@@ -150,16 +261,44 @@ pub fn load<'js>(
         })
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
-    let mut options = EvalOptions::default();
-    // CommonJS modules are sloppy-mode scripts in Node.
-    options.strict = false;
-    options.filename = Some(source.file.clone());
-    let factory: Function = ctx
-        .eval_with_options(source.wrapped.as_str(), options)
-        .catch(ctx)
-        .map_err(|e| syntax_error(&source.file, e))?;
+    // `require` reaches Rust through three functions handed to the
+    // prelude's closure only (never set on the global object): resolve a
+    // specifier from a file (the rules of config/modules.rs, enforced
+    // here), load a file's factory (bytecode) or JSON text, and name a file.
+    let code = source.code.clone();
+    let access = source.access.clone();
+    let resolve = Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, from: usize, spec: String| -> rquickjs::Result<usize> {
+            code.set
+                .resolve(&access, from, &spec)
+                .map_err(|message| Exception::throw_message(&ctx, &message))
+        },
+    )
+    .map_err(|e| startup(e.to_string()))?;
+    let code = source.code.clone();
+    let load_file = Function::new(
+        ctx.clone(),
+        move |ctx: Ctx<'js>, id: usize| -> rquickjs::Result<Value<'js>> {
+            match (code.units.get(id), code.set.file(id)) {
+                (Some(Unit::Script(bytecode)), _) => script::run(&ctx, bytecode),
+                (Some(Unit::Json), Some(file)) => file.source.as_str().into_js(&ctx),
+                (Some(Unit::Broken(message)), _) => Err(Exception::throw_syntax(&ctx, message)),
+                _ => Err(Exception::throw_message(&ctx, "no such module")),
+            }
+        },
+    )
+    .map_err(|e| startup(e.to_string()))?;
+    let code = source.code.clone();
+    let name = Function::new(ctx.clone(), move |id: usize| -> String {
+        code.set
+            .file(id)
+            .map(|f| f.name.clone())
+            .unwrap_or_default()
+    })
+    .map_err(|e| startup(e.to_string()))?;
     let load_error: Option<String> = define
-        .call((factory, source.modules_json.as_str()))
+        .call((source.access.entry, resolve, load_file, name))
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
     Ok(Loaded { run, load_error })
@@ -198,8 +337,141 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     let load_error = ctx.with(|ctx| {
         load(&ctx, source, host::Links::check(), None).map(|loaded| loaded.load_error)
     })?;
-    if let Some(err) = load_error {
-        tracing::warn!(action = %source.name, error = %err, "the Action throws when loaded; every login that runs it will fail");
+    // Auth0 would report it on every execution; refusing it here stops
+    // start-up (and `detour check`) naming the Action instead.
+    match load_error {
+        Some(message) => Err(CompileError::Load {
+            action: source.name.clone(),
+            message,
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// QuickJS-NG says only `not a function` when an Action calls something
+/// that is not one (`api.noop()`); V8, which Auth0 runs, names it:
+/// `api.noop is not a function`. The stack's first frame points into the
+/// call in the Action's file, so the callee is read back from the source
+/// there. Anything else is left as it was.
+pub fn name_the_callee(source: &ActionSource, thrown: &mut super::Thrown) {
+    name_callee_with(
+        |file| source.code.file_named(file).map(|f| f.source.as_str()),
+        thrown,
+    );
+}
+
+/// [`name_the_callee`] over any way of finding a file's source by the
+/// name stack traces give it.
+fn name_callee_with<'a>(source_of: impl Fn(&str) -> Option<&'a str>, thrown: &mut super::Thrown) {
+    if thrown.name != "TypeError" || thrown.message != "not a function" {
+        return;
+    }
+    let Some(frame) = thrown.stack.lines().next() else {
+        return;
+    };
+    // "    at h (action.js:4:14)" or "    at action.js:4:14"
+    let location = frame
+        .trim()
+        .trim_end_matches(')')
+        .rsplit(['(', ' '])
+        .next()
+        .unwrap_or_default();
+    let mut parts = location.rsplitn(3, ':');
+    let (Some(column), Some(line), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+        return;
+    };
+    let (Ok(line), Ok(column)) = (line.parse::<usize>(), column.parse::<usize>()) else {
+        return;
+    };
+    let Some(code) = source_of(file) else {
+        return;
+    };
+    let Some(text) = code.lines().nth(line.saturating_sub(1)) else {
+        return;
+    };
+    // The first line carries the CommonJS wrapper before the file's text.
+    let column = if line == 1 {
+        column.saturating_sub(WRAPPER_PREFIX.chars().count())
+    } else {
+        column
+    };
+    // QuickJS-NG points at the called member's name (`api.x.|noop(`) or
+    // just past the `(` (`noop(|1)`): find that `(`.
+    let chars: Vec<char> = text.chars().collect();
+    let at = column.saturating_sub(1).min(chars.len());
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let forward = chars[at..].iter().position(|&c| !ident(c)).map(|n| at + n);
+    let paren = match forward {
+        Some(i) if chars[i] == '(' => i,
+        _ => match chars[..at].iter().rposition(|&c| c == '(') {
+            Some(i) => i,
+            None => return,
+        },
+    };
+    let before: String = chars[..paren].iter().collect();
+    let before = before.trim_end().trim_end_matches("?.");
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
+        .last()
+        .map(|(i, _)| i);
+    let Some(callee) = start.map(|i| &before[i..]) else {
+        return;
+    };
+    if callee.is_empty() || callee.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return;
+    }
+    thrown.message = format!("{callee} is not a function");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finds `code` as the file `action.js`.
+    fn source<'a>(code: &'a str) -> impl Fn(&str) -> Option<&'a str> + 'a {
+        move |file: &str| (file == "action.js").then_some(code)
+    }
+
+    fn thrown(stack: &str) -> crate::engine::Thrown {
+        crate::engine::Thrown {
+            name: "TypeError".into(),
+            message: "not a function".into(),
+            stack: stack.into(),
+        }
+    }
+
+    #[test]
+    fn a_call_of_something_that_is_not_a_function_names_it() {
+        let src = source(
+            "\nexports.onExecutePostLogin = async (event, api) => {\n    api.noop(1, 2);\n};",
+        );
+        // Pointing past the `(`, and at the member's name.
+        for column in [14, 9] {
+            let mut t = thrown(&format!(
+                "    at <anonymous> (action.js:3:{column})\n    at run (detour:prelude)"
+            ));
+            name_callee_with(&src, &mut t);
+            assert_eq!(t.message, "api.noop is not a function", "{column}");
+        }
+        // Another file, or no usable frame: unchanged.
+        let mut t = thrown("    at f (lib/x.js:3:14)");
+        name_callee_with(&src, &mut t);
+        assert_eq!(t.message, "not a function");
+        let mut t = thrown("");
+        name_callee_with(&src, &mut t);
+        assert_eq!(t.message, "not a function");
+    }
+
+    #[test]
+    fn every_lazily_loaded_module_compiles_and_unknown_names_are_refused() {
+        for (name, _) in LAZY_MODULES {
+            assert!(
+                lazy_module_bytecode(name).is_ok_and(|b| !b.is_empty()),
+                "{name}"
+            );
+        }
+        assert!(lazy_module_bytecode("fs").is_err());
+    }
 }

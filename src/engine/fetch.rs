@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use url::{Host, Url};
 
 pub use crate::config::ResolveOverride;
@@ -209,8 +209,12 @@ struct Request {
     method: String,
     #[serde(default)]
     headers: Vec<(String, String)>,
+    /// A text body, sent as its UTF-8 bytes.
     #[serde(default)]
     body: Option<String>,
+    /// A binary body (Blob, FormData, typed array), standard base64.
+    #[serde(default)]
+    body_base64: Option<String>,
 }
 
 fn get() -> String {
@@ -264,7 +268,8 @@ impl Fetcher {
     }
 
     /// Performs one request; answers `{ok, status, statusText, url,
-    /// headers, body}` or `{ok: false, error}` as JSON text.
+    /// headers: [[name, value], ...], body | base64}` or `{ok: false, error}`
+    /// as JSON text.
     pub async fn fetch(self, url: String, request: String) -> String {
         match self.try_fetch(&url, &request).await {
             Ok(v) => v,
@@ -286,15 +291,22 @@ impl Fetcher {
         }
         if let Some(body) = request.body {
             builder = builder.body(body);
+        } else if let Some(body) = request.body_base64 {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .map_err(|_| "bad request body encoding".to_owned())?;
+            builder = builder.body(bytes);
         }
         let mut response = builder.send().await.map_err(describe)?;
         let status = response.status();
-        let mut headers = Map::new();
-        for (name, value) in response.headers() {
-            if let Ok(v) = value.to_str() {
-                headers.insert(name.as_str().to_owned(), v.into());
-            }
-        }
+        // Pairs, not a map: a repeated header (Set-Cookie) keeps every value.
+        let headers: Vec<(&str, &str)> = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+            .collect();
+        let headers = json!(headers);
         let final_url = response.url().to_string();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(describe)? {
@@ -306,14 +318,24 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(json!({
+        let mut reply = json!({
             "ok": true,
             "status": status.as_u16(),
             "statusText": status.canonical_reason().unwrap_or(""),
             "url": final_url,
             "headers": headers,
-            "body": String::from_utf8_lossy(&body),
-        }))
+        });
+        // Text stays text (no re-encoding on the common JSON path); bytes
+        // that are not UTF-8 cross as base64, so binary bodies arrive whole.
+        match String::from_utf8(body) {
+            Ok(text) => reply["body"] = Value::String(text),
+            Err(e) => {
+                use base64::Engine as _;
+                reply["base64"] =
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()));
+            }
+        }
+        Ok(reply)
     }
 }
 

@@ -41,14 +41,12 @@
     return s;
   }
   const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  // Encoding is QuickJS-NG's native Uint8Array.prototype.toBase64/toHex;
+  // decoding stays here because Node's is lenient (skips bad characters,
+  // missing padding), which the native decoder is not.
+  const asU8 = (bytes) => (bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes));
   function base64Encode(bytes, url) {
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 3) {
-      const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
-      s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
-      s += i + 1 < bytes.length ? B64[(n >> 6) & 63] : '=';
-      s += i + 2 < bytes.length ? B64[n & 63] : '=';
-    }
+    const s = asU8(bytes).toBase64();
     return url ? s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : s;
   }
   function base64Decode(str, strict) {
@@ -66,7 +64,7 @@
     }
     return out;
   }
-  const toHex = (bytes) => Array.prototype.map.call(bytes, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
+  const toHex = (bytes) => asU8(bytes).toHex();
   function fromHex(str) {
     const out = [];
     for (let i = 0; i + 1 < str.length; i += 2) {
@@ -95,9 +93,23 @@
       case 'hex': return toHex(bytes);
       case 'latin1': case 'binary': return String.fromCharCode.apply(null, Array.from(bytes));
       case 'ascii': return String.fromCharCode.apply(null, Array.from(bytes, (b) => b & 127));
+      case 'utf16le': case 'ucs2': {
+        let out = '';
+        for (let i = 0; i + 1 < bytes.length; i += 2) out += String.fromCharCode(bytes[i] | (bytes[i + 1] << 8));
+        return out;
+      }
       default: throw new TypeError(`Unknown encoding: ${enc}`);
     }
   }
+
+  // Bounds-checked byte access for Buffer's read/write methods (Node throws
+  // a RangeError where a typed array would read undefined).
+  function at8(b, i) {
+    if (!Number.isInteger(i) || i < 0 || i >= b.length) throw new RangeError(`The value of "offset" is out of range. It must be >= 0 and <= ${b.length - 1}. Received ${i}`);
+    return b[i];
+  }
+  function put8(b, i, v) { at8(b, i); b[i] = v; }
+  const viewOf = (b) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
   class Buffer extends Uint8Array {
     static from(value, encodingOrOffset, length) {
@@ -141,8 +153,79 @@
       return this.length === other.length ? 0 : this.length < other.length ? -1 : 1;
     }
     slice(start, end) { return this.subarray(start, end); }
-    write(str, offset, enc) { const bytes = encode(str, enc); const o = offset || 0; const n = Math.min(bytes.length, this.length - o); this.set(bytes.slice(0, n), o); return n; }
+    write(str, offset, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; }
+      const bytes = encode(str, enc); const o = offset || 0; const n = Math.max(0, Math.min(bytes.length, this.length - o)); this.set(bytes.slice(0, n), o); return n;
+    }
+    static allocUnsafeSlow(size) { return new Buffer(size); }
+    fill(value, offset, end, enc) {
+      if (typeof offset === 'string') { enc = offset; offset = 0; end = this.length; }
+      const o = offset || 0;
+      const e = end === undefined ? this.length : end;
+      if (typeof value === 'number') return Uint8Array.prototype.fill.call(this, value & 255, o, e);
+      const f = ArrayBuffer.isView(value) ? Array.from(value) : encode(String(value), enc);
+      if (f.length) for (let i = o; i < e; i++) this[i] = f[(i - o) % f.length];
+      return this;
+    }
+    indexOf(value, from, enc) {
+      if (typeof value === 'number') return Uint8Array.prototype.indexOf.call(this, value & 255, from);
+      const needle = typeof value === 'string' ? encode(value, enc) : Array.from(value);
+      const start = from === undefined ? 0 : from < 0 ? Math.max(0, this.length + from) : from;
+      outer: for (let i = start; i <= this.length - needle.length; i++) {
+        for (let j = 0; j < needle.length; j++) if (this[i + j] !== needle[j]) continue outer;
+        return i;
+      }
+      return -1;
+    }
+    includes(value, from, enc) { return this.indexOf(value, from, enc) !== -1; }
+    copy(target, targetStart, sourceStart, sourceEnd) {
+      const ts = targetStart || 0;
+      const ss = sourceStart || 0;
+      const se = Math.min(sourceEnd === undefined ? this.length : sourceEnd, this.length, ss + target.length - ts);
+      if (se <= ss) return 0;
+      target.set(this.subarray(ss, se), ts);
+      return se - ss;
+    }
+    toLocaleString(enc, start, end) { return this.toString(enc, start, end); }
+    inspect() { return `<Buffer ${Array.from(this.subarray(0, 50), (b) => (b < 16 ? '0' : '') + b.toString(16)).join(' ')}${this.length > 50 ? ' ...' : ''}>`; }
+    readUIntBE(offset, n) { let v = 0; for (let i = 0; i < n; i++) v = v * 256 + at8(this, offset + i); return v; }
+    readUIntLE(offset, n) { let v = 0; for (let i = n - 1; i >= 0; i--) v = v * 256 + at8(this, offset + i); return v; }
+    readIntBE(offset, n) { const v = this.readUIntBE(offset, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
+    readIntLE(offset, n) { const v = this.readUIntLE(offset, n); return v >= 2 ** (8 * n - 1) ? v - 2 ** (8 * n) : v; }
+    writeUIntBE(value, offset, n) { let v = Number(value); for (let i = n - 1; i >= 0; i--) { put8(this, offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
+    writeUIntLE(value, offset, n) { let v = Number(value); for (let i = 0; i < n; i++) { put8(this, offset + i, v & 255); v = Math.floor(v / 256); } return offset + n; }
+    writeIntBE(value, offset, n) { return this.writeUIntBE(value < 0 ? value + 2 ** (8 * n) : value, offset, n); }
+    writeIntLE(value, offset, n) { return this.writeUIntLE(value < 0 ? value + 2 ** (8 * n) : value, offset, n); }
+    readBigUInt64BE(o = 0) { at8(this, o + 7); return viewOf(this).getBigUint64(o, false); }
+    readBigUInt64LE(o = 0) { at8(this, o + 7); return viewOf(this).getBigUint64(o, true); }
+    readBigInt64BE(o = 0) { at8(this, o + 7); return viewOf(this).getBigInt64(o, false); }
+    readBigInt64LE(o = 0) { at8(this, o + 7); return viewOf(this).getBigInt64(o, true); }
+    writeBigUInt64BE(v, o = 0) { at8(this, o + 7); viewOf(this).setBigUint64(o, BigInt(v), false); return o + 8; }
+    writeBigUInt64LE(v, o = 0) { at8(this, o + 7); viewOf(this).setBigUint64(o, BigInt(v), true); return o + 8; }
+    readFloatBE(o = 0) { at8(this, o + 3); return viewOf(this).getFloat32(o, false); }
+    readFloatLE(o = 0) { at8(this, o + 3); return viewOf(this).getFloat32(o, true); }
+    readDoubleBE(o = 0) { at8(this, o + 7); return viewOf(this).getFloat64(o, false); }
+    readDoubleLE(o = 0) { at8(this, o + 7); return viewOf(this).getFloat64(o, true); }
+    writeFloatBE(v, o = 0) { at8(this, o + 3); viewOf(this).setFloat32(o, v, false); return o + 4; }
+    writeFloatLE(v, o = 0) { at8(this, o + 3); viewOf(this).setFloat32(o, v, true); return o + 4; }
+    writeDoubleBE(v, o = 0) { at8(this, o + 7); viewOf(this).setFloat64(o, v, false); return o + 8; }
+    writeDoubleLE(v, o = 0) { at8(this, o + 7); viewOf(this).setFloat64(o, v, true); return o + 8; }
+    swap16() { for (let i = 0; i + 1 < this.length; i += 2) { const t = this[i]; this[i] = this[i + 1]; this[i + 1] = t; } return this; }
   }
+  // readUInt8 ... writeInt32LE, with Node's aliases (readUint16BE, ...).
+  for (const [bits, n] of [[8, 1], [16, 2], [32, 4]]) {
+    for (const end of n === 1 ? [''] : ['BE', 'LE']) {
+      const e = end || 'BE';
+      for (const [U, u] of [['UInt', 'UInt'], ['Uint', 'UInt'], ['Int', 'Int']]) {
+        Buffer.prototype[`read${U}${bits}${end}`] = function (o = 0) { return this[`read${u}${e}`](o, n); };
+        Buffer.prototype[`write${U}${bits}${end}`] = function (v, o = 0) { return this[`write${u}${e}`](v, o, n); };
+      }
+    }
+  }
+  for (const name of ['readUIntBE', 'readUIntLE', 'writeUIntBE', 'writeUIntLE', 'readBigUInt64BE', 'readBigUInt64LE', 'writeBigUInt64BE', 'writeBigUInt64LE']) {
+    Buffer.prototype[name.replace('UInt', 'Uint')] = Buffer.prototype[name];
+  }
+  Buffer.poolSize = 8192;
 
   class TextEncoder {
     get encoding() { return 'utf-8'; }
@@ -198,33 +281,27 @@
   }
 
   // ---- crypto ----------------------------------------------------------------
+  // Every primitive is a Rust host function over aws-lc-rs (md5: the md-5
+  // crate); bytes cross as base64, which QuickJS-NG encodes natively.
+  const toB64 = (bytes) => (bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toBase64();
+  const fromB64 = (text) => Buffer.fromBytes(Uint8Array.fromBase64(text));
   const bytesOf = (data, enc) => {
-    if (typeof data === 'string') return encode(data, enc);
+    if (typeof data === 'string') return new Uint8Array(encode(data, enc));
     if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (data instanceof ArrayBuffer) return new Uint8Array(data);
     throw new TypeError('The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView.');
   };
-  const output = (hex, enc) => (enc === undefined || enc === 'buffer' ? Buffer.from(hex, 'hex') : norm(enc) === 'hex' ? hex : Buffer.from(hex, 'hex').toString(enc));
-  function hasher(compute) {
-    const parts = [];
-    let done = false;
-    const h = {
-      update(data, enc) {
-        if (done) throw new Error('Digest already called');
-        parts.push(toHex(bytesOf(data, enc)));
-        return h;
-      },
-      digest(enc) {
-        if (done) throw new Error('Digest already called');
-        done = true;
-        return output(compute(parts.join('')), enc);
-      },
-    };
-    return h;
-  }
+  const concatBytes = (chunks) => {
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    return out;
+  };
   function randomBytes(size, callback) {
     if (!Number.isInteger(size) || size < 0 || size > 65536) throw new RangeError('The "size" argument must be an integer between 0 and 65536.');
-    const b = Buffer.from(host.randomHex(size), 'hex');
+    const b = fromB64(host.randomBytes(size));
     if (typeof callback === 'function') { Promise.resolve().then(() => callback(null, b)); return undefined; }
     return b;
   }
@@ -236,7 +313,7 @@
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
   function getRandomValues(array) {
-    if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array) {
+    if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView) {
       throw new TypeError('The data argument must be an integer-type TypedArray');
     }
     if (array.byteLength > 65536) throw new RangeError('The ArrayBufferView\'s byte length exceeds the number of bytes of entropy available (65536)');
@@ -251,17 +328,17 @@
     for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
     return diff === 0;
   }
-  const cryptoModule = Object.freeze({
-    createHash: (alg) => { host.digest(String(alg), ''); return hasher((hex) => host.digest(String(alg), hex)); },
-    createHmac: (alg, key, enc) => {
-      const k = toHex(bytesOf(key, enc));
-      host.hmac(String(alg), k, '');
-      return hasher((hex) => host.hmac(String(alg), k, hex));
-    },
-    randomBytes, randomUUID, getRandomValues, timingSafeEqual,
-    getHashes: () => ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'],
-    webcrypto: Object.freeze({ getRandomValues, randomUUID }),
+  // The rest of `crypto` (crypto_module.js) is loaded into the context on
+  // first use: most executions need at most a random UUID.
+  let cryptoBuilt = null;
+  const webcrypto = Object.freeze({
+    getRandomValues,
+    randomUUID,
+    get subtle() { return lazyCrypto().subtle; },
   });
+  const lazyCrypto = () => cryptoBuilt || (cryptoBuilt = host.loadModule('crypto')({
+    Buffer, bytesOf, concatBytes, toB64, fromB64, randomBytes, randomUUID, getRandomValues, timingSafeEqual, webcrypto,
+  }, host));
 
   // ---- URL -------------------------------------------------------------------
   const FORM_SAFE = /[!'()~]/g;
@@ -434,18 +511,86 @@
     });
     return [out, ...args.slice(i).map((a) => (typeof a === 'string' ? a : inspect(a)))].join(' ');
   }
+  const CUSTOM_PROMISIFY = Symbol.for('nodejs.util.promisify.custom');
   function promisify(fn) {
     if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+    if (typeof fn[CUSTOM_PROMISIFY] === 'function') return fn[CUSTOM_PROMISIFY];
     return function (...args) {
       return new Promise((resolve, reject) => {
         fn.call(this, ...args, (err, value) => (err ? reject(err) : resolve(value)));
       });
     };
   }
+  promisify.custom = CUSTOM_PROMISIFY;
+  inspect.custom = Symbol.for('nodejs.util.inspect.custom');
+  function callbackify(fn) {
+    if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function');
+    return function (...args) {
+      const cb = args.pop();
+      fn.apply(this, args).then((v) => cb(null, v), (e) => cb(e || new Error('Promise was rejected with a falsy value')));
+    };
+  }
+  function inherits(ctor, superCtor) {
+    if (typeof ctor !== 'function' || typeof superCtor !== 'function') throw new TypeError('The "ctor" and "superCtor" arguments must be functions');
+    Object.defineProperty(ctor, 'super_', { value: superCtor, writable: true, configurable: true });
+    Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
+  }
+  function isDeepStrictEqual(a, b) {
+    if (Object.is(a, b)) return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (a instanceof Date) return a.getTime() === b.getTime();
+    if (a instanceof RegExp) return String(a) === String(b);
+    if (ArrayBuffer.isView(a)) return a.length === b.length && Array.prototype.every.call(a, (x, i) => Object.is(x, b[i]));
+    if (a instanceof Map || a instanceof Set) {
+      if (a.size !== b.size) return false;
+      for (const [k, v] of a.entries()) if (!b.has(k) || (a instanceof Map && !isDeepStrictEqual(v, b.get(k)))) return false;
+      return true;
+    }
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && isDeepStrictEqual(a[k], b[k]));
+  }
+  const tag = (v) => Object.prototype.toString.call(v).slice(8, -1);
+  const types = Object.freeze({
+    isDate: (v) => v instanceof Date,
+    isRegExp: (v) => v instanceof RegExp,
+    isPromise: (v) => v instanceof Promise,
+    isNativeError: (v) => v instanceof Error,
+    isMap: (v) => v instanceof Map,
+    isSet: (v) => v instanceof Set,
+    isWeakMap: (v) => v instanceof WeakMap,
+    isWeakSet: (v) => v instanceof WeakSet,
+    isArrayBuffer: (v) => v instanceof ArrayBuffer,
+    isSharedArrayBuffer: (v) => typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer,
+    isAnyArrayBuffer: (v) => v instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer),
+    isArrayBufferView: (v) => ArrayBuffer.isView(v),
+    isTypedArray: (v) => ArrayBuffer.isView(v) && !(v instanceof DataView),
+    isUint8Array: (v) => v instanceof Uint8Array,
+    isDataView: (v) => v instanceof DataView,
+    isGeneratorFunction: (v) => typeof v === 'function' && tag(v) === 'GeneratorFunction',
+    isAsyncFunction: (v) => typeof v === 'function' && tag(v) === 'AsyncFunction',
+    isBoxedPrimitive: (v) => v instanceof Number || v instanceof String || v instanceof Boolean,
+    isKeyObject: (v) => cryptoBuilt !== null && v instanceof cryptoBuilt.KeyObject,
+    isCryptoKey: (v) => cryptoBuilt !== null && v instanceof cryptoBuilt.CryptoKey,
+    isProxy: () => false,
+  });
   const util = Object.freeze({
-    format, inspect, promisify, TextEncoder, TextDecoder,
-    isDeepStrictEqual: (a, b) => JSON.stringify(a) === JSON.stringify(b),
-    types: Object.freeze({ isDate: (v) => v instanceof Date, isRegExp: (v) => v instanceof RegExp, isPromise: (v) => v instanceof Promise }),
+    format, inspect, promisify, callbackify, inherits, TextEncoder, TextDecoder, isDeepStrictEqual, types,
+    deprecate: (fn) => fn,
+    debuglog: () => Object.assign(() => {}, { enabled: false }),
+    debug: () => Object.assign(() => {}, { enabled: false }),
+    isArray: Array.isArray,
+    isBuffer: (v) => v instanceof Buffer,
+    isFunction: (v) => typeof v === 'function',
+    isString: (v) => typeof v === 'string',
+    isObject: (v) => v !== null && typeof v === 'object',
+    isError: (v) => v instanceof Error,
+    isDate: (v) => v instanceof Date,
+    isRegExp: (v) => v instanceof RegExp,
+    isPrimitive: (v) => v === null || (typeof v !== 'object' && typeof v !== 'function'),
+    stripVTControlCharacters: (s) => String(s).replace(/\u001b\[[0-9;]*m/g, ''),
+    toUSVString: (s) => String(s).toWellFormed(),
   });
 
   globalThis.Buffer = Buffer;
@@ -456,12 +601,23 @@
   globalThis.structuredClone = structuredClone;
   globalThis.URL = URL;
   globalThis.URLSearchParams = URLSearchParams;
-  globalThis.crypto = Object.freeze({ randomUUID, getRandomValues });
+  globalThis.crypto = webcrypto;
+  Object.defineProperty(globalThis, 'CryptoKey', {
+    get() { const value = lazyCrypto().CryptoKey; Object.defineProperty(globalThis, 'CryptoKey', { value, writable: true, configurable: true }); return value; },
+    set(value) { Object.defineProperty(globalThis, 'CryptoKey', { value, writable: true, configurable: true }); },
+    configurable: true,
+  });
   globalThis.__detour_builtin_modules = {
-    crypto: cryptoModule,
     url: urlModule,
     querystring,
     util,
-    buffer: Object.freeze({ Buffer, atob, btoa }),
+    'util/types': types,
+    perf_hooks: Object.freeze({ performance: globalThis.performance }),
+    buffer: Object.freeze({ Buffer, atob, btoa, kMaxLength: 2 ** 31 - 1, constants: Object.freeze({ MAX_LENGTH: 2 ** 31 - 1, MAX_STRING_LENGTH: 2 ** 29 - 24 }), SlowBuffer: Buffer }),
   };
+  Object.defineProperty(globalThis.__detour_builtin_modules, 'crypto', {
+    get() { return lazyCrypto().cryptoModule; }, enumerable: true, configurable: true,
+  });
+  // For web.js and node.js, which build on these; prelude.js deletes it.
+  globalThis.__detour_internal = { utf8Encode, utf8Decode, bytesOf, concatBytes, randomBytes, Buffer, util };
 })(globalThis.__detour_host);

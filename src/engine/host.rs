@@ -2,6 +2,7 @@
 //! building. They speak JSON strings so the engine boundary stays narrow.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use rquickjs::function::{Async, Opt};
 use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use super::crypto;
 use super::fetch::Fetcher;
@@ -149,24 +150,56 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
         )?,
     )?;
     if let Some(fetcher) = fetcher {
+        // Requests an `AbortSignal` may cancel, by the token the prelude
+        // gave them: aborting drops the host request (its connection
+        // closes) instead of leaving it to run to its timeout.
+        let aborts: Rc<RefCell<HashMap<u32, Rc<Notify>>>> = Rc::default();
+        let registry = aborts.clone();
         host.set(
             "fetch",
             Function::new(
                 ctx.clone(),
-                Async(move |url: String, request: String, owned: Opt<bool>| {
+                Async(move |url: String, request: String, owned: Opt<bool>, token: Opt<u32>| {
                     let fetcher = fetcher.clone();
                     let over = owned.0.unwrap_or(true).then(|| ended.subscribe());
+                    let abort = token.0.map(|t| {
+                        let notify = Rc::new(Notify::new());
+                        registry.borrow_mut().insert(t, notify.clone());
+                        (t, notify)
+                    });
+                    let registry = registry.clone();
                     async move {
+                        let aborted = async {
+                            match &abort {
+                                Some((_, notify)) => notify.notified().await,
+                                None => std::future::pending().await,
+                            }
+                        };
                         let reply = tokio::select! {
                             reply = fetcher.fetch(url, request) => reply,
                             () = until_ended(over) => {
                                 json!({"ok": false, "error": "the execution ended"}).to_string()
                             }
+                            () = aborted => {
+                                json!({"ok": false, "error": "the request was aborted"}).to_string()
+                            }
                         };
+                        if let Some((t, _)) = abort {
+                            registry.borrow_mut().remove(&t);
+                        }
                         Ok::<String, rquickjs::Error>(reply)
                     }
                 }),
             )?,
+        )?;
+        host.set(
+            "abortFetch",
+            Function::new(ctx.clone(), move |token: u32| {
+                if let Some(notify) = aborts.borrow_mut().remove(&token) {
+                    // Stored as a permit if the request has not polled yet.
+                    notify.notify_one();
+                }
+            })?,
         )?;
     }
     finish_install(ctx, host, logs)
@@ -193,11 +226,18 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
     host.set("digest", Function::new(ctx.clone(), digest)?)?;
     host.set("hmac", Function::new(ctx.clone(), hmac)?)?;
     host.set(
-        "randomHex",
+        "randomBytes",
         Function::new(ctx.clone(), |n: usize| {
-            crypto::to_hex(&crypto::random_bytes(n.min(65_536)))
+            crypto::b64(&crypto::random_bytes(n.min(65_536)))
         })?,
     )?;
+    host.set(
+        "importKey",
+        Function::new(ctx.clone(), |request: String| crypto::import_key(&request))?,
+    )?;
+    host.set("loadModule", Function::new(ctx.clone(), load_module)?)?;
+    host.set("signBytes", Function::new(ctx.clone(), sign_bytes)?)?;
+    host.set("verifyBytes", Function::new(ctx.clone(), verify_bytes)?)?;
     host.set(
         "parseUrl",
         Function::new(ctx.clone(), |input: String, base: Option<String>| {
@@ -214,34 +254,97 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
     Ok(())
 }
 
-fn hex_arg(ctx: &Ctx<'_>, hex: &str) -> rquickjs::Result<Vec<u8>> {
-    crypto::from_hex(hex).ok_or_else(|| Exception::throw_type(ctx, "invalid byte string"))
+/// Loads one of the lazily loaded parts of the JS surface into this
+/// context (web_classes.js, node_builtins.js) and answers its `build`.
+fn load_module<'js>(ctx: Ctx<'js>, name: String) -> rquickjs::Result<Function<'js>> {
+    let bytecode = super::compile::lazy_module_bytecode(&name)
+        .map_err(|e| Exception::throw_message(&ctx, &e))?;
+    // SAFETY: as for the prelude (compile.rs): bytecode this process wrote
+    // with this QuickJS build, kept for the whole process.
+    #[allow(unsafe_code)]
+    let module = unsafe { rquickjs::Module::load(ctx.clone(), bytecode) }?;
+    let (module, done) = module.eval()?;
+    done.finish::<()>()?;
+    module.get("build")
+}
+
+fn bytes_arg(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
+    crypto::unb64(text).ok_or_else(|| Exception::throw_type(ctx, "invalid byte string"))
 }
 
 fn unknown_digest(ctx: &Ctx<'_>, alg: &str) -> rquickjs::Error {
     Exception::throw_message(
         ctx,
         &format!(
-            "Digest method not supported: {alg} (Detour has sha1, sha224, sha256, sha384, sha512)"
+            "Digest method not supported: {alg} (Detour has md5, sha1, sha224, sha256, sha384, sha512)"
         ),
     )
 }
 
-/// `crypto.createHash(alg).update(data).digest()`, bytes as hex.
+/// `crypto.createHash(alg).update(data).digest()`, bytes as base64.
 fn digest<'js>(ctx: Ctx<'js>, alg: String, data: String) -> rquickjs::Result<String> {
-    let data = hex_arg(&ctx, &data)?;
+    let data = bytes_arg(&ctx, &data)?;
     crypto::digest(&alg, &data)
-        .map(|d| crypto::to_hex(&d))
+        .map(|d| crypto::b64(&d))
         .ok_or_else(|| unknown_digest(&ctx, &alg))
 }
 
-/// `crypto.createHmac(alg, key).update(data).digest()`, bytes as hex.
+/// `crypto.createHmac(alg, key).update(data).digest()`, bytes as base64.
 fn hmac<'js>(ctx: Ctx<'js>, alg: String, key: String, data: String) -> rquickjs::Result<String> {
-    let key = hex_arg(&ctx, &key)?;
-    let data = hex_arg(&ctx, &data)?;
+    let key = bytes_arg(&ctx, &key)?;
+    let data = bytes_arg(&ctx, &data)?;
     crypto::hmac(&alg, &key, &data)
-        .map(|d| crypto::to_hex(&d))
-        .ok_or_else(|| unknown_digest(&ctx, &alg))
+        .map(|d| crypto::b64(&d))
+        .ok_or_else(|| {
+            if alg.eq_ignore_ascii_case("md5") {
+                Exception::throw_message(&ctx, "HMAC-MD5 is not supported by Detour")
+            } else {
+                unknown_digest(&ctx, &alg)
+            }
+        })
+}
+
+/// `sign(hash, pss, p1363, pkcs8, data)`: a signature, base64.
+fn sign_bytes<'js>(
+    ctx: Ctx<'js>,
+    hash: String,
+    pss: bool,
+    p1363: bool,
+    key: String,
+    data: String,
+) -> rquickjs::Result<String> {
+    let key = bytes_arg(&ctx, &key)?;
+    let data = bytes_arg(&ctx, &data)?;
+    let scheme = crypto::Scheme {
+        hash: &hash,
+        pss,
+        p1363,
+    };
+    crypto::sign(&scheme, &key, &data)
+        .map(|s| crypto::b64(&s))
+        .map_err(|e| Exception::throw_message(&ctx, &e))
+}
+
+/// `verify(hash, pss, p1363, spki, data, signature)`: whether it holds.
+#[allow(clippy::too_many_arguments)]
+fn verify_bytes<'js>(
+    ctx: Ctx<'js>,
+    hash: String,
+    pss: bool,
+    p1363: bool,
+    key: String,
+    data: String,
+    sig: String,
+) -> rquickjs::Result<bool> {
+    let key = bytes_arg(&ctx, &key)?;
+    let data = bytes_arg(&ctx, &data)?;
+    let sig = bytes_arg(&ctx, &sig)?;
+    let scheme = crypto::Scheme {
+        hash: &hash,
+        pss,
+        p1363,
+    };
+    crypto::verify(&scheme, &key, &data, &sig).map_err(|e| Exception::throw_message(&ctx, &e))
 }
 
 fn sign<'js>(ctx: Ctx<'js>, secret: String, claims: String) -> rquickjs::Result<String> {
@@ -324,6 +427,78 @@ mod tests {
         assert_eq!(lines.last().map(String::as_str), Some(TRUNCATED));
         logs.push("again".into());
         assert_eq!(logs.take(), vec!["again".to_owned()], "take starts over");
+    }
+
+    /// A local server that answers `reply` and hands back the request it read.
+    async fn one_shot_server(
+        reply: &'static [u8],
+    ) -> (u16, tokio::sync::oneshot::Receiver<Vec<u8>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then the 4-byte body the test sends.
+            while !request.ends_with(&[0, 255, 128, 10]) {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            socket.write_all(reply).await.unwrap();
+            let _ = tx.send(request);
+        });
+        (port, rx)
+    }
+
+    #[tokio::test]
+    async fn fetch_carries_binary_bodies_both_ways_and_every_repeated_header() {
+        let (port, request) = one_shot_server(
+            b"HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nset-cookie: b=2\r\ncontent-length: 3\r\nconnection: close\r\n\r\n\xff\x00\x80",
+        )
+        .await;
+        let fetcher = Fetcher::new(
+            &["127.0.0.1".to_owned()],
+            super::super::fetch::FetchLimits {
+                timeout: Duration::from_secs(5),
+                max_response_bytes: 1024,
+                allow_private_networks: true,
+                resolve_overrides: Vec::new(),
+                proxy: None,
+            },
+        )
+        .unwrap();
+        let body = crypto::b64(&[0, 255, 128, 10]);
+        let reply = fetcher
+            .fetch(
+                format!("http://127.0.0.1:{port}/up"),
+                json!({"method": "PUT", "headers": [], "body_base64": body}).to_string(),
+            )
+            .await;
+        let reply: Value = serde_json::from_str(&reply).unwrap();
+        assert_eq!(reply["ok"], true, "{reply}");
+        // Not UTF-8: base64, byte for byte.
+        assert_eq!(reply["base64"], crypto::b64(&[0xff, 0, 0x80]));
+        assert_eq!(reply.get("body"), None);
+        let cookies: Vec<&Value> = reply["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|pair| pair[0] == "set-cookie")
+            .map(|pair| &pair[1])
+            .collect();
+        assert_eq!(cookies, [&json!("a=1"), &json!("b=2")]);
+        let sent = request.await.unwrap();
+        assert!(
+            sent.starts_with(b"PUT /up "),
+            "{}",
+            String::from_utf8_lossy(&sent)
+        );
+        assert!(sent.ends_with(&[0, 255, 128, 10]));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod fetch;
 mod host;
 mod memory;
 mod pacer;
+mod script;
 mod worker;
 
 use std::sync::Arc;
@@ -440,8 +441,21 @@ pub struct EnginePool {
 impl EnginePool {
     /// Checks that every Action compiles, then starts the engine threads.
     pub fn start(settings: &EngineSettings, actions: &[ActionSpec]) -> Result<Self, CompileError> {
-        let sources: Vec<compile::ActionSource> =
-            actions.iter().map(compile::ActionSource::new).collect();
+        // Each configuration's files are compiled once, whatever the
+        // number of Actions (and engine threads) that use them.
+        let mut compiled: Vec<Arc<compile::CompiledCode>> = Vec::new();
+        let mut sources = Vec::with_capacity(actions.len());
+        for action in actions {
+            let code = match compiled.iter().find(|c| c.is_of(&action.code)) {
+                Some(code) => code.clone(),
+                None => {
+                    let code = compile::CompiledCode::new(&action.code)?;
+                    compiled.push(code.clone());
+                    code
+                }
+            };
+            sources.push(compile::ActionSource::new(action, code));
+        }
         for source in &sources {
             compile::check(source, settings)?;
         }

@@ -1,7 +1,8 @@
 // Detour's JS side of the engine boundary. Evaluated once in every context,
 // as a module, before the Action's own code. It exports, to Rust only (a
 // module's exports are not on the global object):
-//   define(factory, modulesJson)  evaluates the Action as a CommonJS module;
+//   define(entryId, resolve, load, name)  requires the Action as a CommonJS
+//     module through Rust's resolver and loader;
 //   run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
 //     with a fresh `event` and `api`, and resolves to the JSON report
 //     {commands, error}. Console lines go straight to Rust (host.log), so
@@ -75,141 +76,186 @@ const internals = (function (host) {
 
   // ---- timers ---------------------------------------------------------------
   // Timers are promises on the engine's event loop; a pending timer never
-  // outlives the trigger run's deadline.
+  // outlives the trigger run's deadline. Like Node, they return objects
+  // (with ref/unref/hasRef/refresh, and a number as their primitive value).
+  const internal = globalThis.__detour_internal;
+  delete globalThis.__detour_internal;
   let nextTimer = 1;
-  const cancelled = new Set();
-  globalThis.setTimeout = function setTimeout(callback, delay, ...args) {
+  const active = new Set();
+  const TIMER_ID = Symbol('timerId');
+  class Timeout {
+    constructor(id) { this[TIMER_ID] = id; }
+    ref() { return this; }
+    unref() { return this; }
+    hasRef() { return true; }
+    refresh() { return this; }
+    close() { active.delete(this[TIMER_ID]); return this; }
+    [Symbol.toPrimitive]() { return this[TIMER_ID]; }
+  }
+  const sleep = host.sleep;
+  // A timer set by an execution ends with it (never fires in another
+  // one); a timer set by module code at load time belongs to no
+  // execution and runs whenever it is due.
+  function schedule(callback, delay, args, repeat) {
     if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be a function.');
     const id = nextTimer++;
-    // A timer set by an execution ends with it (never fires in another
-    // one); a timer set by module code at load time belongs to no
-    // execution and runs whenever it is due.
     const owner = current;
-    host.sleep(Number(delay) || 0, owner !== null).then(() => {
-      if (cancelled.delete(id) || (owner !== null && current !== owner)) return;
-      callback(...args);
+    const ms = Number(delay) > 0 ? Number(delay) : repeat ? 1 : 0;
+    active.add(id);
+    const wait = () => sleep(ms, owner !== null).then(() => {
+      if (!active.has(id) || (owner !== null && current !== owner)) { active.delete(id); return; }
+      if (!repeat) active.delete(id);
+      apply(callback, undefined, args);
+      if (repeat && active.has(id)) wait();
     });
-    return id;
+    wait();
+    return new Timeout(id);
+  }
+  const clear = (timer) => {
+    const id = timer instanceof Timeout ? timer[TIMER_ID] : Number(timer);
+    active.delete(id);
   };
-  globalThis.clearTimeout = function clearTimeout(id) {
-    if (typeof id === 'number' && id > 0 && id < nextTimer) cancelled.add(id);
+  globalThis.setTimeout = function setTimeout(callback, delay, ...args) { return schedule(callback, delay, args, false); };
+  globalThis.setInterval = function setInterval(callback, delay, ...args) { return schedule(callback, delay, args, true); };
+  globalThis.setImmediate = function setImmediate(callback, ...args) { return schedule(callback, 0, args, false); };
+  globalThis.clearTimeout = function clearTimeout(timer) { clear(timer); };
+  globalThis.clearInterval = function clearInterval(timer) { clear(timer); };
+  globalThis.clearImmediate = function clearImmediate(timer) { clear(timer); };
+  const timers = {
+    setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, setImmediate: globalThis.setImmediate,
+    clearTimeout: globalThis.clearTimeout, clearInterval: globalThis.clearInterval, clearImmediate: globalThis.clearImmediate,
   };
+  internal.web.timers.setTimeout = timers.setTimeout;
+  internal.web.timers.clearTimeout = timers.clearTimeout;
+  const timersPromises = freeze({
+    setTimeout: (ms, value, options) => new Promise((resolve, reject) => {
+      const signal = options && options.signal;
+      if (signal && signal.aborted) { reject(signal.reason); return; }
+      const t = timers.setTimeout(() => resolve(value), ms);
+      if (signal) signal.addEventListener('abort', () => { clear(t); reject(signal.reason); }, { once: true });
+    }),
+    setImmediate: (value) => new Promise((resolve) => { timers.setImmediate(() => resolve(value)); }),
+  });
 
-  // ---- fetch (WHATWG subset) ------------------------------------------------
+  // ---- fetch (WHATWG) -------------------------------------------------------
+  // Request/Response/Headers/FormData/Blob are web.js's; the request goes
+  // through the Rust client (allow_hosts, private-address guard, size and
+  // time limits). Text bodies cross as text, others as base64.
   const hostFetch = host.fetch;
-  function headerPairs(h) {
-    if (!h) return [];
-    if (typeof h.forEach === 'function' && !Array.isArray(h)) {
-      const out = [];
-      h.forEach((v, k) => out.push([String(k), String(v)]));
-      return out;
-    }
-    if (Array.isArray(h)) return h.map(([k, v]) => [String(k), String(v)]);
-    return Object.keys(h).map((k) => [k, String(h[k])]);
-  }
-  function makeHeaders(obj) {
-    const map = new Map(Object.keys(obj).map((k) => [k.toLowerCase(), obj[k]]));
-    return Object.freeze({
-      get: (k) => (map.has(String(k).toLowerCase()) ? map.get(String(k).toLowerCase()) : null),
-      has: (k) => map.has(String(k).toLowerCase()),
-      forEach: (fn) => map.forEach((v, k) => fn(v, k)),
-      entries: () => map.entries(),
-    });
-  }
+  const hostAbort = host.abortFetch;
+  const web = internal.web;
+  let nextFetch = 1;
   globalThis.fetch = async function fetch(input, init) {
     if (!hostFetch) throw new TypeError('fetch is unavailable: the HTTP client could not be created');
-    const url = typeof input === 'string' ? input : String((input && input.url) || input);
-    const o = init || {};
-    let body = o.body;
-    if (body !== undefined && body !== null && typeof body !== 'string') {
-      if (typeof body.toString === 'function' && body.toString !== Object.prototype.toString) body = body.toString();
-      else throw new TypeError('fetch: only string bodies are supported; use JSON.stringify');
-    }
-    const request = { method: String(o.method || 'GET'), headers: headerPairs(o.headers), body: body == null ? null : body };
+    const w = web.get();
+    const req = new w.classes.Request(input, init);
+    const signal = req.signal;
+    if (signal && signal.aborted) throw signal.reason;
+    const body = w.requestBody(req);
+    const headers = [];
+    req.headers.forEach((v, k) => { append(headers, [k, v]); });
+    const request = { method: req.method, headers };
+    if (body !== null && body.text !== undefined) request.body = body.text;
+    else if (body !== null) request.body_base64 = body.bytes.toBase64();
     // A request made by an execution ends with it: one still pending then
     // rejects (so a promise kept in module scope can be retried), and its
     // result never reaches a later execution. A request made by module code
     // at load time belongs to no execution.
     const owner = current;
-    const reply = await hostFetch(url, jsonStringify(request), owner !== null);
+    const token = nextFetch++;
+    const pending = hostFetch(req.url, jsonStringify(request), owner !== null, token);
+    let reply;
+    if (signal) {
+      let onAbort;
+      const aborted = new Promise((_, reject) => {
+        onAbort = () => {
+          if (hostAbort) hostAbort(token);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        reply = await Promise.race([pending, aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    } else {
+      reply = await pending;
+    }
     if (owner !== null && current !== owner) {
       throw new TypeError('fetch failed: the execution that made this request has ended');
     }
     const r = jsonParse(reply);
     if (!r.ok) throw new TypeError(`fetch failed: ${r.error}`);
-    const text = r.body;
-    let used = false;
-    const consume = () => {
-      if (used) throw new TypeError('Body has already been used');
-      used = true;
-      return text;
-    };
-    return Object.freeze({
-      status: r.status,
-      statusText: r.statusText,
-      ok: r.status >= 200 && r.status < 300,
-      url: r.url,
-      redirected: r.url !== url,
-      headers: makeHeaders(r.headers),
-      get bodyUsed() { return used; },
-      text: async () => consume(),
-      json: async () => JSON.parse(consume()),
-    });
+    const fields = { status: r.status, statusText: r.statusText, type: 'basic', url: r.url, redirected: r.url !== req.url };
+    const responseBody = r.base64 !== undefined ? { bytes: Uint8Array.fromBase64(r.base64) } : { text: r.body };
+    return w.response(fields, r.headers, responseBody);
   };
 
   // ---- modules ------------------------------------------------------------
-  // Node built-ins (globals.js), with or without the `node:` prefix.
+  // Node built-ins (globals.js), with or without the `node:` prefix, come
+  // first, as in Node. Everything else is resolved by Rust (config/modules.rs
+  // rules: the files read at start-up, declared packages, Actions Modules;
+  // refused built-ins throw there) and evaluated from bytecode the first
+  // time this context requires it, then cached per context by file id.
   const builtins = globalThis.__detour_builtin_modules;
   delete globalThis.__detour_builtin_modules;
-  // Relative files: the .js/.json files next to the Action, read at
-  // start-up (config/modules.rs), evaluated once per context on first use.
-  let files = Object.create(null);
-  const loaded = Object.create(null);
-  function normalize(dir, name) {
-    const out = [];
-    for (const part of (dir ? `${dir}/${name}` : name).split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        if (out.length === 0) return null; // outside the Action's directory
-        out.pop();
-      } else out.push(part);
-    }
-    return out.join('/');
-  }
-  function makeRequire(dir) {
-    return function require(name) {
-      const spec = String(name);
-      if (spec.startsWith('./') || spec.startsWith('../') || spec.startsWith('/')) {
-        const base = spec.startsWith('/') ? null : normalize(dir, spec);
-        const path = base === null ? null : [base, `${base}.js`, `${base}.json`, `${base}.cjs`, `${base}/index.js`]
-          .find((p) => Object.prototype.hasOwnProperty.call(files, p));
-        if (!path) {
-          throw new Error(`Cannot find module '${spec}': no such file next to the Action.`);
-        }
-        if (loaded[path]) return loaded[path].exports;
-        const module = { exports: {} };
-        loaded[path] = module;
-        if (path.endsWith('.json')) {
-          module.exports = JSON.parse(files[path]);
-          return module.exports;
-        }
-        const moduleDir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-        const factory = new Function('exports', 'require', 'module', '__filename', '__dirname', files[path]);
-        factory.call(module.exports, module.exports, makeRequire(moduleDir), module, path, moduleDir);
-        return module.exports;
+  builtins.timers = freeze(assign({ promises: timersPromises }, timers));
+  builtins['timers/promises'] = timersPromises;
+  let hostResolve = null;
+  let hostLoad = null;
+  let hostName = null;
+  const cache = create(null);
+  const builtinOf = (spec) => {
+    const key = spec.startsWith('node:') ? spec.slice(5) : spec;
+    return hasOwn(builtins, key) ? builtins[key] : undefined;
+  };
+  const dirnameOf = (name) => (name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.');
+  function requireId(id) {
+    const cached = cache[id];
+    if (cached) return cached.exports;
+    const filename = hostName(id);
+    const module = { id: filename, filename, exports: {}, loaded: false, children: [], paths: [] };
+    // Cached before it runs: a cycle gets the partial exports, as in Node.
+    cache[id] = module;
+    try {
+      const loadedValue = hostLoad(id);
+      if (typeof loadedValue === 'string') {
+        module.exports = jsonParse(loadedValue);
+      } else {
+        const require = makeRequire(id);
+        module.require = require;
+        apply(loadedValue, module.exports, [module.exports, require, module, filename, dirnameOf(filename)]);
       }
-      const key = spec.replace(/^node:/, '');
-      if (Object.prototype.hasOwnProperty.call(builtins, key)) return builtins[key];
-      throw new Error(`Cannot find module '${spec}': Detour does not provide it to Actions.`);
+    } catch (e) {
+      delete cache[id]; // as Node: a module that threw is loaded again next time
+      throw e;
+    }
+    module.loaded = true;
+    return module.exports;
+  }
+  function makeRequire(fromId) {
+    function require(name) {
+      const spec = String(name);
+      const builtin = builtinOf(spec);
+      if (builtin !== undefined) return builtin;
+      return requireId(hostResolve(fromId, spec));
+    }
+    require.resolve = function resolve(name) {
+      const spec = String(name);
+      if (builtinOf(spec) !== undefined) return spec;
+      return hostName(hostResolve(fromId, spec));
     };
+    require.cache = cache;
+    return require;
   }
 
-  function define(factory, modulesJson) {
-    files = assign(create(null), jsonParse(modulesJson));
-    const module = { exports: {} };
+  function define(entryId, resolveFn, loadFn, nameFn) {
+    hostResolve = resolveFn;
+    hostLoad = loadFn;
+    hostName = nameFn;
     try {
-      apply(factory, module.exports, [module.exports, makeRequire(''), module]);
-      moduleExports = module.exports;
+      moduleExports = requireId(entryId);
     } catch (e) {
       loadError = e;
     }

@@ -309,6 +309,9 @@ impl Engine {
         let (result, mut healthy) = classify(result, timed_out, out_of_memory);
         let result = result.map(|mut report| {
             report.duration = started.elapsed();
+            if let Some(thrown) = report.error.as_mut() {
+                super::compile::name_the_callee(source, thrown);
+            }
             report
         });
         // A healthy runtime must first get rid of what this execution left
@@ -379,15 +382,17 @@ fn classify(
     timed_out: bool,
     out_of_memory: bool,
 ) -> (Result<ActionReport, EngineError>, bool) {
-    let breach = if timed_out {
-        Some(EngineError::Timeout)
-    } else if out_of_memory {
+    // A refused allocation is a definite event; the deadline may merely
+    // have passed while the failure was being reported.
+    let breach = if out_of_memory {
         Some(EngineError::OutOfMemory)
+    } else if timed_out {
+        Some(EngineError::Timeout)
     } else {
         None
     };
     match result {
-        Err(_elapsed) => (Err(EngineError::Timeout), false),
+        Err(_elapsed) => (Err(breach.unwrap_or(EngineError::Timeout)), false),
         // `run` itself failed: an uncatchable error (the deadline, memory)
         // or an Action that broke the prelude's own error handling.
         Ok(Err(message)) => (Err(breach.unwrap_or(EngineError::Internal(message))), false),

@@ -33,7 +33,6 @@ use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
 use crate::config::{ResultDetails, Settings, Upstream};
-use crate::domain::sha256_hex;
 use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
@@ -117,7 +116,8 @@ pub struct Pipeline {
     engine: EnginePool,
     store: Store,
     metrics: Arc<Metrics>,
-    /// SHA-256 of each Action's source, in configured order.
+    /// Each Action's code hash (its source, the files and Modules it can
+    /// require, its dependency versions), in configured order.
     action_hashes: Arc<Vec<String>>,
     /// Per Action: whether its source mentions the cache, so only those
     /// pay for loading theirs (computed once, not per login).
@@ -138,7 +138,7 @@ impl Pipeline {
         let action_hashes = settings
             .actions
             .iter()
-            .map(|a| sha256_hex(a.source.as_bytes()))
+            .map(|a| a.entry.hash.clone())
             .collect();
         let uses_cache = settings
             .actions

@@ -7,9 +7,9 @@
 //! Layout: `tests/fixtures/npm-real/package.json` pins the packages and its
 //! lockfile; `npm ci --ignore-scripts` there (scripts/test.sh does it)
 //! fills `tests/fixtures/npm-real/node_modules`. The Actions live in
-//! `tests/fixtures/npm-real/actions/` and the config is loaded as if it lived in
-//! `tests/fixtures/npm-real/` (`TestConfig::actions_root`), so the Actions find
-//! `node_modules` the way an operator's do. Each Action declares its
+//! `tests/fixtures/npm-real/actions/`; the whole directory is copied into the
+//! config's directory, the actions root (`TestConfig::tree`), so the Actions
+//! find `node_modules` the way an operator's do. Each Action declares its
 //! `dependencies` with the versions pinned in package.json.
 
 use std::collections::HashMap;
@@ -91,7 +91,9 @@ fn npm_config(actions: Vec<NpmAction>) -> TestConfig {
          `npm ci --ignore-scripts --no-audit --no-fund` in tests/fixtures/npm-real"
     );
     let mut config = TestConfig::new(StoreKind::InMemory, Vec::new());
-    config.actions_root = Some(npm_dir());
+    // The whole tree (Actions, package.json, node_modules) is copied into
+    // the config's directory, the actions root.
+    config.tree = Some("npm-real");
     config.engine_extra = "allow_private_networks = true\n".to_owned();
     for action in &actions {
         let dependencies = action
@@ -860,20 +862,6 @@ async fn an_action_that_requires_ioredis_stops_start_up_with_a_message_naming_th
 
 // ---- node-auth0's ManagementClient ------------------------------------------
 
-/// Copies the directory `from` into `to` (node_modules included).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create a directory");
-    for entry in std::fs::read_dir(from).expect("read a fixture directory") {
-        let entry = entry.expect("a directory entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy a fixture file");
-        }
-    }
-}
-
 const OTHER_ACCOUNT: &str = "google-oauth2|109876543210";
 
 /// The two Management API endpoints the Action calls and the
@@ -919,10 +907,8 @@ async fn the_management_client_finds_the_duplicate_account_by_email_and_records_
     action.allow_hosts = vec!["localhost"];
     // Its own process: trusting a test CA (SSL_CERT_FILE) is process-wide.
     // The binary reads the config next to a copy of the npm fixtures.
-    let mut config = npm_config(vec![action]);
-    config.actions_root = None;
+    let config = npm_config(vec![action]);
     let prepared = PreparedConfig::new(&config, None);
-    copy_dir(&npm_dir(), prepared.dir.path());
     let ca_file = ca.ca_cert().to_string_lossy().into_owned();
     let detour = DetourProcess::start(&prepared, &[("SSL_CERT_FILE", &ca_file)]);
 

@@ -300,3 +300,67 @@ fn detour_check_refuses_a_short_result_secret_naming_the_upstream_and_variable()
     assert!(stderr.contains("upstream `demo`"), "{stderr}");
     assert!(!stderr.contains("demo-result-secret"), "{stderr}");
 }
+
+/// A local HTTP server that answers every request with `{"plan":"gold"}`
+/// until the test ends; returns its port.
+fn json_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = r#"{"plan":"gold"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn detour_run_action_reaches_a_local_mock_only_through_resolve() {
+    let port = json_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("event.json"), login_event().to_string()).expect("write event");
+    std::fs::write(
+        dir.path().join("plan.js"),
+        "exports.onExecutePostLogin = async (event, api) => {\n  const r = await fetch(event.request.query.url);\n  api.idToken.setCustomClaim('plan', (await r.json()).plan);\n};\n",
+    )
+    .expect("write action");
+    let run = |url: String, extra: &[String]| {
+        let mut event = login_event();
+        event["request"]["query"] = json!({ "url": url });
+        std::fs::write(dir.path().join("event.json"), event.to_string()).expect("write event");
+        let output = detour()
+            .current_dir(dir.path())
+            .args(["run-action", "plan.js", "--event", "event.json"])
+            .args(extra)
+            .env_clear()
+            .output()
+            .expect("run detour run-action");
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap_or_else(|_| {
+            panic!(
+                "stdout is not JSON: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+    };
+    let pinned = vec!["--resolve".to_owned(), format!("crm.example.com:{port}:127.0.0.1")];
+
+    // The pinned host reaches the mock.
+    let outcome = run(format!("http://crm.example.com:{port}/plan"), &pinned);
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    assert_eq!(outcome["id_token"]["claims"]["plan"], "gold");
+
+    // The loopback address itself stays refused, pinned host or not.
+    let outcome = run(format!("http://127.0.0.1:{port}/plan"), &pinned);
+    assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
+    let reason = outcome["error_description"].as_str().unwrap_or_default();
+    assert!(reason.contains("private address"), "{reason}");
+}

@@ -361,8 +361,8 @@ async fn work_an_execution_leaves_pending_never_touches_a_later_login() {
     let first = app
         .post_login_outcome(event_fetching(&format!("http://127.0.0.1:{port}/slow")))
         .await;
-    // Long enough for the first login's timer to have fired.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Long enough for the first login's timers to have been due.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let second = app.post_login_outcome(login_event()).await;
 
     assert_eq!(first["outcome"], "allow", "{first:#}");

@@ -20,7 +20,7 @@ pub use responses::{
 };
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
@@ -84,6 +84,10 @@ pub struct ActionFixture {
     pub allow_hosts: Vec<&'static str>,
     /// Files it `require`s, relative to the fixtures directory.
     pub modules: Vec<&'static str>,
+    /// npm packages it declares, `(name, exact version)`.
+    pub dependencies: Vec<(&'static str, &'static str)>,
+    /// Actions Modules it pins, `(name, version)`.
+    pub uses: Vec<(&'static str, &'static str)>,
 }
 
 impl ActionFixture {
@@ -95,6 +99,8 @@ impl ActionFixture {
             secrets: Vec::new(),
             allow_hosts: Vec::new(),
             modules: Vec::new(),
+            dependencies: Vec::new(),
+            uses: Vec::new(),
         }
     }
 
@@ -123,14 +129,16 @@ pub struct TestConfig {
     pub server_extra: String,
     /// Extra lines for the `demo` upstream's `[[upstreams]]` entry.
     pub upstream_extra: String,
-    /// TOML appended after everything else (more `[[upstreams]]`, say).
+    /// TOML appended after everything else (more `[[upstreams]]`, say, or
+    /// `[[modules]]` entries).
     pub extra_toml: String,
     /// The process environment the config is resolved against.
     pub env: HashMap<String, String>,
-    /// When set, the config is loaded as if `detour.toml` lived in this
-    /// directory and its Action files are used where they are, not copied
-    /// (e.g. `tests/fixtures/npm-real`, whose `node_modules` the Actions need).
-    pub actions_root: Option<PathBuf>,
+    /// A directory under `tests/fixtures/` copied whole into the config's
+    /// directory (the actions root) before the Actions: Actions, Actions
+    /// Modules and a `node_modules` tree. Action files found in it are
+    /// not looked for in `tests/fixtures/actions/`.
+    pub tree: Option<&'static str>,
 }
 
 impl TestConfig {
@@ -155,7 +163,7 @@ impl TestConfig {
             upstream_extra: String::new(),
             extra_toml: String::new(),
             env,
-            actions_root: None,
+            tree: None,
         }
     }
 
@@ -217,6 +225,22 @@ return_to = ["{RETURN_TO}", "{RETURN_TO_WITH_QUERY}"]
                     .join(", ");
                 toml.push_str(&format!("allow_hosts = [{hosts}]\n"));
             }
+            let table = |pairs: &[(&str, &str)]| {
+                pairs
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\" = \"{v}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !action.dependencies.is_empty() {
+                toml.push_str(&format!(
+                    "dependencies = {{ {} }}\n",
+                    table(&action.dependencies)
+                ));
+            }
+            if !action.uses.is_empty() {
+                toml.push_str(&format!("modules = {{ {} }}\n", table(&action.uses)));
+            }
         }
         toml.push_str(&self.extra_toml);
         toml
@@ -228,9 +252,6 @@ pub struct PreparedConfig {
     pub dir: TempDir,
     pub toml: String,
     pub env: HashMap<String, String>,
-    /// The directory relative paths in the config resolve against: `dir`
-    /// unless the test chose `TestConfig::actions_root`.
-    pub root: PathBuf,
 }
 
 impl PreparedConfig {
@@ -238,7 +259,13 @@ impl PreparedConfig {
     /// the TOML text.
     pub fn new(config: &TestConfig, redis_url: Option<&str>) -> PreparedConfig {
         let dir = tempfile::tempdir().expect("create a temp dir");
+        if let Some(tree) = config.tree {
+            copy_tree(&fixtures_dir().join("..").join(tree), dir.path());
+        }
         for action in &config.actions {
+            if config.tree.is_some() && dir.path().join(&action.file).exists() {
+                continue;
+            }
             let source = fixtures_dir().join(&action.file);
             std::fs::copy(&source, dir.path().join(&action.file))
                 .unwrap_or_else(|e| panic!("copy fixture {}: {e}", source.display()));
@@ -253,24 +280,36 @@ impl PreparedConfig {
         }
         let toml = config.toml(redis_url);
         std::fs::write(dir.path().join("detour.toml"), &toml).expect("write detour.toml");
-        let root = config
-            .actions_root
-            .clone()
-            .unwrap_or_else(|| dir.path().to_path_buf());
         PreparedConfig {
             dir,
             toml,
             env: config.env.clone(),
-            root,
         }
     }
 
     /// `Settings::from_toml_str` with the prepared text, directory and env.
     pub fn load(&self) -> Result<detour::config::Settings, detour::config::ConfigError> {
         let env = &self.env;
-        detour::config::Settings::from_toml_str(&self.toml, &self.root, &|name: &str| {
+        detour::config::Settings::from_toml_str(&self.toml, self.dir.path(), &|name: &str| {
             env.get(name).cloned()
         })
+    }
+}
+
+/// Copies the directory `from` into `to`, recursively (symlinks are not
+/// followed: a test that needs one makes it).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a fixture directory");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()))
+    {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("fixture type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
+        }
     }
 }
 
