@@ -12,6 +12,7 @@ mod limits;
 mod node_modules;
 mod non_interactive;
 mod npm_packages;
+mod npm_real;
 mod openapi;
 mod operations;
 mod outbound;
