@@ -351,7 +351,10 @@ fn detour_run_action_reaches_a_local_mock_only_through_resolve() {
             )
         })
     };
-    let pinned = vec!["--resolve".to_owned(), format!("crm.example.com:{port}:127.0.0.1")];
+    let pinned = vec![
+        "--resolve".to_owned(),
+        format!("crm.example.com:{port}:127.0.0.1"),
+    ];
 
     // The pinned host reaches the mock.
     let outcome = run(format!("http://crm.example.com:{port}/plan"), &pinned);
