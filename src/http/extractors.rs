@@ -57,6 +57,33 @@ fn authenticate(req: &HttpRequest) -> Result<UpstreamAuth, ApiError> {
         .ok_or_else(unauthorized)
 }
 
+/// Reads an API request's JSON body (`application/json`, at most `limit`
+/// bytes) into `T`; the errors are the API's own (415, 413, 400).
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::api(
+            ErrorCode::UnsupportedMediaType,
+            "the body must be application/json",
+        ));
+    }
+    let body = read_body(payload, limit, Audience::Api).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::api(
+            ErrorCode::InvalidRequest,
+            format!("the body is not a valid request: {e}"),
+        )
+    })
+}
+
 /// Reads a request body up to `limit` bytes; a larger body is refused with
 /// `413` in Detour's error shape for `audience` (actix's own limit answers
 /// in plain text).

@@ -14,14 +14,23 @@
 //! redirecting one never run again; effects gathered before a detour are
 //! kept; a login that cannot redirect is never suspended.
 
+mod bind;
 pub mod binding;
 pub mod commands;
+mod details;
 pub mod effects;
+mod error;
 pub mod event;
 pub mod mutations;
 pub mod outcome;
 mod runner;
+mod simulate;
+mod suspend;
 pub mod transaction;
+
+pub use error::PipelineError;
+use error::{UNKNOWN_STATE, invalid_state, state_param};
+use suspend::Suspension;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,17 +42,16 @@ use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
 use crate::config::{ResultDetails, Settings, Upstream};
-use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
-use crate::store::{Store, StoreError};
-use crate::token::{self, TokenError, result::Audience};
+use crate::store::Store;
+use crate::token::{self, result::Audience};
 
 use binding::BindingCookie;
 use event::ContinueRequest;
 use mutations::Mutations;
 use outcome::{DenyCode, Detail, Outcome};
-use runner::{Detour, Login, RunEnd, StartAt};
+use runner::{Login, RunEnd, StartAt};
 use transaction::{RECORD_VERSION, SuspendedLogin};
 
 /// Redirects allowed in one login; past this the login is denied, so a
@@ -54,32 +62,6 @@ pub const MAX_REDIRECTS: u32 = 10;
 /// back channel (`result_details = "back_channel"`): longer than the result
 /// token lives, short enough that console output does not linger.
 pub const RESULT_DETAILS_TTL: Duration = Duration::from_secs(300);
-
-/// Why the pipeline could not produce an outcome.
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    /// The upstream's request is malformed.
-    #[error("{0}")]
-    InvalidRequest(String),
-    /// The `/continue` state is missing, unknown, expired or used.
-    #[error("{0}")]
-    InvalidState(String),
-    /// Every engine is busy; try again.
-    #[error("all Action engines are busy, try again shortly")]
-    Busy,
-    /// The store is unreachable.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A bug or an impossible state.
-    #[error("{0}")]
-    Unexpected(String),
-}
-
-impl From<TokenError> for PipelineError {
-    fn from(e: TokenError) -> Self {
-        PipelineError::Unexpected(e.to_string())
-    }
-}
 
 /// What `POST /v1/post-login` asks for.
 #[derive(Debug, serde::Deserialize)]
@@ -269,11 +251,7 @@ impl Pipeline {
     }
 
     async fn resume_inner(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
-        let state = request
-            .state
-            .as_deref()
-            .ok_or_else(|| invalid_state("the state parameter is missing"))?;
-        let state = StateParam::parse(state).ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+        let state = state_param(request.state.as_deref())?;
         let key = state.key();
         tracing::Span::current().record("state_hash", key.as_str());
         // The binding is checked before the login is taken, so a browser
@@ -321,10 +299,7 @@ impl Pipeline {
             .ok()
             .filter(|r: &SuspendedLogin| r.v == RECORD_VERSION)
             .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
-        let expires_at = record.created_at + self.settings.store.login_ttl.as_secs();
-        if token::now_secs() >= expires_at {
-            return Err(invalid_state("the login has expired; start it again"));
-        }
+        let lifetime = self.remaining_lifetime(record.created_at)?;
         tracing::Span::current().record("login_id", record.login_id.as_str());
         if record.bound && self.settings.server.browser_binding && bound_to.is_none() {
             return Err(invalid_state(
@@ -371,7 +346,7 @@ impl Pipeline {
         let (login, end) = match self.run(login, from).await {
             Err(PipelineError::Busy) => {
                 // Nothing ran: put the login back so the browser can retry.
-                let ttl = Duration::from_secs(expires_at.saturating_sub(token::now_secs()).max(1));
+                let ttl = lifetime;
                 self.store.put_login(&key, bytes, ttl).await?;
                 return Err(PipelineError::Busy);
             }
@@ -427,120 +402,6 @@ impl Pipeline {
         }
     }
 
-    /// Keeps the details withheld from a result token for the upstream's
-    /// back channel. Best effort: the login is already taken, so a store
-    /// failure loses the details (logged, and the upstream's fetch finds
-    /// nothing), never the login.
-    async fn keep_result_details(&self, upstream: &str, jti: &str, outcome: &Outcome) {
-        let stored = match serde_json::to_vec(&outcome.details()) {
-            Ok(bytes) => {
-                self.store
-                    .put_result_details(upstream, jti, bytes, RESULT_DETAILS_TTL)
-                    .await
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot serialize the result details");
-                return;
-            }
-        };
-        if let Err(e) = stored {
-            self.metrics.store_error();
-            tracing::warn!(error = %e, "result details lost; the upstream cannot fetch them");
-        }
-    }
-
-    /// The execution details of a result delivered to `upstream`, found by
-    /// its token's `jti`, and only once. `None` when there are none: unknown,
-    /// already fetched, expired, or another upstream's.
-    pub async fn take_result_details(
-        &self,
-        upstream: &Upstream,
-        jti: &str,
-    ) -> Result<Option<Map<String, Value>>, PipelineError> {
-        // Only ids Detour could have made reach the store (bounded keys).
-        let Ok(jti) = uuid::Uuid::parse_str(jti) else {
-            return Ok(None);
-        };
-        let taken = self
-            .store
-            .take_result_details(&upstream.id, &jti.hyphenated().to_string())
-            .await;
-        let bytes = match taken {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                self.metrics.store_error();
-                return Err(e.into());
-            }
-        };
-        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
-    }
-
-    /// Runs the Actions once against `event` without storing anything, like
-    /// Auth0's Test button: with `resume`, the first Action's
-    /// `onContinuePostLogin` runs against that `/continue` request. A
-    /// redirect is reported with the `state` the request carried (or
-    /// `SIMULATED`) and is not suspended.
-    pub async fn simulate(
-        &self,
-        mut event: Map<String, Value>,
-        resume: Option<ContinueRequest>,
-    ) -> Result<Outcome, PipelineError> {
-        event::normalize(&mut event, self.default_hostname())
-            .map_err(|e| PipelineError::InvalidRequest(e.to_string()))?;
-        let state = resume
-            .as_ref()
-            .and_then(|r| r.state.clone())
-            .unwrap_or_else(|| "SIMULATED".into());
-        let can_redirect = resume.is_some() || event::can_redirect(&event);
-        if let Some(request) = &resume {
-            event::apply_continue_request(&mut event, request);
-        }
-        let login = Login {
-            id: "simulation".into(),
-            event,
-            mutations: Mutations::default(),
-            executions: Vec::new(),
-        };
-        let from = StartAt {
-            action: 0,
-            handler: if resume.is_some() {
-                Handler::Continue
-            } else {
-                Handler::Execute
-            },
-            state: Some(state.as_str()),
-            can_redirect,
-        };
-        let (login, end) = self.run(login, from).await?;
-        Ok(match end {
-            RunEnd::Suspended {
-                detour: Detour::Render(prompt),
-                ..
-            } => Outcome::Prompt {
-                prompt: self.prompt_wire(&prompt, &state),
-                executions: login.executions,
-            },
-            RunEnd::Suspended {
-                detour: Detour::Redirect(url),
-                ..
-            } => {
-                let mut location = url::Url::parse(&url)
-                    .map_err(|e| PipelineError::Unexpected(format!("redirect URL: {e}")))?;
-                location.query_pairs_mut().append_pair("state", &state);
-                Outcome::Redirect {
-                    location: location.to_string(),
-                    executions: login.executions,
-                }
-            }
-            RunEnd::Finished => login.allowed(),
-            RunEnd::Denied(error, description) => login.denied(error, description),
-            RunEnd::Failed {
-                action,
-                description,
-            } => login.failed(action, description),
-        })
-    }
-
     async fn run(&self, login: Login, from: StartAt<'_>) -> Result<(Login, RunEnd), PipelineError> {
         let parts = runner::Parts {
             engine: &self.engine,
@@ -579,192 +440,13 @@ impl Pipeline {
         Ok((outcome, None))
     }
 
-    /// The `prompt` field of a render outcome: what the upstream needs to
-    /// render the Form and send its fields back (`vars` stay here).
-    fn prompt_wire(&self, prompt: &Value, state: &str) -> Value {
-        let continue_uri = self.settings.server.endpoint("continue").to_string();
-        serde_json::json!({
-            "id": prompt.get("id").cloned().unwrap_or_default(),
-            "fields": prompt.get("fields").cloned().unwrap_or_else(|| serde_json::json!({})),
-            "state": state,
-            "continue_uri": continue_uri,
-        })
-    }
-
-    async fn suspend(
-        &self,
-        mut login: Login,
-        action: usize,
-        detour: Detour,
-        context: Suspension,
-    ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
-        let ttl = (context.created_at + self.settings.store.login_ttl.as_secs())
-            .saturating_sub(token::now_secs());
-        if ttl == 0 {
-            return Err(invalid_state("the login has expired; start it again"));
-        }
-        let state = StateParam::generate();
-        let url = match detour {
-            Detour::Redirect(url) => url,
-            Detour::Render(prompt) => {
-                return self
-                    .suspend_render(login, action, prompt, context, state, ttl)
-                    .await;
-            }
-        };
-        login.event.remove("prompt");
-        let mut location = url::Url::parse(&url)
-            .map_err(|e| PipelineError::Unexpected(format!("redirect URL: {e}")))?;
-        location
-            .query_pairs_mut()
-            .append_pair("state", state.as_str());
-        let browser_here = context.browser_here;
-        let bound = self.settings.server.browser_binding;
-        let mut record = self.record_of(login, action, context, bound);
-        let key = state.key();
-        let ttl = Duration::from_secs(ttl);
-        // Where the upstream sends the browser: straight to the external
-        // site, or through /redirect first to bind it. A browser already at
-        // Detour (a later redirect) is bound right here.
-        let mut cookie = None;
-        let mut location = location.to_string();
-        if record.bound {
-            if browser_here {
-                let (new_cookie, hash) = binding::new_cookie(&key, ttl);
-                self.store.put_binding(&key, &hash, ttl).await?;
-                cookie = Some(new_cookie);
-            } else {
-                record.external_location = Some(state.seal(&location).ok_or_else(|| {
-                    PipelineError::Unexpected("could not seal the external location".into())
-                })?);
-                let mut bounce = self.settings.server.endpoint("redirect");
-                bounce
-                    .query_pairs_mut()
-                    .append_pair("state", state.as_str());
-                location = bounce.to_string();
-            }
-        }
-        let executions = record.executions.clone();
-        self.save(&key, &record, ttl, "login suspended").await?;
-        Ok((
-            Outcome::Redirect {
-                location,
-                executions,
-            },
-            cookie,
-        ))
-    }
-
-    /// The record of `login`, suspended at Action `action`.
-    fn record_of(
-        &self,
-        login: Login,
-        action: usize,
-        context: Suspension,
-        bound: bool,
-    ) -> SuspendedLogin {
-        SuspendedLogin {
-            v: RECORD_VERSION,
-            upstream: context.upstream,
-            return_to: context.return_to,
-            transaction_id: context.transaction_id,
-            action,
-            action_name: self
-                .settings
-                .actions
-                .get(action)
-                .map(|a| a.name.clone())
-                .unwrap_or_default(),
-            action_hash: self.action_hashes.get(action).cloned().unwrap_or_default(),
-            login_id: login.id,
-            redirects: context.redirects,
-            created_at: context.created_at,
-            event: login.event,
-            mutations: login.mutations,
-            executions: login.executions,
-            bound,
-            external_location: None,
-        }
-    }
-
-    /// Stores a suspended login under its state's key for `ttl`.
-    async fn save(
-        &self,
-        key: &StateKey,
-        record: &SuspendedLogin,
-        ttl: Duration,
-        what: &'static str,
-    ) -> Result<(), PipelineError> {
-        let bytes =
-            serde_json::to_vec(record).map_err(|e| PipelineError::Unexpected(e.to_string()))?;
-        self.store.put_login(key, bytes, ttl).await?;
-        self.metrics.suspended();
-        tracing::info!(state_hash = %key.as_str(), action = %record.action_name, "{what}");
-        Ok(())
-    }
-
-    /// Saves a login waiting for a rendered Form. The Form's `{id, fields,
-    /// vars}` is kept in the event as `event.prompt`; `/continue` fills in
-    /// the submitted fields. Not bound to a browser cookie: the upstream
-    /// renders the Form, and the `state` it holds is the capability.
-    async fn suspend_render(
-        &self,
-        mut login: Login,
-        action: usize,
-        prompt: Value,
-        context: Suspension,
-        state: StateParam,
-        ttl: u64,
-    ) -> Result<(Outcome, Option<BindingCookie>), PipelineError> {
-        let wire = self.prompt_wire(&prompt, state.as_str());
-        login.event.insert("prompt".into(), prompt);
-        let record = self.record_of(login, action, context, false);
-        let ttl = Duration::from_secs(ttl);
-        self.save(&state.key(), &record, ttl, "login suspended for a Form")
-            .await?;
-        Ok((
-            Outcome::Prompt {
-                prompt: wire,
-                executions: record.executions,
-            },
-            None,
-        ))
-    }
-
-    /// The browser's first stop on a bound detour (`GET /redirect`): binds
-    /// the login to this browser and returns where to send it next.
-    #[tracing::instrument(skip_all, fields(state_hash = tracing::field::Empty))]
-    pub async fn bind(
-        &self,
-        state: Option<&str>,
-    ) -> Result<(String, BindingCookie), PipelineError> {
-        let state = state.ok_or_else(|| invalid_state("the state parameter is missing"))?;
-        let state = StateParam::parse(state).ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
-        let key = state.key();
-        tracing::Span::current().record("state_hash", key.as_str());
-        let record: SuspendedLogin = self
-            .store
-            .peek_login(&key)
-            .await?
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
-        let location = record
-            .external_location
-            .and_then(|sealed| state.open(&sealed))
-            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
-        let remaining = (record.created_at + self.settings.store.login_ttl.as_secs())
-            .saturating_sub(token::now_secs());
-        if remaining == 0 {
-            return Err(invalid_state("the login has expired; start it again"));
-        }
-        let ttl = Duration::from_secs(remaining);
-        let (cookie, hash) = binding::new_cookie(&key, ttl);
-        match self.store.put_binding(&key, &hash, ttl).await {
-            Ok(()) => Ok((location, cookie)),
-            Err(StoreError::Exists) => Err(invalid_state(
-                "this login was already opened in another browser",
-            )),
-            Err(e) => Err(e.into()),
+    /// What is left of the lifetime of a login started at `created_at`
+    /// (Unix seconds); an error once it is over.
+    fn remaining_lifetime(&self, created_at: u64) -> Result<Duration, PipelineError> {
+        let expires_at = created_at.saturating_add(self.settings.store.login_ttl.as_secs());
+        match expires_at.saturating_sub(token::now_secs()) {
+            0 => Err(invalid_state("the login has expired; start it again")),
+            left => Ok(Duration::from_secs(left)),
         }
     }
 
@@ -802,19 +484,6 @@ impl Login {
     }
 }
 
-/// Who a login belongs to and how far it went, carried across a detour.
-#[derive(Clone)]
-struct Suspension {
-    upstream: String,
-    return_to: String,
-    transaction_id: Option<String>,
-    redirects: u32,
-    created_at: u64,
-    /// The browser is talking to Detour right now (`/continue`), so a new
-    /// binding cookie can be set directly.
-    browser_here: bool,
-}
-
 fn outcome_label(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Allow { .. } => "allow",
@@ -825,11 +494,4 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
         Outcome::Deny { .. } => "deny",
         Outcome::Redirect { .. } | Outcome::Prompt { .. } => "redirect",
     }
-}
-
-const UNKNOWN_STATE: &str =
-    "the state is unknown, already used or expired; the login cannot continue";
-
-fn invalid_state(message: &str) -> PipelineError {
-    PipelineError::InvalidState(message.into())
 }

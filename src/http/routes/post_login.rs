@@ -3,8 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use crate::http::error::{ApiError, Audience, ErrorCode};
-use crate::http::extractors::{UpstreamAuth, read_body};
+use crate::http::error::{ApiError, Audience};
+use crate::http::extractors::{UpstreamAuth, read_json};
 use crate::http::{AppState, MAX_EVENT_BYTES};
 use crate::pipeline::PostLoginRequest;
 
@@ -16,24 +16,7 @@ pub async fn post_login(
     UpstreamAuth(upstream): UpstreamAuth,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::api(
-            ErrorCode::UnsupportedMediaType,
-            "the body must be application/json",
-        ));
-    }
-    let body = read_body(payload, MAX_EVENT_BYTES, Audience::Api).await?;
-    let request: PostLoginRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::api(
-            ErrorCode::InvalidRequest,
-            format!("the body is not a valid request: {e}"),
-        )
-    })?;
+    let request: PostLoginRequest = read_json(&req, payload, MAX_EVENT_BYTES).await?;
     let outcome = state
         .pipeline
         .load_full()

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use crate::config::ResultDetails;
 use crate::http::AppState;
 use crate::http::error::{ApiError, Audience, ErrorCode};
-use crate::http::extractors::{UpstreamAuth, read_body};
+use crate::http::extractors::{UpstreamAuth, read_json};
 
 /// Largest request body: one `jti`, with room to spare.
 const MAX_BODY_BYTES: usize = 1024;
@@ -30,24 +30,7 @@ pub async fn result_details(
     UpstreamAuth(upstream): UpstreamAuth,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::api(
-            ErrorCode::UnsupportedMediaType,
-            "the body must be application/json",
-        ));
-    }
-    let body = read_body(payload, MAX_BODY_BYTES, Audience::Api).await?;
-    let request: DetailsRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::api(
-            ErrorCode::InvalidRequest,
-            format!("the body is not a valid request: {e}"),
-        )
-    })?;
+    let request: DetailsRequest = read_json(&req, payload, MAX_BODY_BYTES).await?;
     let details = state
         .pipeline
         .load_full()
