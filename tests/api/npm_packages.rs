@@ -576,3 +576,22 @@ async fn a_package_is_evaluated_once_per_context_not_once_per_login() {
         );
     }
 }
+
+#[tokio::test]
+async fn zlib_inflates_what_node_deflated_and_round_trips_gzip_and_zlib_data() {
+    let app = spawn_app_with(npm(vec![ActionFixture::named("uses-zlib")])).await;
+
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    let claims = &outcome["id_token"]["claims"];
+    assert_eq!(claims["raw"], "hello hello hello", "{claims:#}");
+    assert_eq!(claims["from_node_raw"], "hello hello hello");
+    assert_eq!(claims["from_node_gzip"], "x");
+    assert_eq!(claims["gzip_round_trip"], "gzip me");
+    assert_eq!(claims["zlib_round_trip"], "zlib me");
+    assert_eq!(claims["gzip_header"], "1f8b08");
+    assert_eq!(claims["flush"], 2);
+    assert_eq!(claims["bad"], "Z_DATA_ERROR: incorrect header check");
+    assert_eq!(claims["callback"], "cb");
+}
