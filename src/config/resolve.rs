@@ -612,14 +612,25 @@ mod tests {
             exports_resolve(&exports, "./lib/special/x", &mut cjs).ok(),
             Some("./cjs/special/x.js".into())
         );
-        assert!(exports_resolve(&exports, "./hidden", &mut cjs).is_err_and(|e| e.contains("not exported")));
-        assert!(exports_resolve(&exports, "./esm-only", &mut cjs).is_err_and(|e| e.contains("ES module")));
+        assert!(
+            exports_resolve(&exports, "./hidden", &mut cjs)
+                .is_err_and(|e| e.contains("not exported"))
+        );
+        assert!(
+            exports_resolve(&exports, "./esm-only", &mut cjs)
+                .is_err_and(|e| e.contains("ES module"))
+        );
         assert_eq!(
             exports_resolve(&json!("./main.js"), ".", &mut cjs).ok(),
             Some("./main.js".into())
         );
         assert_eq!(
-            exports_resolve(&json!({ "require": "./r.js", "default": "./d.js" }), ".", &mut cjs).ok(),
+            exports_resolve(
+                &json!({ "require": "./r.js", "default": "./d.js" }),
+                ".",
+                &mut cjs
+            )
+            .ok(),
             Some("./r.js".into())
         );
     }

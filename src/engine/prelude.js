@@ -277,6 +277,8 @@ const internals = (function (host) {
     require.resolve = function resolve(name) {
       const spec = String(name);
       if (builtinOf(spec) !== undefined) return spec;
+      const refused = hostRefused(spec);
+      if (refused !== null && refused !== undefined) return spec;
       return hostName(hostResolve(fromId, spec));
     };
     require.cache = cache;

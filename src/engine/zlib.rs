@@ -13,7 +13,11 @@ pub const MAX_OUTPUT: usize = 16 << 20;
 /// `gunzip`, `unzip`) on `data` at `level` (0-9, -1 for the default). The
 /// error is Node's message where Node has one.
 pub fn run(op: &str, data: &[u8], level: i32) -> Result<Vec<u8>, String> {
-    let level = if (0..=9).contains(&level) { level as u8 } else { 6 };
+    let level = if (0..=9).contains(&level) {
+        level as u8
+    } else {
+        6
+    };
     match op {
         "deflateRaw" => Ok(compress_to_vec(data, level)),
         "deflate" => Ok(compress_to_vec_zlib(data, level)),
@@ -127,8 +131,8 @@ mod tests {
         assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
         // `printf hi | gzip -n | xxd`: what Node's gunzip reads.
         let from_gzip = [
-            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xcb, 0xc8, 4, 0, 0xac, 0x2a, 0x93, 0xd8, 2, 0,
-            0, 0,
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xcb, 0xc8, 4, 0, 0xac, 0x2a, 0x93, 0xd8, 2, 0, 0,
+            0,
         ];
         assert_eq!(run("gunzip", &from_gzip, -1).expect("gunzip"), b"hi");
         assert!(run("inflateRaw", b"\xff\xff\xff", -1).is_err());

@@ -153,7 +153,10 @@ async fn node_built_ins_that_would_open_the_sandbox_are_refused_by_name_when_use
         "Cannot use 'vm' in an Action: it would reach outside the Action's sandbox"
     );
     assert_eq!(claims["crypto"], "function");
-    assert_eq!(claims["http"], "object undefined [object Object] 0");
+    assert_eq!(
+        claims["http"],
+        "object undefined [object Object] 0 node:http"
+    );
 }
 
 #[tokio::test]
