@@ -15,9 +15,14 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-/// The `exports` conditions Detour matches, in Node's order of preference
-/// for a CommonJS `require` (Actions are CommonJS only).
-pub const CONDITIONS: &[&str] = &["require", "node", "default"];
+/// The `exports` conditions Detour matches. As in Node, this is a set: the
+/// package's key order decides which matching condition wins. `browser` is
+/// in it because Detour is a fetch-based runtime: a package's browser build
+/// reaches the network through `fetch` where its Node build needs `http`.
+/// A conditional target that is an ES module (`.mjs`, or `.js` under a
+/// `"type": "module"` package.json) is skipped for the next matching key,
+/// since Actions load CommonJS (most browser builds are ES modules).
+pub const CONDITIONS: &[&str] = &["browser", "require", "node", "default"];
 
 /// What resolution needs from a file system: whether a path is a file
 /// (and its real path), and a directory's parsed `package.json`.
@@ -192,8 +197,18 @@ fn load_package(
         && !exports.is_null()
     {
         let subpath = format!(".{sub}");
-        let target =
-            exports_resolve(exports, &subpath).map_err(|e| format!("package '{name}': {e}"))?;
+        let mut is_esm = |target: &str| -> Result<bool, String> {
+            let file = normalize(&package_dir.join(target));
+            if !file.starts_with(package_dir) {
+                return Ok(false);
+            }
+            match probe.file(&file)? {
+                Some(real) => Ok(esm_reason(probe, &real)?.is_some()),
+                None => Ok(false),
+            }
+        };
+        let target = exports_resolve(exports, &subpath, &mut is_esm)
+            .map_err(|e| format!("package '{name}': {e}"))?;
         let file = normalize(&package_dir.join(&target));
         if !file.starts_with(package_dir) {
             return Err(format!(
@@ -220,8 +235,15 @@ fn load_package(
     load_as_directory(probe, &target)
 }
 
+/// Whether an `exports` target (relative to its package) is an ES module.
+type IsEsm<'a> = dyn FnMut(&str) -> Result<bool, String> + 'a;
+
 /// Resolves `subpath` (`.` or `./x`) through a package's `exports`.
-fn exports_resolve(exports: &Value, subpath: &str) -> Result<String, String> {
+fn exports_resolve(
+    exports: &Value,
+    subpath: &str,
+    is_esm: &mut IsEsm<'_>,
+) -> Result<String, String> {
     let is_subpath_map = exports
         .as_object()
         .and_then(|o| o.keys().next())
@@ -266,7 +288,13 @@ fn exports_resolve(exports: &Value, subpath: &str) -> Result<String, String> {
             "'{subpath}' is not exported by its package.json \"exports\""
         ));
     };
-    match resolve_target(target, star.as_deref())? {
+    // First the targets that are CommonJS; failing that, the first match
+    // whatever its format, so that the error says it is an ES module.
+    let found = match resolve_target(target, star.as_deref(), Some(is_esm))? {
+        Some(found) => Some(found),
+        None => resolve_target(target, star.as_deref(), None)?,
+    };
+    match found {
         Some(found) => Ok(found),
         None if offers_import(target) => Err(format!(
             "it is an ES module only: its \"exports\" for '{subpath}' offer `import` but no `require` (conditions {}); Actions load CommonJS",
@@ -279,7 +307,13 @@ fn exports_resolve(exports: &Value, subpath: &str) -> Result<String, String> {
     }
 }
 
-fn resolve_target(target: &Value, star: Option<&str>) -> Result<Option<String>, String> {
+/// The first target matching [`CONDITIONS`] in key order; with `skip_esm`,
+/// a conditional target that is an ES module does not count as a match.
+fn resolve_target(
+    target: &Value,
+    star: Option<&str>,
+    mut skip_esm: Option<&mut IsEsm<'_>>,
+) -> Result<Option<String>, String> {
     match target {
         Value::String(s) => {
             if !s.starts_with("./") {
@@ -293,7 +327,7 @@ fn resolve_target(target: &Value, star: Option<&str>) -> Result<Option<String>, 
         }
         Value::Array(items) => {
             for item in items {
-                if let Ok(Some(found)) = resolve_target(item, star) {
+                if let Ok(Some(found)) = resolve_target(item, star, skip_esm.as_deref_mut()) {
                     return Ok(Some(found));
                 }
             }
@@ -301,11 +335,18 @@ fn resolve_target(target: &Value, star: Option<&str>) -> Result<Option<String>, 
         }
         Value::Object(conditions) => {
             for (condition, nested) in conditions {
-                if (condition == "default" || CONDITIONS.contains(&condition.as_str()))
-                    && let Some(found) = resolve_target(nested, star)?
-                {
-                    return Ok(Some(found));
+                if !CONDITIONS.contains(&condition.as_str()) {
+                    continue;
                 }
+                let Some(found) = resolve_target(nested, star, skip_esm.as_deref_mut())? else {
+                    continue;
+                };
+                if let Some(is_esm) = skip_esm.as_deref_mut()
+                    && is_esm(&found)?
+                {
+                    continue;
+                }
+                return Ok(Some(found));
             }
             Ok(None)
         }
@@ -326,12 +367,22 @@ fn offers_import(target: &Value) -> bool {
 /// Refuses ES modules: `.mjs` files, and `.js` files whose nearest
 /// `package.json` says `"type": "module"`.
 fn check_commonjs(probe: &mut dyn Probe, file: &Path) -> Result<(), String> {
+    match esm_reason(probe, file)? {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+/// Why `file` is an ES module, if it is one.
+fn esm_reason(probe: &mut dyn Probe, file: &Path) -> Result<Option<String>, String> {
     let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext == "mjs" {
-        return Err("it is an ES module (.mjs); Actions load CommonJS".into());
+        return Ok(Some(
+            "it is an ES module (.mjs); Actions load CommonJS".into(),
+        ));
     }
     if ext != "js" {
-        return Ok(());
+        return Ok(None);
     }
     let root = probe.root().to_path_buf();
     let mut dir = file.parent().map(Path::to_path_buf);
@@ -345,18 +396,18 @@ fn check_commonjs(probe: &mut dyn Probe, file: &Path) -> Result<(), String> {
                     .get("name")
                     .and_then(Value::as_str)
                     .unwrap_or("(unnamed)");
-                return Err(format!(
+                return Ok(Some(format!(
                     "package '{name}' is an ES module only (\"type\": \"module\"); Actions load CommonJS"
-                ));
+                )));
             }
-            return Ok(());
+            return Ok(None);
         }
         if current == root {
             break;
         }
         dir = current.parent().map(Path::to_path_buf);
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Node's built-in modules (`require('module').builtinModules`, Node 22),
@@ -427,10 +478,9 @@ pub fn builtin(spec: &str) -> Option<&str> {
     NODE_BUILTINS.contains(&name).then_some(name)
 }
 
-/// Why a Node built-in that Detour does not serve is unavailable: those
-/// that would open the sandbox say so; the others are simply not provided.
-pub fn builtin_refusal(spec: &str, name: &str) -> String {
-    let why = match name {
+/// Why a Node built-in would open the sandbox, for those that would.
+fn sandbox_reason(name: &str) -> Option<&'static str> {
+    Some(match name {
         "net" | "tls" | "dgram" | "http2" => "Detour does not give Actions raw sockets; use fetch",
         "http" | "https" => "Detour does not give Actions Node's HTTP stack; use fetch",
         "fs" | "fs/promises" => "Actions have no file system",
@@ -442,13 +492,28 @@ pub fn builtin_refusal(spec: &str, name: &str) -> String {
         | "trace_events" | "sqlite" | "sea" | "test" | "process" | "os" => {
             "it would reach outside the Action's sandbox"
         }
-        _ => {
-            return format!(
-                "Cannot find module '{spec}': Detour does not provide this Node built-in to Actions"
-            );
-        }
-    };
-    format!("Cannot use '{spec}' in an Action: {why}")
+        _ => return None,
+    })
+}
+
+/// Why a Node built-in that Detour does not serve is unavailable: those
+/// that would open the sandbox say so; the others are simply not provided.
+pub fn builtin_refusal(spec: &str, name: &str) -> String {
+    match sandbox_reason(name) {
+        Some(why) => format!("Cannot use '{spec}' in an Action: {why}"),
+        None => format!(
+            "Cannot find module '{spec}': Detour does not provide this Node built-in to Actions"
+        ),
+    }
+}
+
+/// For a built-in that would open the sandbox, the message every use of it
+/// throws. Requiring one succeeds (packages require `http` or `fs` at load
+/// for code paths an Action never takes) but yields a module whose every
+/// member throws this.
+pub fn refused_on_use(spec: &str) -> Option<String> {
+    let name = builtin(spec)?;
+    sandbox_reason(name).map(|why| format!("Cannot use '{spec}' in an Action: {why}"))
 }
 
 /// The string literals passed to `require(...)` in `source`: a plain scan
@@ -522,6 +587,7 @@ mod tests {
 
     #[test]
     fn exports_conditions_subpaths_and_patterns() {
+        let mut cjs = |_: &str| Ok(false);
         let exports = json!({
             ".": { "import": "./esm/index.mjs", "require": "./cjs/index.js" },
             "./feature": { "node": { "require": "./cjs/feature-node.js" }, "default": "./cjs/feature.js" },
@@ -531,30 +597,69 @@ mod tests {
             "./esm-only": { "import": "./esm/only.mjs" }
         });
         assert_eq!(
-            exports_resolve(&exports, ".").ok(),
+            exports_resolve(&exports, ".", &mut cjs).ok(),
             Some("./cjs/index.js".into())
         );
         assert_eq!(
-            exports_resolve(&exports, "./feature").ok(),
+            exports_resolve(&exports, "./feature", &mut cjs).ok(),
             Some("./cjs/feature-node.js".into())
         );
         assert_eq!(
-            exports_resolve(&exports, "./lib/a/b").ok(),
+            exports_resolve(&exports, "./lib/a/b", &mut cjs).ok(),
             Some("./cjs/lib/a/b.js".into())
         );
         assert_eq!(
-            exports_resolve(&exports, "./lib/special/x").ok(),
+            exports_resolve(&exports, "./lib/special/x", &mut cjs).ok(),
             Some("./cjs/special/x.js".into())
         );
-        assert!(exports_resolve(&exports, "./hidden").is_err_and(|e| e.contains("not exported")));
-        assert!(exports_resolve(&exports, "./esm-only").is_err_and(|e| e.contains("ES module")));
+        assert!(
+            exports_resolve(&exports, "./hidden", &mut cjs)
+                .is_err_and(|e| e.contains("not exported"))
+        );
+        assert!(
+            exports_resolve(&exports, "./esm-only", &mut cjs)
+                .is_err_and(|e| e.contains("ES module"))
+        );
         assert_eq!(
-            exports_resolve(&json!("./main.js"), ".").ok(),
+            exports_resolve(&json!("./main.js"), ".", &mut cjs).ok(),
             Some("./main.js".into())
         );
         assert_eq!(
-            exports_resolve(&json!({ "require": "./r.js", "default": "./d.js" }), ".").ok(),
+            exports_resolve(
+                &json!({ "require": "./r.js", "default": "./d.js" }),
+                ".",
+                &mut cjs
+            )
+            .ok(),
             Some("./r.js".into())
+        );
+    }
+
+    #[test]
+    fn a_commonjs_browser_build_wins_in_key_order_and_an_es_module_one_is_skipped() {
+        let exports = json!({
+            ".": { "browser": "./browser/index.mjs", "worker": "./w.js", "import": "./esm.js", "require": "./node.cjs" },
+            "./axios": { "browser": { "require": "./browser.cjs", "default": "./index.js" }, "default": { "require": "./node.cjs" } },
+            "./uuid": { "node": { "require": "./node.cjs" }, "browser": { "require": "./browser.cjs" } },
+            "./esm": { "browser": "./b.mjs", "default": "./d.mjs" }
+        });
+        let mut esm = |t: &str| Ok(t.ends_with(".mjs"));
+        assert_eq!(
+            exports_resolve(&exports, ".", &mut esm).ok(),
+            Some("./node.cjs".into())
+        );
+        assert_eq!(
+            exports_resolve(&exports, "./axios", &mut esm).ok(),
+            Some("./browser.cjs".into())
+        );
+        assert_eq!(
+            exports_resolve(&exports, "./uuid", &mut esm).ok(),
+            Some("./node.cjs".into())
+        );
+        // Nothing but ES modules: the first match, which loading refuses.
+        assert_eq!(
+            exports_resolve(&exports, "./esm", &mut esm).ok(),
+            Some("./b.mjs".into())
         );
     }
 

@@ -297,8 +297,14 @@ pub fn load<'js>(
             .unwrap_or_default()
     })
     .map_err(|e| startup(e.to_string()))?;
+    // The message a built-in that would open the sandbox throws on use,
+    // or null: such a module is served as a stand-in whose members throw.
+    let refused = Function::new(ctx.clone(), |spec: String| -> Option<String> {
+        crate::config::resolve::refused_on_use(&spec)
+    })
+    .map_err(|e| startup(e.to_string()))?;
     let load_error: Option<String> = define
-        .call((source.access.entry, resolve, load_file, name))
+        .call((source.access.entry, resolve, load_file, name, refused))
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
     Ok(Loaded { run, load_error })

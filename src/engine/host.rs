@@ -236,6 +236,7 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
         Function::new(ctx.clone(), |request: String| crypto::import_key(&request))?,
     )?;
     host.set("loadModule", Function::new(ctx.clone(), load_module)?)?;
+    host.set("zlib", Function::new(ctx.clone(), zlib)?)?;
     host.set("signBytes", Function::new(ctx.clone(), sign_bytes)?)?;
     host.set("verifyBytes", Function::new(ctx.clone(), verify_bytes)?)?;
     host.set(
@@ -266,6 +267,14 @@ fn load_module<'js>(ctx: Ctx<'js>, name: String) -> rquickjs::Result<Function<'j
     let (module, done) = module.eval()?;
     done.finish::<()>()?;
     module.get("build")
+}
+
+/// `zlib`'s one-shot operations (node.js), bytes as base64.
+fn zlib<'js>(ctx: Ctx<'js>, op: String, data: String, level: i32) -> rquickjs::Result<String> {
+    let data = bytes_arg(&ctx, &data)?;
+    super::zlib::run(&op, &data, level)
+        .map(|out| crypto::b64(&out))
+        .map_err(|e| Exception::throw_message(&ctx, &e))
 }
 
 fn bytes_arg(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {

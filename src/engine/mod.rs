@@ -20,6 +20,7 @@ mod memory;
 mod pacer;
 mod script;
 mod worker;
+mod zlib;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -32,6 +32,9 @@ const internals = (function (host) {
 
   const { stringify: jsonStringify, parse: jsonParse } = JSON;
   const { create, assign, freeze, keys, defineProperty } = Object;
+  // Taken now: an Action may replace the globals before it requires.
+  const ProxyCtor = Proxy;
+  const ErrorCtor = Error;
   const hasOwn = Object.hasOwn;
   const apply = Reflect.apply;
   // Appends without Array.prototype.push or an index setter an Action
@@ -205,7 +208,35 @@ const internals = (function (host) {
   let hostResolve = null;
   let hostLoad = null;
   let hostName = null;
+  let hostRefused = null;
   const cache = create(null);
+  // Built-ins that would open the sandbox (http, fs, net, ...): packages
+  // require them at load for paths an Action never takes (form-data's fs,
+  // jose's https.get), so requiring one succeeds, but any use of what it
+  // returns throws the message Rust gave (config/resolve.rs). Reads that
+  // module loaders and interop helpers make without using the module
+  // (typeof, symbols such as Symbol.toStringTag, __esModule, then, key
+  // enumeration) stay harmless.
+  const refusedModules = create(null);
+  function refusedModule(key, message) {
+    if (refusedModules[key]) return refusedModules[key];
+    const fail = () => { throw new ErrorCtor(message); };
+    const proxy = new ProxyCtor(create(null), {
+      get(_, prop) {
+        if (typeof prop === 'symbol' || prop === '__esModule' || prop === 'then') return undefined;
+        return fail();
+      },
+      set: fail,
+      defineProperty: fail,
+      deleteProperty: fail,
+      setPrototypeOf: fail,
+      has: () => false,
+      ownKeys: () => [],
+      getOwnPropertyDescriptor: () => undefined,
+    });
+    refusedModules[key] = proxy;
+    return proxy;
+  }
   const builtinOf = (spec) => {
     const key = spec.startsWith('node:') ? spec.slice(5) : spec;
     return hasOwn(builtins, key) ? builtins[key] : undefined;
@@ -239,18 +270,23 @@ const internals = (function (host) {
       const spec = String(name);
       const builtin = builtinOf(spec);
       if (builtin !== undefined) return builtin;
+      const refused = hostRefused(spec);
+      if (refused !== null && refused !== undefined) return refusedModule(spec, refused);
       return requireId(hostResolve(fromId, spec));
     }
     require.resolve = function resolve(name) {
       const spec = String(name);
       if (builtinOf(spec) !== undefined) return spec;
+      const refused = hostRefused(spec);
+      if (refused !== null && refused !== undefined) return spec;
       return hostName(hostResolve(fromId, spec));
     };
     require.cache = cache;
     return require;
   }
 
-  function define(entryId, resolveFn, loadFn, nameFn) {
+  function define(entryId, resolveFn, loadFn, nameFn, refusedFn) {
+    hostRefused = refusedFn;
     hostResolve = resolveFn;
     hostLoad = loadFn;
     hostName = nameFn;

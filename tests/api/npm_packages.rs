@@ -75,10 +75,11 @@ async fn an_action_requires_packages_through_exports_main_scopes_and_nested_node
 
         assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
         let claims = &outcome["id_token"]["claims"];
-        // `exports`: the `require` condition, nested conditions (`node` then
-        // `require`, not `browser`), a `*` pattern, an exported package.json.
+        // `exports`: the `require` condition, the first matching condition
+        // in the package's key order (`browser`, before `node`), a `*`
+        // pattern, an exported package.json.
         assert_eq!(claims["cond"], "cjs", "{claims:#}");
-        assert_eq!(claims["feature"], "node-require");
+        assert_eq!(claims["feature"], "browser");
         assert_eq!(claims["shout"], "HI");
         assert_eq!(claims["cond_version"], "1.2.3");
         // `main` without extension, a relative require and JSON inside it.
@@ -124,7 +125,7 @@ async fn an_action_requires_packages_through_exports_main_scopes_and_nested_node
 }
 
 #[tokio::test]
-async fn node_built_ins_that_would_open_the_sandbox_are_refused_by_name() {
+async fn node_built_ins_that_would_open_the_sandbox_are_refused_by_name_when_used() {
     let app = spawn_app_with(npm(vec![ActionFixture::named("refused-builtins")])).await;
 
     let outcome = app.post_login_outcome(login_event()).await;
@@ -148,10 +149,75 @@ async fn node_built_ins_that_would_open_the_sandbox_are_refused_by_name() {
         "Cannot use 'child_process' in an Action: Actions cannot start processes or threads"
     );
     assert_eq!(
-        claims["zlib"],
-        "Cannot find module 'zlib': Detour does not provide this Node built-in to Actions"
+        claims["vm"],
+        "Cannot use 'vm' in an Action: it would reach outside the Action's sandbox"
     );
     assert_eq!(claims["crypto"], "function");
+    assert_eq!(
+        claims["http"],
+        "object undefined [object Object] 0 node:http"
+    );
+}
+
+#[tokio::test]
+async fn a_commonjs_browser_build_is_preferred_and_an_es_module_browser_build_is_skipped_for_the_node_one()
+ {
+    let app = spawn_app_with(npm(vec![ActionFixture {
+        dependencies: vec![("browser-cjs", "1.0.0"), ("browser-esm", "1.0.0")],
+        ..ActionFixture::named("picks-browser-builds")
+    }]))
+    .await;
+
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    let claims = &outcome["id_token"]["claims"];
+    assert_eq!(claims["browser_cjs"], "browser-cjs", "{claims:#}");
+    assert_eq!(
+        claims["resolved"],
+        "node_modules/browser-cjs/dist/browser.cjs"
+    );
+    // Its browser build is an ES module: the CommonJS Node build loads,
+    // and its `https` only fails when used.
+    assert_eq!(claims["browser_esm"], "node-cjs");
+    assert_eq!(
+        claims["remote"],
+        "Cannot use 'https' in an Action: Detour does not give Actions Node's HTTP stack; use fetch"
+    );
+}
+
+#[tokio::test]
+async fn a_package_that_requires_http_at_load_but_never_calls_it_works() {
+    let app = spawn_app_with(npm(vec![ActionFixture {
+        dependencies: vec![("http-at-load", "1.0.0")],
+        ..ActionFixture::named("requires-http-at-load")
+    }]))
+    .await;
+
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    let greeting = outcome["id_token"]["claims"]["greeting"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(greeting.starts_with("hello "), "{outcome:#}");
+}
+
+#[tokio::test]
+async fn a_package_that_calls_http_get_denies_the_login_naming_http() {
+    let app = spawn_app_with(npm(vec![ActionFixture {
+        dependencies: vec![("http-calls", "1.0.0")],
+        ..ActionFixture::named("calls-http")
+    }]))
+    .await;
+
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
+    assert_eq!(
+        outcome["error_description"],
+        "Cannot use 'http' in an Action: Detour does not give Actions Node's HTTP stack; use fetch"
+    );
 }
 
 #[tokio::test]
@@ -512,4 +578,23 @@ async fn a_package_is_evaluated_once_per_context_not_once_per_login() {
             "{isolation}"
         );
     }
+}
+
+#[tokio::test]
+async fn zlib_inflates_what_node_deflated_and_round_trips_gzip_and_zlib_data() {
+    let app = spawn_app_with(npm(vec![ActionFixture::named("uses-zlib")])).await;
+
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    let claims = &outcome["id_token"]["claims"];
+    assert_eq!(claims["raw"], "hello hello hello", "{claims:#}");
+    assert_eq!(claims["from_node_raw"], "hello hello hello");
+    assert_eq!(claims["from_node_gzip"], "x");
+    assert_eq!(claims["gzip_round_trip"], "gzip me");
+    assert_eq!(claims["zlib_round_trip"], "zlib me");
+    assert_eq!(claims["gzip_header"], "1f8b08");
+    assert_eq!(claims["flush"], 2);
+    assert_eq!(claims["bad"], "Z_DATA_ERROR: incorrect header check");
+    assert_eq!(claims["callback"], "cb");
 }
