@@ -217,12 +217,86 @@ const internals = (function (host) {
   // module loaders and interop helpers make without using the module
   // (typeof, symbols such as Symbol.toStringTag, __esModule, then, key
   // enumeration) stay harmless.
+  // Node's http(s).request/get as a client over fetch: a ClientRequest
+  // that sends on end(), and an IncomingMessage that emits 'data'/'end'
+  // and can be read with for await. Enough for packages that fetch JSON.
+  function httpClient(scheme) {
+    const protocol = `${scheme}:`;
+    function request(input, options, callback) {
+      if (typeof options === 'function') { callback = options; options = undefined; }
+      let href;
+      let o = options || {};
+      if (typeof input === 'string' || (input && typeof input.href === 'string')) {
+        href = String(input.href || input);
+      } else {
+        o = input || {};
+        const host = o.hostname || o.host || 'localhost';
+        href = `${o.protocol || protocol}//${host}${o.port ? `:${o.port}` : ''}${o.path || '/'}`;
+      }
+      if (!href.startsWith(protocol)) {
+        throw new TypeError(`Protocol "${href.split(':')[0]}:" not supported. Expected "${protocol}"`);
+      }
+      const { EventEmitter } = builtinOf('events');
+      const req = new EventEmitter();
+      const controller = new AbortController();
+      const chunks = [];
+      let timer = null;
+      let sent = false;
+      const stop = () => { if (timer !== null) { clearTimeout(timer); timer = null; } };
+      if (o.timeout) timer = setTimeout(() => { timer = null; req.emit('timeout'); }, Number(o.timeout));
+      if (typeof callback === 'function') req.once('response', callback);
+      req.setTimeout = (ms, cb) => { stop(); timer = setTimeout(() => { timer = null; req.emit('timeout'); }, ms); if (cb) req.once('timeout', cb); return req; };
+      req.setHeader = (k, v) => { o.headers = assign({}, o.headers, { [k]: v }); };
+      req.write = (chunk) => { chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk)); return true; };
+      req.destroy = (err) => { stop(); controller.abort(); if (err) req.emit('error', err); return req; };
+      req.abort = req.destroy;
+      req.end = (chunk) => {
+        if (chunk !== undefined) req.write(chunk);
+        if (sent) return req;
+        sent = true;
+        const body = chunks.length === 0 ? undefined
+          : chunks.every((c) => typeof c === 'string') ? chunks.join('') : Buffer.concat(chunks.map((c) => Buffer.from(c)));
+        fetch(href, { method: o.method || 'GET', headers: o.headers, body, signal: controller.signal }).then(async (r) => {
+          const bytes = Buffer.from(await r.arrayBuffer());
+          stop();
+          const res = new EventEmitter();
+          res.statusCode = r.status;
+          res.statusMessage = r.statusText;
+          res.headers = {};
+          r.headers.forEach((v, k) => { res.headers[k] = v; });
+          let encoding = null;
+          res.setEncoding = (e) => { encoding = e; return res; };
+          res.resume = () => res;
+          res[Symbol.asyncIterator] = async function* () { yield encoding ? bytes.toString(encoding) : bytes; };
+          req.emit('response', res);
+          queueMicrotask(() => {
+            if (bytes.length) res.emit('data', encoding ? bytes.toString(encoding) : bytes);
+            res.emit('end');
+          });
+        }, (e) => { stop(); req.emit('error', e); });
+        return req;
+      };
+      return req;
+    }
+    return freeze({
+      request,
+      get(input, options, callback) { const req = request(input, options, callback); req.end(); return req; },
+    });
+  }
+
   const refusedModules = create(null);
   function refusedModule(key, message) {
     if (refusedModules[key]) return refusedModules[key];
     const fail = () => { throw new ErrorCtor(message); };
+    // http and https keep their client calls, carried by fetch (so
+    // allow_hosts and the private-address guard apply, in Rust): what
+    // packages such as jose fetch a key set with. Servers, agents and the
+    // rest stay refused.
+    const name = key.startsWith('node:') ? key.slice(5) : key;
+    const kept = name === 'http' || name === 'https' ? httpClient(name) : create(null);
     const proxy = new ProxyCtor(create(null), {
       get(_, prop) {
+        if (typeof prop === 'string' && hasOwn(kept, prop)) return kept[prop];
         if (typeof prop === 'symbol' || prop === '__esModule' || prop === 'then') return undefined;
         return fail();
       },
@@ -230,9 +304,10 @@ const internals = (function (host) {
       defineProperty: fail,
       deleteProperty: fail,
       setPrototypeOf: fail,
-      has: () => false,
-      ownKeys: () => [],
-      getOwnPropertyDescriptor: () => undefined,
+      has: (_, prop) => typeof prop === 'string' && hasOwn(kept, prop),
+      ownKeys: () => keys(kept),
+      getOwnPropertyDescriptor: (_, prop) => (typeof prop === 'string' && hasOwn(kept, prop)
+        ? { value: kept[prop], writable: false, enumerable: true, configurable: true } : undefined),
     });
     refusedModules[key] = proxy;
     return proxy;

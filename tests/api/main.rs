@@ -13,6 +13,7 @@ mod node_modules;
 mod non_interactive;
 mod npm_packages;
 mod npm_real;
+mod npm_real_clients;
 mod openapi;
 mod operations;
 mod outbound;

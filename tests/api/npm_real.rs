@@ -12,8 +12,8 @@
 //! find `node_modules` the way an operator's do. Each Action declares its
 //! `dependencies` with the versions pinned in package.json.
 //!
-//! The axios, node-auth0 and jose tests are in npm_real_pending.rs, not
-//! registered until `require` can load those packages (it says why).
+//! The API client packages (axios, node-auth0, jose) are in
+//! npm_real_clients.rs.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,15 +1,9 @@
-//! Real-package tests waiting on how `require` resolves packages and which
-//! built-ins it refuses; NOT registered in tests/api/main.rs until they pass
-//! (add `mod npm_real_pending;` there, or move them into npm_real.rs):
-//!
-//! - axios: its Node build (`exports` `default` → `require`) requires
-//!   `http`, `https`, `zlib` and form-data (`fs`) at load; its browser build
-//!   (`browser` condition) requires nothing and runs on Detour's fetch.
-//! - node-auth0 v4 requires jose 4 at load, whose Node build requires
-//!   `http`, `https` and calls `promisify(zlib.inflateRaw)` at load.
-//! - jose 5's Node build requires `http`/`https` at load and fetches a
-//!   remote JWKS with `https.get`; its browser build (and jose 6) is an ES
-//!   module that uses `fetch`.
+//! Real API client packages in real Actions, each against a local server
+//! standing in for the API it calls: axios (its CommonJS browser build,
+//! picked by the `browser` condition, on Detour's fetch), node-auth0 v4's
+//! `ManagementClient` (over TLS, with a test CA), and jose 5 fetching a
+//! remote JWKS (its Node build's `https.get`, which Detour carries over
+//! fetch, so `allow_hosts` and the private-address guard still apply).
 
 use std::collections::HashMap;
 use std::sync::Arc;
