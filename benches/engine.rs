@@ -11,7 +11,8 @@
 //!   report;
 //! - `outcome`: [`Outcome::to_wire`] and its JSON bytes, and the result
 //!   token signature;
-//! - `packages`: an Action that requires a real npm package (lodash
+//! - `packages`: an Action that requires a real npm package (axios 1.21.1
+//!   through its browser build, or lodash
 //!   4.17.21, 540 KB of CommonJS, installed with npm under
 //!   `target/bench-npm` on first run) but does not call it, against one
 //!   that requires nothing, in both isolation modes.
@@ -205,7 +206,7 @@ mod packages {
     use super::*;
     use std::path::PathBuf;
 
-    const REQUIRES: &[&str] = &["requires-nothing", "requires-lodash"];
+    const REQUIRES: &[&str] = &["requires-nothing", "requires-lodash", "requires-axios"];
 
     /// An actions root with lodash installed (npm, first run only).
     fn root() -> PathBuf {
@@ -218,10 +219,17 @@ mod packages {
             format!("const _ = require('lodash');\n{handler}"),
         )
         .expect("write");
-        if !dir.join("node_modules/lodash/package.json").exists() {
+        std::fs::write(
+            dir.join("requires-axios.js"),
+            format!("const axios = require('axios');\n{handler}"),
+        )
+        .expect("write");
+        if !dir.join("node_modules/lodash/package.json").exists()
+            || !dir.join("node_modules/axios/package.json").exists()
+        {
             std::fs::write(
                 dir.join("package.json"),
-                r#"{"private": true, "dependencies": {"lodash": "4.17.21"}}"#,
+                r#"{"private": true, "dependencies": {"lodash": "4.17.21", "axios": "1.21.1"}}"#,
             )
             .expect("write");
             let installed = std::process::Command::new("npm")
@@ -258,6 +266,10 @@ file = "requires-nothing.js"
 name = "requires-lodash"
 file = "requires-lodash.js"
 dependencies = {{ lodash = "4.17.21" }}
+[[actions]]
+name = "requires-axios"
+file = "requires-axios.js"
+dependencies = {{ axios = "1.21.1" }}
 "#
         );
         let settings = Settings::from_toml_str(&toml, &root(), &|_| None).expect("bench config");
