@@ -65,18 +65,33 @@ fn normalize_host(host: &str) -> String {
 
 /// Whether `host` matches an allowlist entry (`api.example.com`, or
 /// `*.example.com` for any subdomain, or `*` for any host).
+/// Entries are compared case-insensitively; [`normalized_allowlist`]
+/// lower-cases them once, when the client is built.
 fn host_allowed(allow: &[String], host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.');
     allow.iter().any(|entry| {
         if entry == "*" {
             return true;
         }
-        let entry = entry.to_ascii_lowercase();
         match entry.strip_prefix("*.") {
-            Some(suffix) => host.ends_with(&format!(".{suffix}")),
-            None => host == entry,
+            Some(suffix) => {
+                let at = host.len().saturating_sub(suffix.len());
+                at > 0
+                    && host.is_char_boundary(at)
+                    && host.as_bytes()[at - 1] == b'.'
+                    && host[at..].eq_ignore_ascii_case(suffix)
+            }
+            None => host.eq_ignore_ascii_case(entry),
         }
     })
+}
+
+/// The allowlist as [`host_allowed`] reads it: lower case, no trailing dot.
+fn normalized_allowlist(allow: &[String]) -> Vec<String> {
+    allow
+        .iter()
+        .map(|e| e.trim_end_matches('.').to_ascii_lowercase())
+        .collect()
 }
 
 /// Addresses an Action may never reach unless private networks are allowed.
@@ -225,7 +240,7 @@ impl Fetcher {
     /// Builds the client of one Action.
     pub fn new(allow_hosts: &[String], limits: FetchLimits) -> Result<Self, String> {
         let guard = Arc::new(Guard {
-            allow: allow_hosts.to_vec(),
+            allow: normalized_allowlist(allow_hosts),
             allow_private: limits.allow_private_networks,
             // Normalized again: the fields are public, `new` may be bypassed.
             overrides: limits

@@ -47,8 +47,28 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
     // Secrets come from Detour's config, handed to each execution by the
     // engine: whatever an upstream put here is dropped, never stored.
     event.remove("secrets");
-    // The type of each default is the type Auth0 guarantees. Strings Detour
-    // cannot know are empty rather than invented.
+    fill(event, &DEFAULTS, &mut vec!["event"])?;
+    // The one default that depends on the configuration.
+    if let Some(Value::Object(request)) = event.get_mut("request") {
+        match request.get("hostname") {
+            None | Some(Value::Null) => {
+                request.insert("hostname".into(), default_hostname.into());
+            }
+            Some(Value::String(_)) => {}
+            Some(other) => {
+                return Err(EventError(format!(
+                    "event.request.hostname must be a string, not {}",
+                    kind(other)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every always-present field with the type Auth0 guarantees, built once.
+/// Strings Detour cannot know are empty rather than invented.
+static DEFAULTS: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(|| {
     let defaults = json!({
         "user": {
             "created_at": "", "updated_at": "", "email_verified": false,
@@ -56,7 +76,6 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
         },
         "request": {
             "ip": "", "method": "GET", "query": {}, "body": {}, "geoip": {},
-            "hostname": default_hostname,
         },
         "transaction": { "metadata": {} },
         "authorization": { "roles": [] },
@@ -67,10 +86,10 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
         "configuration": {},
     });
     match defaults {
-        Value::Object(defaults) => fill(event, &defaults, "event"),
-        _ => Ok(()),
+        Value::Object(map) => map,
+        _ => Map::new(),
     }
-}
+});
 
 /// The JSON type of a value, as the error message names it.
 fn kind(value: &Value) -> &'static str {
@@ -86,28 +105,30 @@ fn kind(value: &Value) -> &'static str {
 
 /// Adds each default key that is missing or `null` (recursing into objects
 /// present on both sides); never overwrites what the upstream sent, and
-/// refuses a value whose JSON type differs from the default's.
-fn fill(
+/// refuses a value whose JSON type differs from the default's. `path` is
+/// joined only for an error, not for every key of every login.
+fn fill<'a>(
     target: &mut Map<String, Value>,
-    defaults: &Map<String, Value>,
-    path: &str,
+    defaults: &'a Map<String, Value>,
+    path: &mut Vec<&'a str>,
 ) -> Result<(), EventError> {
     for (key, default) in defaults {
-        let here = format!("{path}.{key}");
+        path.push(key);
         match target.get_mut(key) {
             None | Some(Value::Null) => {
                 target.insert(key.clone(), default.clone());
             }
             Some(Value::Object(inner)) => match default {
-                Value::Object(d) => fill(inner, d, &here)?,
-                _ => return Err(mistyped(&here, default, "an object")),
+                Value::Object(d) => fill(inner, d, path)?,
+                _ => return Err(mistyped(&path.join("."), default, "an object")),
             },
             Some(value) => {
                 if std::mem::discriminant(value) != std::mem::discriminant(default) {
-                    return Err(mistyped(&here, default, kind(value)));
+                    return Err(mistyped(&path.join("."), default, kind(value)));
                 }
             }
         }
+        path.pop();
     }
     Ok(())
 }
