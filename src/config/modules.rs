@@ -51,7 +51,6 @@ pub struct CodeSet {
 struct Module {
     entry: usize,
     version: String,
-    dependencies: BTreeMap<String, String>,
 }
 
 /// One file an Action can reach.
@@ -74,17 +73,18 @@ pub struct CodeFile {
     root: Arc<PathBuf>,
     /// Its statically visible `require`s, resolved once.
     requires: Option<BTreeMap<String, Result<usize, String>>>,
+    /// For an Action's or Module's own file: the packages its owner
+    /// declared, which it may require by name (at start-up and at run
+    /// time alike).
+    declared: BTreeSet<String>,
 }
 
-/// What one Action may load: its entry file, the packages it (and its
-/// Modules) declared, the Modules it pinned, and the hash a suspended
-/// login is pinned to.
+/// What one Action may load: its entry file, the Modules it pinned, and
+/// the hash a suspended login is pinned to.
 #[derive(Debug, Clone, Default)]
 pub struct ActionCode {
     /// File id of the Action's own file.
     pub entry: usize,
-    /// Packages its own code (or its Modules' code) may require by name.
-    pub packages: BTreeSet<String>,
     /// `actions:<name>` -> the Module's entry file id.
     pub modules: BTreeMap<String, usize>,
     /// SHA-256 over the Action's source, every file it can reach, its
@@ -122,10 +122,10 @@ impl CodeSet {
         if !file.package
             && !resolve::is_path(spec)
             && let Some((name, _)) = resolve::split_package(spec)
-            && !action.packages.contains(name)
+            && !file.declared.contains(name)
         {
             return Err(not_found(&format!(
-                "'{name}' is not among the Action's dependencies"
+                "'{name}' is not among the dependencies of the Action or Module this file belongs to"
             )));
         }
         let found = match file.requires.as_ref().and_then(|r| r.get(spec)) {
@@ -331,6 +331,7 @@ impl Builder {
             dir: real.parent().unwrap_or(root).to_path_buf(),
             root: root.clone(),
             requires: None,
+            declared: BTreeSet::new(),
         });
         self.set.index.insert(real.to_path_buf(), id);
         Ok(id)
@@ -383,8 +384,13 @@ impl Builder {
         let mut stack = vec![entry];
         while let Some(id) = stack.pop() {
             let requires = self.requires(id);
-            let (own, name) = match self.set.files.get(id) {
-                Some(f) => (!f.package, f.name.clone()),
+            let (own, name) = match self.set.files.get_mut(id) {
+                Some(f) => {
+                    if !f.package {
+                        f.declared.extend(owner.dependencies.keys().cloned());
+                    }
+                    (!f.package, f.name.clone())
+                }
                 None => continue,
             };
             if own {
@@ -592,7 +598,6 @@ impl Builder {
             Module {
                 entry,
                 version: version.to_owned(),
-                dependencies: dependencies.clone(),
             },
         );
         Ok(())
@@ -613,7 +618,6 @@ impl Builder {
         };
         let fail = |message: String| ConfigError::Code(format!("{}: {message}", owner.label));
         let entry = self.entry(&owner.label, path)?;
-        let mut packages: BTreeSet<String> = dependencies.keys().cloned().collect();
         let mut pinned = BTreeMap::new();
         for (module, want) in modules {
             let Some(registered) = self.set.modules.get(module) else {
@@ -627,7 +631,6 @@ impl Builder {
                     registered.version
                 )));
             }
-            packages.extend(registered.dependencies.keys().cloned());
             pinned.insert(module.clone(), registered.entry);
         }
         self.check_installed(&owner, entry)?;
@@ -638,7 +641,6 @@ impl Builder {
         let hash = self.hash(entry, &closure, dependencies, modules);
         Ok(ActionCode {
             entry,
-            packages,
             modules: pinned,
             hash,
         })
@@ -655,6 +657,7 @@ impl Builder {
             dir: PathBuf::new(),
             root: Arc::new(PathBuf::new()),
             requires: Some(BTreeMap::new()),
+            declared: BTreeSet::new(),
         });
         ActionCode {
             entry,

@@ -114,7 +114,9 @@ async fn an_action_requires_packages_through_exports_main_scopes_and_nested_node
         );
         let undeclared = claims["undeclared"].as_str().unwrap_or_default();
         assert!(
-            undeclared.contains("'pkg-c' is not among the Action's dependencies"),
+            undeclared.contains(
+                "'pkg-c' is not among the dependencies of the Action or Module this file belongs to"
+            ),
             "{undeclared}"
         );
         let escape = claims["escape"].as_str().unwrap_or_default();
@@ -234,6 +236,10 @@ async fn an_actions_module_is_shared_by_two_actions_and_requires_its_own_package
     let claims = &outcome["id_token"]["claims"];
     assert_eq!(claims["greet_a"], "[log] HELLO FROM A");
     assert_eq!(claims["greet_b"], "[log] HELLO FROM B");
+    assert_eq!(
+        claims["module_dependency"],
+        "Cannot find module 'cond-pkg' from 'greet-a.js': 'cond-pkg' is not among the dependencies of the Action or Module this file belongs to"
+    );
 }
 
 #[test]
@@ -492,7 +498,9 @@ fn detour_run_action_resolves_packages_like_the_server() {
     assert!(stdout.contains("\"b\": \"b uses c@2\""), "{stdout}");
     assert!(stdout.contains("\"main_only\": 42"), "{stdout}");
     assert!(
-        stdout.contains("'pkg-c' is not among the Action's dependencies"),
+        stdout.contains(
+            "'pkg-c' is not among the dependencies of the Action or Module this file belongs to"
+        ),
         "{stdout}"
     );
 }
