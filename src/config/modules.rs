@@ -91,6 +91,11 @@ pub struct ActionCode {
     /// dependency versions and its Modules' versions (just the source's
     /// SHA-256 for an Action that requires nothing).
     pub hash: String,
+    /// Whether its own code (its file, the files it requires by path, its
+    /// Modules) mentions `cache`: only then is its `api.cache` loaded for a
+    /// login. Packages are not searched: they do not get `api` unless the
+    /// Action's own code hands it over, and many say "cache" for their own.
+    pub uses_cache: bool,
 }
 
 impl CodeSet {
@@ -639,10 +644,15 @@ impl Builder {
             closure.extend(self.walk_quiet(*module));
         }
         let hash = self.hash(entry, &closure, dependencies, modules);
+        let uses_cache = closure
+            .iter()
+            .filter_map(|&id| self.set.files.get(id))
+            .any(|f| !f.package && f.source.contains("cache"));
         Ok(ActionCode {
             entry,
             modules: pinned,
             hash,
+            uses_cache,
         })
     }
 
@@ -662,6 +672,7 @@ impl Builder {
         ActionCode {
             entry,
             hash: hex(&Sha256::digest(source.as_bytes())),
+            uses_cache: source.contains("cache"),
             ..ActionCode::default()
         }
     }

@@ -125,7 +125,7 @@ impl Pipeline {
         let uses_cache = settings
             .actions
             .iter()
-            .map(|a| a.source.contains("cache"))
+            .map(|a| a.entry.uses_cache)
             .collect();
         let api_key_digests = settings
             .upstreams

@@ -305,6 +305,24 @@ async fn the_cache_set_in_one_login_is_read_in_the_next(store: StoreKind) {
 }
 on_every_store!(the_cache_set_in_one_login_is_read_in_the_next);
 
+async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it(store: StoreKind) {
+    let app = spawn_app_with(TestConfig::new(
+        store,
+        vec![ActionFixture {
+            modules: vec!["lib/visits.js"],
+            ..ActionFixture::named("counts-through-a-helper")
+        }],
+    ))
+    .await;
+
+    let first = app.post_login_outcome(login_event()).await;
+    let second = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(id_claim(&first, "visits"), json!(1), "{first:#}");
+    assert_eq!(id_claim(&second, "visits"), json!(2), "{second:#}");
+}
+on_every_store!(the_cache_is_loaded_for_an_action_whose_required_file_uses_it);
+
 async fn two_logins(isolation: &'static str) -> (Value, Value) {
     let mut config = TestConfig::new(
         StoreKind::InMemory,
