@@ -77,7 +77,8 @@ pub struct Context<'a> {
 
 /// Checks one execution's commands; the error says which rule broke.
 pub fn check(commands: &[Command], context: &Context<'_>) -> Result<(), String> {
-    let mut cache = CacheView::new(context.cache);
+    // Built on the first cache command: most executions issue none.
+    let mut cache: Option<CacheView> = None;
     let mut primary_user = context.mutations.primary_user_set();
     let (mut redirected, mut rendered) = (false, false);
     for command in commands {
@@ -101,8 +102,12 @@ pub fn check(commands: &[Command], context: &Context<'_>) -> Result<(), String> 
                 key,
                 value,
                 expires_at,
-            } => cache.set(key, value, *expires_at)?,
-            Command::CacheDelete { key } => cache.delete(key)?,
+            } => cache
+                .get_or_insert_with(|| CacheView::new(context.cache))
+                .set(key, value, *expires_at)?,
+            Command::CacheDelete { key } => cache
+                .get_or_insert_with(|| CacheView::new(context.cache))
+                .delete(key)?,
             Command::Authentication { kind, factors, .. } => check_factors(*kind, factors)?,
             Command::RecordMethod { url, timestamp } => {
                 if context.handler != Handler::Continue {

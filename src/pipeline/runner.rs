@@ -377,11 +377,13 @@ impl TriggerRun {
                 self.event_json = None;
             }
         }
+        // An execution that asked for nothing changes no total.
+        let asked = !report.commands.is_empty();
         let mut control = login.mutations.apply(report.commands, &mut login.event);
         if control.event_changed {
             self.event_json = None;
         }
-        if let Some(limit) = login.mutations.over_limit() {
+        if let Some(limit) = asked.then(|| login.mutations.over_limit()).flatten() {
             return Some(RunEnd::Denied(
                 DenyCode::AccessDenied,
                 format!("Action \"{}\" set {limit}", spec.name),
