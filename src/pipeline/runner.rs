@@ -321,12 +321,7 @@ impl TriggerRun {
                 tracing::warn!(login_id = %login.id, action = %spec.name, error = %error, description = %description, "action failed");
                 record.duration_ms = ms(started.elapsed());
                 record.logs = within_login_budget(&login.executions, logs);
-                record.error = Some(description.clone());
-                login.executions.push(record);
-                return Some(RunEnd::Failed {
-                    action: spec.name.clone(),
-                    description,
-                });
+                return Some(failed(login, record, description));
             }
         };
         record.duration_ms = ms(report.duration);
@@ -342,12 +337,7 @@ impl TriggerRun {
             // with the error's message.
             metrics.execution(&spec.name, "error", seconds);
             tracing::info!(login_id = %login.id, action = %spec.name, error = %thrown.message, "action threw");
-            record.error = Some(thrown.message.clone());
-            login.executions.push(record);
-            return Some(RunEnd::Failed {
-                action: spec.name.clone(),
-                description: thrown.message,
-            });
+            return Some(failed(login, record, thrown.message));
         }
         let checked = commands::check(
             &report.commands,
@@ -362,12 +352,7 @@ impl TriggerRun {
             metrics.execution(&spec.name, "error", seconds);
             let description = format!("Action \"{}\" made an invalid api call: {why}", spec.name);
             tracing::info!(login_id = %login.id, action = %spec.name, error = %description, "action refused");
-            record.error = Some(description.clone());
-            login.executions.push(record);
-            return Some(RunEnd::Failed {
-                action: spec.name.clone(),
-                description,
-            });
+            return Some(failed(login, record, description));
         }
         login.executions.push(record);
         if handler == Handler::Continue {
@@ -443,6 +428,18 @@ async fn load_cache(store: &Store, action: &str) -> Map<String, Value> {
             tracing::warn!(action, error = %e, "api.cache unavailable; the Action sees an empty cache");
             Map::new()
         }
+    }
+}
+
+/// Ends the run at a failed execution: its record carries the failure,
+/// and so does the login's end.
+fn failed(login: &mut Login, mut record: ExecutionRecord, description: String) -> RunEnd {
+    let action = record.action.clone();
+    record.error = Some(description.clone());
+    login.executions.push(record);
+    RunEnd::Failed {
+        action,
+        description,
     }
 }
 
