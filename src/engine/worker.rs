@@ -81,12 +81,13 @@ async fn serve(mut member: Member) {
             })
             .collect(),
     );
-    let mut engine: Option<Engine> = None;
+    // Building an engine allocates nothing in QuickJS: each Action's
+    // runtime is built (and rebuilt after a breach) by `warm` or on use.
+    let mut engine = Engine::new(&crew, fetchers.clone());
     loop {
         // Load every Action (again, for one whose runtime broke a limit)
         // while idle, so no login pays for it.
-        let current = engine.get_or_insert_with(|| Engine::new(&crew, fetchers.clone()));
-        current.warm(sources).await;
+        engine.warm(sources).await;
         let Ok(mut job) = queue.recv().await else {
             return;
         };
@@ -98,7 +99,10 @@ async fn serve(mut member: Member) {
         while !job.abandoned()
             && let Some(execution) = job.next()
         {
-            let result = execute(&mut engine, &crew, &fetchers, execution).await;
+            let result = match crew.sources.get(execution.action) {
+                Some(source) => engine.run(source, execution).await,
+                None => Err(EngineError::Internal("unknown action".into()).into()),
+            };
             job.done(result);
         }
         job.finish();
@@ -106,26 +110,6 @@ async fn serve(mut member: Member) {
             return;
         }
     }
-}
-
-/// Runs one execution on this thread's engine, building the engine first
-/// when there is none (at start, or if building it failed before).
-async fn execute(
-    engine: &mut Option<Engine>,
-    crew: &Arc<Crew>,
-    fetchers: &Rc<Vec<Option<Fetcher>>>,
-    execution: Execution,
-) -> Result<ActionReport, Failure> {
-    let Some(source) = crew.sources.get(execution.action) else {
-        return Err(EngineError::Internal("unknown action".into()).into());
-    };
-    if engine.is_none() {
-        *engine = Some(Engine::new(crew, fetchers.clone()));
-    }
-    let Some(current) = engine.as_mut() else {
-        return Err(EngineError::Internal("no engine".into()).into());
-    };
-    current.run(source, execution).await
 }
 
 /// One Action's QuickJS runtime on this thread, with its memory budget
