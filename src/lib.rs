@@ -20,7 +20,8 @@
 //! - [`store`]: suspended logins in Redis or in memory;
 //! - [`token`]: HS256 session and result tokens;
 //! - [`domain`]: validated types such as the state;
-//! - [`startup`]: wiring it all into a server.
+//! - [`startup`]: wiring it all into a server;
+//! - [`import`]: `detour import`, an Auth0 export turned into a config.
 
 #![deny(unsafe_code)]
 
@@ -28,6 +29,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod pipeline;
 pub mod startup;

@@ -36,9 +36,26 @@ enum Command {
     /// Actions and Modules declare (install them with `npm install` /
     /// `npm ci` in the config's directory).
     Deps,
+    /// Turn an Auth0 export (Terraform, Deploy CLI, Management API JSON)
+    /// into a Detour directory: the Actions' code and a detour.toml with
+    /// the post-login Actions in their bound order, then check each Action.
+    Import(ImportArgs),
     /// Run one Action against a simulated event and print the outcome, the
     /// console output and the timing (like Auth0's Test button).
     RunAction(run_action::Args),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The export: a .tf file or directory, a Deploy CLI tenant.yaml or
+    /// directory, or Management API JSON (a file, or a directory).
+    source: PathBuf,
+    /// Where to write the Detour directory (created, or updated in place).
+    #[arg(long, default_value = "detour-import")]
+    out: PathBuf,
+    /// The export's format, when it cannot be told from SOURCE.
+    #[arg(long, value_enum)]
+    format: Option<detour::import::Format>,
 }
 
 fn load(config: Option<&PathBuf>) -> anyhow::Result<Settings> {
@@ -65,7 +82,10 @@ fn load(config: Option<&PathBuf>) -> anyhow::Result<Settings> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    detour::telemetry::init(matches!(cli.command, Some(Command::RunAction(_))));
+    detour::telemetry::init(matches!(
+        cli.command,
+        Some(Command::RunAction(_) | Command::Import(_))
+    ));
     match cli.command {
         Some(Command::RunAction(args)) => {
             let config = match cli.config.as_ref() {
@@ -83,6 +103,15 @@ async fn main() -> anyhow::Result<()> {
             let package = Settings::package_json(path, &env)
                 .with_context(|| format!("invalid config {}", path.display()))?;
             println!("{}", serde_json::to_string_pretty(&package)?);
+            Ok(())
+        }
+        Some(Command::Import(args)) => {
+            let report = detour::import::run(&args.source, args.format, &args.out)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{}", report.render(&args.source, &args.out));
+            if !report.ok() {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Some(Command::Check) => {
