@@ -106,8 +106,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Import(args)) => {
-            let report = detour::import::run(&args.source, args.format, &args.out)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // One line, no backtrace: the message says what to do.
+            let report = match detour::import::run(&args.source, args.format, &args.out) {
+                Ok(report) => report,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::exit(2);
+                }
+            };
             print!("{}", report.render(&args.source, &args.out));
             if !report.ok() {
                 std::process::exit(1);

@@ -292,9 +292,10 @@ fn dependencies(raw: Vec<RawDependency>) -> Vec<Dependency> {
 fn is_value(value: &Option<Scalar>) -> bool {
     value.as_ref().is_some_and(|v| {
         let text = v.text();
-        !text.is_empty()
-            && !(text.starts_with("##") && text.ends_with("##"))
-            && !(text.starts_with("@@") && text.ends_with("@@"))
+        let marker = ["##", "@@"]
+            .iter()
+            .any(|m| text.len() > 2 * m.len() && text.starts_with(m) && text.ends_with(m));
+        !text.is_empty() && !marker
     })
 }
 

@@ -13,7 +13,7 @@ impl Report {
         let format = self.format.map(|f| f.to_string()).unwrap_or_default();
         let _ = writeln!(
             text,
-            "Imported {} ({format}) into {}:",
+            "Read {} ({format}), wrote {}:",
             source.display(),
             out.display()
         );

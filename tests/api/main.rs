@@ -7,6 +7,7 @@ mod event_fields;
 mod fuzz;
 mod helpers;
 mod hostile;
+mod import;
 mod inputs;
 mod limits;
 mod node_modules;

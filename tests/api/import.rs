@@ -1,0 +1,601 @@
+//! `detour import`: one tenant exported in each of the three formats
+//! (Terraform, the Deploy CLI's YAML and directory formats, Management API
+//! JSON) becomes a directory that `detour check` accepts and that runs a
+//! whole detour; re-importing keeps the operator's edits; each error case
+//! gives one line.
+//!
+//! The tenant (`tests/fixtures/import/`): four post-login Actions bound as
+//! Corporate Network (ipaddr.js), Add Roles to Tokens (an Actions Module),
+//! Sign Session Claim (jsonwebtoken, a secret), Consent Redirect (redirects,
+//! a secret) — not their alphabetical order — and M2M Claims on the
+//! credentials-exchange trigger. Its npm packages are the versions
+//! `tests/fixtures/npm-real` pins; the tests copy that `node_modules` in
+//! place of `npm install`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::helpers::process::DetourProcess;
+use crate::helpers::tokens::{returned_token_claims, sign_hs256, verify_session_token};
+use crate::helpers::{
+    API_KEY, ExternalVisit, PreparedConfig, RESULT_SECRET, RETURN_TO, USER_ID, claim, copy_tree,
+    executions, json_body, login_event, result_from_redirect,
+};
+
+/// The post-login Actions in the order the tenant binds them.
+const BOUND_ORDER: [&str; 4] = [
+    "Corporate Network",
+    "Add Roles to Tokens",
+    "Sign Session Claim",
+    "Consent Redirect",
+];
+/// The literal secret value main.tf holds for Sign Session Claim.
+const TERRAFORM_LITERAL: &str = "tf-literal-signing-key-never-written-7c41";
+const SIGNING_KEY_VAR: &str = "DETOUR_SIGN_SESSION_CLAIM_SIGNING_KEY";
+const CONSENT_VAR: &str = "DETOUR_CONSENT_REDIRECT_CONSENT_SECRET";
+const SIGNING_KEY: &str = "session-signing-key-for-the-import-test";
+const CONSENT_SECRET: &str = "consent-site-shared-secret-0123456789";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import")
+}
+
+/// The tenant in each format: (what it is, the SOURCE argument).
+fn exports() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("terraform", fixtures().join("terraform")),
+        ("deploy cli yaml", fixtures().join("deploy-cli/tenant.yaml")),
+        ("deploy cli directory", fixtures().join("deploy-cli")),
+        ("management api", fixtures().join("management-api")),
+    ]
+}
+
+/// What one `detour` command said.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn detour(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_detour"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the detour binary");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn import(source: &Path, out: &Path) -> Run {
+    detour(
+        &[
+            "import",
+            &source.to_string_lossy(),
+            "--out",
+            &out.to_string_lossy(),
+        ],
+        &[],
+    )
+}
+
+/// The one report line about Action `name`.
+fn line_about<'a>(report: &'a str, name: &str) -> &'a str {
+    let needle = format!("action \"{name}\":");
+    let lines: Vec<&str> = report.lines().filter(|l| l.contains(&needle)).collect();
+    assert_eq!(lines.len(), 1, "one line about {name} expected:\n{report}");
+    lines[0]
+}
+
+fn config_of(out: &Path) -> toml::Table {
+    let text = std::fs::read_to_string(out.join("detour.toml")).expect("detour.toml written");
+    toml::from_str(&text).unwrap_or_else(|e| panic!("detour.toml is not TOML ({e}):\n{text}"))
+}
+
+/// `[[actions]]` names, in order.
+fn action_names(config: &toml::Table) -> Vec<String> {
+    config["actions"]
+        .as_array()
+        .expect("[[actions]]")
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn action<'a>(config: &'a toml::Table, name: &str) -> &'a toml::Value {
+    config["actions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["name"].as_str() == Some(name)))
+        .unwrap_or_else(|| panic!("no [[actions]] named {name}"))
+}
+
+#[test]
+fn every_format_imports_the_four_post_login_actions_in_their_bound_order_and_leaves_the_other_trigger_out()
+ {
+    for (format, source) in exports() {
+        // Arrange
+        let out = tempfile::tempdir().expect("temp dir");
+
+        // Act
+        let run = import(&source, out.path());
+
+        // Assert: the report, one line per Action.
+        assert_eq!(run.code, 0, "{format}: {}{}", run.stdout, run.stderr);
+        for (i, name) in BOUND_ORDER.iter().enumerate() {
+            let line = line_about(&run.stdout, name);
+            assert!(
+                line.trim_start().starts_with(&format!("{}. action", i + 1))
+                    && line.contains("imported"),
+                "{format}: {line}"
+            );
+        }
+        let m2m = line_about(&run.stdout, "M2M Claims");
+        assert!(
+            m2m.contains("left out") && m2m.contains("credentials-exchange"),
+            "{format}: {m2m}"
+        );
+        assert!(
+            run.stdout.contains(SIGNING_KEY_VAR),
+            "{format}: {}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(CONSENT_VAR), "{format}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("detour deps --config detour.toml > package.json && npm install --omit=dev --ignore-scripts"),
+            "{format}: the documented npm step is not printed:\n{}",
+            run.stdout
+        );
+
+        // Assert: the config, in bound order, with what each Action needs.
+        let config = config_of(out.path());
+        assert_eq!(action_names(&config), BOUND_ORDER, "{format}");
+        assert_eq!(
+            action(&config, "Corporate Network")["dependencies"]["ipaddr.js"].as_str(),
+            Some("2.5.0"),
+            "{format}"
+        );
+        assert_eq!(
+            action(&config, "Sign Session Claim")["dependencies"]["jsonwebtoken"].as_str(),
+            Some("9.0.3"),
+            "{format}"
+        );
+        assert_eq!(
+            action(&config, "Sign Session Claim")["secrets"]["SIGNING_KEY"].as_str(),
+            Some(SIGNING_KEY_VAR),
+            "{format}"
+        );
+        let pinned = action(&config, "Add Roles to Tokens")["modules"]["claims-helper"].clone();
+        let module = &config["modules"].as_array().expect("[[modules]]")[0];
+        assert_eq!(module["name"].as_str(), Some("claims-helper"), "{format}");
+        assert_eq!(Some(&module["version"]), Some(&pinned), "{format}");
+        for file in [
+            "actions/corporate-network.js",
+            "actions/add-roles-to-tokens.js",
+            "actions/sign-session-claim.js",
+            "actions/consent-redirect.js",
+            "modules/claims-helper.js",
+        ] {
+            assert!(out.path().join(file).is_file(), "{format}: {file} missing");
+        }
+        assert!(
+            !out.path().join("actions/m2m-claims.js").exists(),
+            "{format}: the credentials-exchange Action was written"
+        );
+    }
+}
+
+#[test]
+fn a_literal_terraform_secret_is_never_written_and_the_report_names_the_variable_to_set() {
+    // Arrange
+    let out = tempfile::tempdir().expect("temp dir");
+
+    // Act
+    let run = import(&fixtures().join("terraform"), out.path());
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains(TERRAFORM_LITERAL), "{}", run.stdout);
+    let mut stack = vec![out.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read the output") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                assert!(
+                    !text.contains(TERRAFORM_LITERAL),
+                    "{} holds the literal secret",
+                    path.display()
+                );
+            }
+        }
+    }
+    let signing = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(SIGNING_KEY_VAR))
+        .unwrap_or_default();
+    assert!(
+        signing.contains("literal value") && signing.contains("not written"),
+        "{signing}"
+    );
+    let consent = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(CONSENT_VAR))
+        .unwrap_or_default();
+    assert!(
+        !consent.contains("literal value"),
+        "var.consent_secret is not a literal: {consent}"
+    );
+}
+
+/// The operator's part the tests put above the marker: the test upstream.
+fn test_operator_part() -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{}\"\n\n[[upstreams]]\nid = \"{}\"\napi_key_env = \"DEMO_API_KEY\"\nresult_secret_env = \"DEMO_RESULT_SECRET\"\nreturn_to = [\"{RETURN_TO}\"]\n\n",
+        crate::helpers::PUBLIC_URL,
+        crate::helpers::UPSTREAM_ID
+    )
+}
+
+/// Replaces the part above the marker line of `out/detour.toml`.
+fn set_operator_part(out: &Path, part: &str) {
+    let path = out.join("detour.toml");
+    let text = std::fs::read_to_string(&path).expect("detour.toml");
+    let at = text
+        .find(detour::import::MARKER)
+        .expect("the marker line is in detour.toml");
+    std::fs::write(&path, format!("{part}{}", &text[at..])).expect("write detour.toml");
+}
+
+fn pinned_version(package: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npm-real/package.json");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("package.json")).expect("JSON");
+    manifest["dependencies"][package]
+        .as_str()
+        .expect("pinned")
+        .to_owned()
+}
+
+/// Imports `source`, does what the report says (operator part, npm step,
+/// variables), runs `detour check`, then a whole login through the
+/// consent detour on the `detour` binary serving the imported directory.
+async fn import_check_and_detour(source: &Path) {
+    // Arrange: the import, the upstream, the packages, the variables.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path();
+    let run = import(source, out);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    set_operator_part(out, &test_operator_part());
+    let config = out.join("detour.toml");
+    let deps = detour(&["deps", "--config", &config.to_string_lossy()], &[]);
+    let package: Value = serde_json::from_str(&deps.stdout)
+        .unwrap_or_else(|e| panic!("detour deps: {e}: {}{}", deps.stdout, deps.stderr));
+    for name in ["ipaddr.js", "jsonwebtoken"] {
+        assert_eq!(
+            package["dependencies"][name].as_str(),
+            Some(pinned_version(name).as_str())
+        );
+    }
+    let npm_real =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npm-real/node_modules");
+    assert!(
+        npm_real.is_dir(),
+        "tests/fixtures/npm-real/node_modules is missing: run scripts/test.sh"
+    );
+    copy_tree(&npm_real, &out.join("node_modules"));
+    let env: HashMap<String, String> = [
+        ("DEMO_API_KEY", API_KEY),
+        ("DEMO_RESULT_SECRET", RESULT_SECRET),
+        (SIGNING_KEY_VAR, SIGNING_KEY),
+        (CONSENT_VAR, CONSENT_SECRET),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let env_pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+
+    // Act + Assert: `detour check` accepts it.
+    let check = detour(
+        &["check", "--config", &config.to_string_lossy()],
+        &env_pairs,
+    );
+    assert_eq!(
+        check.code, 0,
+        "detour check: {}{}",
+        check.stdout, check.stderr
+    );
+    assert!(
+        check.stdout.contains("4 action(s) compiled"),
+        "{}",
+        check.stdout
+    );
+
+    // Act: a login, to the consent site and back.
+    let toml = std::fs::read_to_string(&config).expect("detour.toml");
+    let prepared = PreparedConfig { dir, toml, env };
+    let gateway = DetourProcess::start(&prepared, &[]);
+    let outcome = json_body(gateway.post_login(login_event()).await, 200).await;
+    let visit = ExternalVisit::from_outcome(&outcome);
+    assert_eq!(visit.location.host_str(), Some("consent.example.com"));
+    verify_session_token(
+        CONSENT_SECRET,
+        visit.param("session_token").expect("session_token"),
+    );
+    let mut claims = returned_token_claims(&visit.state, USER_ID);
+    claims["consent"] = "yes".into();
+    let back = gateway
+        .client
+        .post(format!("{}/continue", gateway.address))
+        .form(&[
+            ("state", visit.state.as_str()),
+            ("session_token", &sign_hs256(CONSENT_SECRET, &claims)),
+        ])
+        .send()
+        .await
+        .expect("POST /continue");
+    let (result, _) = result_from_redirect(back, RETURN_TO).await;
+
+    // Assert: every Action ran, in the bound order, with its packages,
+    // Module and secrets.
+    let ran: Vec<(String, String)> = executions(&result);
+    let first_handlers: Vec<&str> = ran
+        .iter()
+        .filter(|(_, handler)| handler == "onExecutePostLogin")
+        .map(|(action, _)| action.as_str())
+        .collect();
+    assert_eq!(first_handlers, BOUND_ORDER, "{result:#}");
+    assert!(
+        ran.contains(&(
+            "Consent Redirect".to_owned(),
+            "onContinuePostLogin".to_owned()
+        )),
+        "{result:#}"
+    );
+    assert_eq!(
+        claim(&result, "id_token", "https://detour.test/network"),
+        Some(&Value::from("corporate")),
+        "ipaddr.js: {result:#}"
+    );
+    assert_eq!(
+        claim(&result, "id_token", "https://detour.test/roles"),
+        Some(&serde_json::json!(["admin", "editor"])),
+        "the Module: {result:#}"
+    );
+    let session = claim(&result, "id_token", "https://detour.test/session")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no session claim: {result:#}"));
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let signed = jsonwebtoken::decode::<Value>(
+        session,
+        &jsonwebtoken::DecodingKey::from_secret(SIGNING_KEY.as_bytes()),
+        &validation,
+    )
+    .unwrap_or_else(|e| panic!("jsonwebtoken's claim does not verify with the secret: {e}"));
+    assert_eq!(signed.claims["sub"], USER_ID);
+    assert_eq!(
+        claim(&result, "id_token", "https://detour.test/consent"),
+        Some(&Value::from("yes"))
+    );
+    assert_eq!(
+        result["user"]["app_metadata"]["consent_given"], true,
+        "{result:#}"
+    );
+}
+
+#[tokio::test]
+async fn an_imported_terraform_export_passes_detour_check_and_runs_a_full_detour() {
+    import_check_and_detour(&fixtures().join("terraform")).await;
+}
+
+#[tokio::test]
+async fn an_imported_deploy_cli_tenant_yaml_passes_detour_check_and_runs_a_full_detour() {
+    import_check_and_detour(&fixtures().join("deploy-cli/tenant.yaml")).await;
+}
+
+#[tokio::test]
+async fn an_imported_deploy_cli_directory_passes_detour_check_and_runs_a_full_detour() {
+    import_check_and_detour(&fixtures().join("deploy-cli")).await;
+}
+
+#[tokio::test]
+async fn an_imported_management_api_export_passes_detour_check_and_runs_a_full_detour() {
+    import_check_and_detour(&fixtures().join("management-api")).await;
+}
+
+#[test]
+fn importing_a_changed_export_again_keeps_the_operators_part_and_allow_hosts_and_follows_the_new_order()
+ {
+    // Arrange: an import the operator edited: their upstream, and hosts
+    // for one Action.
+    let export = tempfile::tempdir().expect("temp dir");
+    copy_tree(&fixtures().join("terraform"), export.path());
+    let out = tempfile::tempdir().expect("temp dir");
+    assert_eq!(import(export.path(), out.path()).code, 0);
+    let operator = format!("# our gateway\n{}", test_operator_part());
+    set_operator_part(out.path(), &operator);
+    let path = out.path().join("detour.toml");
+    let text = std::fs::read_to_string(&path).expect("detour.toml");
+    let edited = text.replacen("allow_hosts = []", "allow_hosts = [\"geo.example.com\"]", 1);
+    std::fs::write(&path, edited).expect("edit allow_hosts");
+    // The tenant changes: Consent Redirect now runs before Sign Session
+    // Claim, and Corporate Network's code changed.
+    let main_tf = export.path().join("main.tf");
+    let tf = std::fs::read_to_string(&main_tf).expect("main.tf");
+    let tf = tf
+        .replace("auth0_action.sign_session.", "auth0_action.PLACEHOLDER.")
+        .replace(
+            "auth0_action.consent_redirect.",
+            "auth0_action.sign_session.",
+        )
+        .replace(
+            "auth0_action.PLACEHOLDER.",
+            "auth0_action.consent_redirect.",
+        );
+    std::fs::write(&main_tf, tf).expect("write main.tf");
+    let code = export.path().join("code/corporate-network.js");
+    let new_code = format!("// v2\n{}", std::fs::read_to_string(&code).expect("code"));
+    std::fs::write(&code, &new_code).expect("write the code");
+
+    // Act
+    let run = import(export.path(), out.path());
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let text = std::fs::read_to_string(&path).expect("detour.toml");
+    assert!(
+        text.starts_with(&operator),
+        "the operator's part changed:\n{text}"
+    );
+    let config = config_of(out.path());
+    assert_eq!(
+        action_names(&config),
+        [
+            "Corporate Network",
+            "Add Roles to Tokens",
+            "Consent Redirect",
+            "Sign Session Claim"
+        ]
+    );
+    assert_eq!(
+        action(&config, "Corporate Network")["allow_hosts"],
+        toml::Value::Array(vec!["geo.example.com".into()])
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("actions/corporate-network.js")).ok(),
+        Some(new_code)
+    );
+}
+
+#[test]
+fn importing_again_refuses_when_the_imported_part_was_edited_by_hand() {
+    // Arrange
+    let out = tempfile::tempdir().expect("temp dir");
+    assert_eq!(import(&fixtures().join("terraform"), out.path()).code, 0);
+    let path = out.path().join("detour.toml");
+    let text = std::fs::read_to_string(&path).expect("detour.toml");
+    let edited = text.replace(
+        "file = \"actions/consent-redirect.js\"",
+        "file = \"actions/our-consent.js\"",
+    );
+    std::fs::write(&path, &edited).expect("edit the imported part");
+
+    // Act
+    let run = import(&fixtures().join("terraform"), out.path());
+
+    // Assert: one line saying what would be lost; nothing rewritten.
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("was edited since the last import")
+            && run.stderr.contains("would lose"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&path).ok(), Some(edited));
+}
+
+#[test]
+fn importing_over_a_detour_toml_that_import_did_not_write_refuses() {
+    // Arrange
+    let out = tempfile::tempdir().expect("temp dir");
+    let own = "[server]\npublic_url = \"https://id.example.com\"\n";
+    std::fs::write(out.path().join("detour.toml"), own).expect("write detour.toml");
+
+    // Act
+    let run = import(&fixtures().join("terraform"), out.path());
+
+    // Assert
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("was not written by detour import"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("detour.toml"))
+            .ok()
+            .as_deref(),
+        Some(own)
+    );
+}
+
+// ---- each error case: one clear line --------------------------------------
+
+#[test]
+fn an_unknown_export_format_is_one_line_naming_the_formats_and_writes_nothing() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let target = out.path().join("out");
+
+    let run = import(&fixtures().join("errors/unknown/actions.csv"), &target);
+
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown export format") && run.stderr.contains("--format"),
+        "{}",
+        run.stderr
+    );
+    assert!(!target.exists());
+}
+
+#[test]
+fn a_missing_code_file_is_one_line_with_the_tenant_yaml_line() {
+    let out = tempfile::tempdir().expect("temp dir");
+
+    let run = import(
+        &fixtures().join("errors/missing-code/tenant.yaml"),
+        out.path(),
+    );
+
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = line_about(&run.stdout, "Welcome Claim");
+    assert!(
+        line.contains(
+            "not imported: tenant.yaml:2: code file ./actions/Welcome Claim/code.js is missing"
+        ),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_unevaluable_terraform_expression_is_one_line_naming_the_resource_and_attribute() {
+    let out = tempfile::tempdir().expect("temp dir");
+
+    let run = import(&fixtures().join("errors/expression"), out.path());
+
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = line_about(&run.stdout, "Welcome Claim");
+    assert!(
+        line.contains("not imported: main.tf:7: auth0_action.welcome `code = var.welcome_code`: an expression detour import cannot evaluate"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_dependency_that_cannot_work_in_detour_is_one_line_at_the_require_that_uses_it() {
+    let out = tempfile::tempdir().expect("temp dir");
+
+    let run = import(&fixtures().join("errors/cannot-work.json"), out.path());
+
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = line_about(&run.stdout, "Redis Counter");
+    assert!(
+        line.contains("not imported: actions/redis-counter.js:2: dependency ioredis@5.9.2 cannot work in Detour: it needs raw TCP sockets"),
+        "{line}"
+    );
+    // It stays in detour.toml, so the gateway does not run without it.
+    assert_eq!(action_names(&config_of(out.path())), ["Redis Counter"]);
+}
