@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use super::write::{Plan, Planned, action_entry, module_entry, module_problem};
+use super::plan::{Plan, Planned, module_problem};
+use super::write::{action_entry, module_entry};
 use super::{ActionReport, Origin, Problem, Report, SecretVar, Status};
 use crate::config::{ConfigError, Settings};
 

@@ -12,6 +12,7 @@ mod check;
 mod deploy_cli;
 mod management_api;
 mod names;
+mod plan;
 mod report;
 mod terraform;
 mod write;
@@ -335,7 +336,7 @@ impl Report {
 /// read or an existing `detour.toml` would lose edits.
 pub fn run(source: &Path, format: Option<Format>, out: &Path) -> Result<Report, ImportError> {
     let (format, tenant) = read(source, format)?;
-    let plan = write::plan(&tenant);
+    let plan = plan::plan(&tenant);
     let created_config = write::write(&plan, out)?;
     let mut report = check::check(&plan, out);
     report.format = Some(format);

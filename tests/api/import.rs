@@ -599,3 +599,20 @@ fn a_dependency_that_cannot_work_in_detour_is_one_line_at_the_require_that_uses_
     // It stays in detour.toml, so the gateway does not run without it.
     assert_eq!(action_names(&config_of(out.path())), ["Redis Counter"]);
 }
+
+#[test]
+fn an_action_that_throws_while_loading_is_one_line_from_the_checks_detour_check_runs() {
+    let out = tempfile::tempdir().expect("temp dir");
+
+    let run = import(
+        &fixtures().join("errors/throws-while-loading.json"),
+        out.path(),
+    );
+
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = line_about(&run.stdout, "Tier Claim");
+    assert!(
+        line.contains("not imported: actions/tier-claim.js: action \"Tier Claim\" throws while loading: Unexpected end of JSON input"),
+        "{line}"
+    );
+}

@@ -1,0 +1,167 @@
+//! What an import writes: the post-login Actions in bound order with
+//! their file names, secret variables and Module pins; the Modules they
+//! pin; what is left out and why.
+
+use std::collections::BTreeMap;
+
+use super::names::{module_name, secret_var, unique_slug};
+use super::{Action, Module, Problem, Tenant};
+
+/// A bound post-login Action as it will be written.
+#[derive(Debug)]
+pub struct Planned {
+    /// The Action as exported.
+    pub action: Action,
+    /// Its file, relative to the output directory.
+    pub file: String,
+    /// `(event.secrets name, variable, export has a value)`.
+    pub secrets: Vec<(String, String, bool)>,
+    /// Modules it pins: Detour name → version.
+    pub modules: BTreeMap<String, String>,
+}
+
+/// A Module as it will be written.
+#[derive(Debug)]
+pub struct PlannedModule {
+    /// The Module as exported.
+    pub module: Module,
+    /// Its Detour name.
+    pub name: String,
+    /// Its file, relative to the output directory.
+    pub file: String,
+    /// The version Actions pin.
+    pub version: String,
+}
+
+/// What the import will write, and what it leaves out.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The post-login Actions, in bound order.
+    pub actions: Vec<Planned>,
+    /// Actions not written: name and why.
+    pub left_out: Vec<(String, String)>,
+    /// Modules the written Actions pin.
+    pub modules: Vec<PlannedModule>,
+    /// Remarks for the report.
+    pub notes: Vec<String>,
+}
+
+/// Decides the order, file names, variables and Module versions.
+pub fn plan(tenant: &Tenant) -> Plan {
+    let mut plan = Plan {
+        notes: tenant.notes.clone(),
+        ..Plan::default()
+    };
+    let mut slugs: Vec<String> = Vec::new();
+    for binding in &tenant.post_login {
+        let Some(action) = tenant.actions.iter().find(|a| a.name == binding.action) else {
+            plan.notes.push(format!(
+                "{}: the post-login binding names action \"{}\", which the export does not define",
+                binding.origin, binding.action
+            ));
+            continue;
+        };
+        if plan.actions.iter().any(|p| p.action.name == action.name) {
+            plan.notes.push(format!(
+                "{}: action \"{}\" is bound twice; Detour runs it once, at its first place",
+                binding.origin, action.name
+            ));
+            continue;
+        }
+        let slug = unique_slug(&action.name, &slugs);
+        slugs.push(slug.clone());
+        let secrets = action
+            .secrets
+            .iter()
+            .map(|s| (s.name.clone(), secret_var(&slug, &s.name), s.has_value))
+            .collect();
+        plan.actions.push(Planned {
+            action: action.clone(),
+            file: format!("actions/{slug}.js"),
+            secrets,
+            modules: BTreeMap::new(),
+        });
+    }
+    for action in &tenant.actions {
+        if plan.actions.iter().any(|p| p.action.name == action.name) {
+            continue;
+        }
+        let reason =
+            if !action.triggers.is_empty() && !action.triggers.iter().any(|t| t == "post-login") {
+                format!(
+                    "{}: runs on the {} trigger; Detour runs post-login Actions only",
+                    action.origin,
+                    action.triggers.join(", ")
+                )
+            } else {
+                format!(
+                    "{}: not bound to the post-login trigger (Auth0 does not run it)",
+                    action.origin
+                )
+            };
+        plan.left_out.push((action.name.clone(), reason));
+    }
+
+    // Modules: those the written Actions pin, at the version they pin.
+    let mut module_slugs: Vec<String> = Vec::new();
+    for i in 0..plan.actions.len() {
+        let pins = plan.actions[i].action.modules.clone();
+        for (name, version) in pins {
+            let Some(module) = tenant.modules.iter().find(|m| m.name == name) else {
+                // Left for the check to report, naming the Module.
+                plan.actions[i]
+                    .modules
+                    .insert(module_name(&name), version.unwrap_or_else(|| "1".into()));
+                continue;
+            };
+            let existing = plan.modules.iter().position(|m| m.module.name == name);
+            let index = match existing {
+                Some(index) => index,
+                None => {
+                    let slug = unique_slug(&name, &module_slugs);
+                    module_slugs.push(slug.clone());
+                    let detour_name = module_name(&name);
+                    if detour_name != name {
+                        plan.notes.push(format!(
+                            "module \"{name}\" is registered as \"{detour_name}\" (Detour Module names have no spaces or `:`): require('actions:{detour_name}') in the code that uses it"
+                        ));
+                    }
+                    if !module.secrets.is_empty() {
+                        plan.notes.push(format!(
+                            "module \"{name}\": its secrets {} are not carried: Detour Modules have no secrets of their own (pass them from the Action)",
+                            module.secrets.join(", ")
+                        ));
+                    }
+                    plan.modules.push(PlannedModule {
+                        module: module.clone(),
+                        name: detour_name,
+                        file: format!("modules/{slug}.js"),
+                        version: version
+                            .clone()
+                            .or_else(|| module.version.clone())
+                            .unwrap_or_else(|| "1".into()),
+                    });
+                    plan.modules.len() - 1
+                }
+            };
+            let module = &plan.modules[index];
+            let pinned = version.unwrap_or_else(|| module.version.clone());
+            let name = module.name.clone();
+            plan.actions[i].modules.insert(name, pinned);
+        }
+    }
+    for module in &tenant.modules {
+        if !plan.modules.iter().any(|m| m.module.name == module.name) {
+            plan.notes.push(format!(
+                "{}: module \"{}\" is not pinned by any imported Action: left out",
+                module.origin, module.name
+            ));
+        }
+    }
+    plan
+}
+
+/// The first problem of a Module, if any.
+pub fn module_problem(module: &PlannedModule) -> Option<&Problem> {
+    module.module.problems.first()
+}
