@@ -117,22 +117,29 @@ fn check_one(plan: &Plan, planned: &Planned, out: &Path) -> Status {
         })
     });
     for (dependency, source, file, origin) in own.chain(of_modules) {
-        if let Some((_, why)) = CANNOT_WORK.iter().find(|(n, _)| *n == dependency.name) {
-            let at = match require_line(source, &dependency.name) {
-                Some(line) => Origin::new(file, line),
-                None => origin.clone(),
-            };
-            return Status::Stopped(
-                Problem {
-                    origin: at,
-                    message: format!(
-                        "dependency {}@{} cannot work in Detour: {why}",
-                        dependency.name, dependency.version
-                    ),
-                }
-                .to_string(),
-            );
-        }
+        let why = match CANNOT_WORK.iter().find(|(n, _)| *n == dependency.name) {
+            Some((_, why)) => format!("cannot work in Detour: {why}"),
+            // Checked here too, so a package not yet installed does not
+            // hide it: Detour installs exactly what the config pins.
+            None if !is_exact(&dependency.version) => {
+                "is not an exact version: pin the one the tenant runs (see its package-lock.json or the Auth0 dashboard), e.g. 4.17.21".to_owned()
+            }
+            None => continue,
+        };
+        let at = match require_line(source, &dependency.name) {
+            Some(line) => Origin::new(file, line),
+            None => origin.clone(),
+        };
+        return Status::Stopped(
+            Problem {
+                origin: at,
+                message: format!(
+                    "dependency {}@{} {why}",
+                    dependency.name, dependency.version
+                ),
+            }
+            .to_string(),
+        );
     }
 
     // The checks of `detour check`, on a config of this Action alone.
@@ -178,6 +185,15 @@ fn locate(message: &str, planned: &Planned, code: &str) -> String {
     }
 }
 
+/// Whether `version` is an exact npm version (`1.7.9`, `2.0.0-rc.1`), as
+/// the config requires.
+fn is_exact(version: &str) -> bool {
+    version.starts_with(|c: char| c.is_ascii_digit())
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+}
+
 /// The line of the first `require('<spec>')` of `spec` (any quote) in
 /// `source`.
 fn require_line(source: &str, spec: &str) -> Option<usize> {
@@ -190,4 +206,22 @@ fn require_line(source: &str, spec: &str) -> Option<usize> {
             })
         })
         .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_exact_versions_are_exact() {
+        assert!(is_exact("4.17.21") && is_exact("2.0.0-rc.1"));
+        assert!(!is_exact("latest") && !is_exact("^4.17.0") && !is_exact("~1.2"));
+    }
+
+    #[test]
+    fn a_require_is_found_with_any_quote_and_a_subpath() {
+        let source = "// x\nconst a = require(\"ioredis/built/x\");\n";
+        assert_eq!(require_line(source, "ioredis"), Some(2));
+        assert_eq!(require_line(source, "ioredi"), None);
+    }
 }
