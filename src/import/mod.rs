@@ -336,6 +336,21 @@ impl Report {
 /// read or an existing `detour.toml` would lose edits.
 pub fn run(source: &Path, format: Option<Format>, out: &Path) -> Result<Report, ImportError> {
     let (format, tenant) = read(source, format)?;
+    // Writing into the export itself would mix Detour's files with the
+    // tooling's (the Deploy CLI's actions/ directory, say).
+    let export_dir = if source.is_dir() {
+        Some(source)
+    } else {
+        source.parent()
+    };
+    if let (Some(export_dir), Ok(out_real)) = (export_dir, std::fs::canonicalize(out))
+        && std::fs::canonicalize(export_dir).is_ok_and(|d| d == out_real)
+    {
+        return fail(format!(
+            "--out {} is the export's own directory: write the Detour directory elsewhere",
+            out.display()
+        ));
+    }
     let plan = plan::plan(&tenant);
     let created_config = write::write(&plan, out)?;
     let mut report = check::check(&plan, out);

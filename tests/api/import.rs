@@ -616,3 +616,19 @@ fn an_action_that_throws_while_loading_is_one_line_from_the_checks_detour_check_
         "{line}"
     );
 }
+
+#[test]
+fn importing_into_the_exports_own_directory_refuses_and_writes_nothing() {
+    let export = tempfile::tempdir().expect("temp dir");
+    copy_tree(&fixtures().join("deploy-cli"), export.path());
+
+    let run = import(export.path(), export.path());
+
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("is the export's own directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(!export.path().join("detour.toml").exists());
+}
