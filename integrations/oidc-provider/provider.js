@@ -141,6 +141,9 @@ async function applyOutcome(outcome, { user, grant, resource }) {
   const refusal = outcome.outcome === 'allow' ? unsupported(outcome) : `unexpected outcome ${outcome.outcome}`;
   if (refusal) return { error: 'access_denied', error_description: refusal };
 
+  // oidc-provider issues the scopes of the Grant (the consent record), so
+  // the Actions' scope changes go there; a removal lasts for later logins
+  // into the same grant too. Only requested scopes reach a token.
   const oidcScopes = new Set(['openid', 'profile', 'email']);
   const { add = [], remove = [] } = outcome.access_token?.scopes ?? {};
   for (const scope of add) {
