@@ -418,7 +418,7 @@ async fn callback(req: HttpRequest, data: web::Data<AppData>, body: web::Bytes) 
                         "Expected HS256 with the result secret, aud {:?}, iss {:?}, unexpired.",
                         settings.upstream_id, settings.detour_public_url
                     ),
-                    &e.to_string(),
+                    &detour::telemetry::chain(&e).to_string(),
                 );
             }
         };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load benchmark (README "Performance"): builds a release Detour with the
+# The load benchmark (docs/performance.md): builds a release Detour with the
 # bench-only floor routes, starts a throw-away redis-server and three Detour
 # servers on free loopback ports, runs benches/load/ against them, and
 # stops everything it started. Prints one table: A (allow path), B (full

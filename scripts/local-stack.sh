@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# The local demo stack without Docker: the same four processes as
-# docker-compose.yml, on loopback.
+# The local demo stack without Docker: the processes of docker-compose.yml,
+# on loopback.
 #
 #   redis-server (AOF on, data in a temporary directory)
-#   detour       on examples/demo/detour.toml (Redis store, roles + terms Actions)
+#   detour       on examples/demo/detour.toml (Redis store, roles, deny-blocked
+#                and terms Actions)
 #   demo upstream  (cargo example demo_upstream): the login page, the one URL to open
 #   demo site      (cargo example demo_site): the terms-of-service page
+# and with --oidc (needs node; runs `npm ci` in integrations/oidc-provider once):
+#   OpenID Provider  (integrations/oidc-provider/provider.js): Detour is its post-login step
+#   relying party    (integrations/oidc-provider/rp.js): the one URL to open
 #
-# It waits until all four answer, prints the URL to open, and stops them all
-# on Ctrl-C, on SIGTERM, or when any of them exits.
+# It waits until all of them answer, prints the URL to open, and stops them
+# all on Ctrl-C, on SIGTERM, or when any of them exits.
 #
 #   scripts/local-stack.sh            # debug build of detour and the examples
 #   scripts/local-stack.sh --release  # optimised build
+#   scripts/local-stack.sh --oidc     # also the OpenID Provider and the relying party
 #
 # Environment (defaults in brackets):
 #   DEMO_HOST [localhost]       host name in the URLs the browser follows
@@ -19,7 +24,9 @@
 #       it another site than Detour, as a real external site is
 #   DEMO_REDIS_PORT [6380]  DEMO_DETOUR_PORT [8080]
 #   DEMO_UPSTREAM_PORT [8081]  DEMO_SITE_PORT [8082]
-#   DEMO_API_KEY, DEMO_RESULT_SECRET, DEMO_TOS_SECRET   [well-known demo values]
+#   DEMO_OP_PORT [8083]  DEMO_RP_PORT [8084]   (--oidc)
+#   DEMO_API_KEY, DEMO_RESULT_SECRET, DEMO_TOS_SECRET, OIDC_API_KEY,
+#   OIDC_RESULT_SECRET, RP_CLIENT_SECRET   [well-known demo values]
 #   DEMO_DETOUR_BIN, DEMO_UPSTREAM_BIN, DEMO_SITE_BIN   prebuilt binaries; when
 #       all three are set nothing is built
 #   DEMO_WAIT_SECS [60]         how long to wait for the processes to answer
@@ -30,12 +37,15 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 profile=debug
-case "${1:-}" in
-  "") ;;
-  --release) profile=release ;;
-  -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-  *) echo "local-stack: unknown argument $1 (try --help)" >&2; exit 2 ;;
-esac
+oidc=0
+for arg in "$@"; do
+  case "$arg" in
+    --release) profile=release ;;
+    --oidc) oidc=1 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "local-stack: unknown argument $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
 
 host=${DEMO_HOST:-localhost}
 site_host=${DEMO_SITE_HOST:-$host}
@@ -43,11 +53,15 @@ redis_port=${DEMO_REDIS_PORT:-6380}
 detour_port=${DEMO_DETOUR_PORT:-8080}
 upstream_port=${DEMO_UPSTREAM_PORT:-8081}
 site_port=${DEMO_SITE_PORT:-8082}
+op_port=${DEMO_OP_PORT:-8083}
+rp_port=${DEMO_RP_PORT:-8084}
 wait_secs=${DEMO_WAIT_SECS:-60}
 
 detour_url="http://$host:$detour_port"
 upstream_url="http://$host:$upstream_port"
 site_url="http://$site_host:$site_port"
+op_url="http://$host:$op_port"
+rp_url="http://$host:$rp_port"
 
 say() { echo "local-stack: $*"; }
 die() { echo "local-stack: $*" >&2; exit 1; }
@@ -68,7 +82,9 @@ http_ok() {
   ) 2>/dev/null
 }
 
-for port in "$redis_port" "$detour_port" "$upstream_port" "$site_port"; do
+ports=("$redis_port" "$detour_port" "$upstream_port" "$site_port")
+[[ $oidc -eq 0 ]] || ports+=("$op_port" "$rp_port")
+for port in "${ports[@]}"; do
   if answers "$port"; then
     die "port $port is already in use (see DEMO_*_PORT in scripts/local-stack.sh --help)"
   fi
@@ -93,18 +109,31 @@ for bin in "$detour_bin" "$upstream_bin" "$site_bin"; do
   [[ -x $bin ]] || die "not an executable: $bin"
 done
 
+integration=$root/integrations/oidc-provider
+if [[ $oidc -eq 1 ]]; then
+  command -v node >/dev/null 2>&1 || die "--oidc needs node (Debian: apt-get install nodejs npm)"
+  if [[ ! -d $integration/node_modules ]]; then
+    say "installing the integration's npm packages (npm ci in $integration)"
+    (cd "$integration" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
 # --- secrets, shared by the parties that must agree --------------------------
 defaulted=()
 [[ -n ${DEMO_API_KEY:-} ]] || { DEMO_API_KEY=demo-api-key; defaulted+=(DEMO_API_KEY); }
 [[ -n ${DEMO_RESULT_SECRET:-} ]] || { DEMO_RESULT_SECRET=demo-result-secret-for-laptops-only; defaulted+=(DEMO_RESULT_SECRET); }
 [[ -n ${DEMO_TOS_SECRET:-} ]] || { DEMO_TOS_SECRET=demo-tos-secret; defaulted+=(DEMO_TOS_SECRET); }
-export DEMO_API_KEY DEMO_RESULT_SECRET DEMO_TOS_SECRET
+[[ -n ${OIDC_API_KEY:-} ]] || { OIDC_API_KEY=demo-oidc-api-key; defaulted+=(OIDC_API_KEY); }
+[[ -n ${OIDC_RESULT_SECRET:-} ]] || { OIDC_RESULT_SECRET=demo-oidc-result-secret-for-laptops-only; defaulted+=(OIDC_RESULT_SECRET); }
+[[ -n ${RP_CLIENT_SECRET:-} ]] || { RP_CLIENT_SECRET=demo-rp-secret; defaulted+=(RP_CLIENT_SECRET); }
+export DEMO_API_KEY DEMO_RESULT_SECRET DEMO_TOS_SECRET OIDC_API_KEY OIDC_RESULT_SECRET RP_CLIENT_SECRET
 [[ ${#defaulted[@]} -eq 0 ]] || say "using the well-known demo values of ${defaulted[*]}"
 
 # --- the run directory: the rendered config and Redis's data -----------------
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/detour-local-stack.XXXXXX")
-# The demo config with this run's callback URL and absolute Action paths.
+# The demo config with this run's callback URLs and absolute Action paths.
 sed -e "s#\"http://localhost:8081/callback\"#\"$upstream_url/callback\"#" \
+    -e "s#\"http://localhost:8083/detour/callback\"#\"$op_url/detour/callback\"#" \
     -e "s#^file = \"\\([^/][^\"]*\\)\"#file = \"$root/examples/demo/\\1\"#" \
     examples/demo/detour.toml >"$run_dir/detour.toml"
 grep -q "\"$upstream_url/callback\"" "$run_dir/detour.toml" ||
@@ -166,10 +195,25 @@ DEMO_SITE_URL="$site_url" \
 DETOUR_PUBLIC_URL="$detour_url" \
   start site "$site_bin"
 
-# --- wait until all four answer -------------------------------------------------
+if [[ $oidc -eq 1 ]]; then
+  OP_LISTEN="127.0.0.1:$op_port" \
+  OP_ISSUER="$op_url" \
+  RP_URL="$rp_url" \
+  DETOUR_API_URL="http://127.0.0.1:$detour_port" \
+  DETOUR_PUBLIC_URL="$detour_url" \
+    start provider node "$integration/provider.js"
+
+  RP_LISTEN="127.0.0.1:$rp_port" \
+  RP_URL="$rp_url" \
+  OP_ISSUER="$op_url" \
+    start rp node "$integration/rp.js"
+fi
+
+# --- wait until all of them answer ---------------------------------------------
 ready() {
   answers "$redis_port" && http_ok "$detour_port" /readyz &&
-    http_ok "$upstream_port" /healthz && http_ok "$site_port" /healthz
+    http_ok "$upstream_port" /healthz && http_ok "$site_port" /healthz &&
+    { [[ $oidc -eq 0 ]] || { http_ok "$op_port" /healthz && http_ok "$rp_port" /healthz; }; }
 }
 deadline=$((SECONDS + wait_secs))
 until ready; do
@@ -180,8 +224,13 @@ until ready; do
   sleep 0.2
 done
 
-say "ready: open $upstream_url"
-say "  detour $detour_url, terms site $site_url, redis 127.0.0.1:$redis_port"
+if [[ $oidc -eq 1 ]]; then
+  say "ready: open $rp_url (the relying party) or $upstream_url (the demo upstream)"
+  say "  OpenID Provider $op_url, detour $detour_url, terms site $site_url, redis 127.0.0.1:$redis_port"
+else
+  say "ready: open $upstream_url"
+  say "  detour $detour_url, terms site $site_url, redis 127.0.0.1:$redis_port"
+fi
 say "  Ctrl-C stops everything"
 
 # Until a signal, or until one of them exits.

@@ -3,9 +3,10 @@
 # machine has only the Rust toolchain): redis-server, which the tests start
 # themselves on free loopback ports (Debian's is built with TLS), the openssl
 # CLI, which makes the certificates of the TLS Redis tests, and Chromium with
-# chromedriver for the browser test (tests/browser.rs), and node/npm with
-# the real npm packages the Actions of tests/api/npm_real.rs load
-# (tests/fixtures/npm-real).
+# chromedriver for the browser tests (tests/browser.rs, tests/oidc.rs), and
+# node/npm with the real npm packages the Actions of tests/api/npm_real.rs
+# load (tests/fixtures/npm-real) and the OpenID Provider integration of
+# tests/oidc.rs (integrations/oidc-provider).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,12 +26,15 @@ fi
 # The real npm packages, exactly as the lockfile pins them; installed again
 # only when node_modules is missing or older than the lockfile. No install
 # scripts run: Detour loads the packages' JavaScript, nothing they build.
-npm_fixtures=tests/fixtures/npm-real
-if [ ! -d "$npm_fixtures/node_modules" ] ||
-  [ "$npm_fixtures/package-lock.json" -nt "$npm_fixtures/node_modules" ]; then
-  echo "installing the npm test fixtures ($npm_fixtures)"
-  (cd "$npm_fixtures" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-  touch "$npm_fixtures/node_modules"
-fi
+# The same for the OpenID Provider integration the browser tests run
+# (tests/oidc.rs): oidc-provider, openid-client and jose, run by node.
+for npm_dir in tests/fixtures/npm-real integrations/oidc-provider; do
+  if [ ! -d "$npm_dir/node_modules" ] ||
+    [ "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules" ]; then
+    echo "installing the npm packages of $npm_dir"
+    (cd "$npm_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    touch "$npm_dir/node_modules"
+  fi
+done
 
 cargo test --locked "$@"

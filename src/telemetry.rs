@@ -35,3 +35,42 @@ pub fn init(to_stderr: bool) {
         builder.try_init()
     };
 }
+
+/// An error and its causes on one line, `outer: cause: root cause`: how a
+/// failure is logged where it is handled (the HTTP boundary, a best-effort
+/// write), so the cause a typed error keeps as its `source` reaches the log.
+pub fn chain<'a>(error: &'a (dyn std::error::Error + 'static)) -> impl std::fmt::Display + 'a {
+    Chain(error)
+}
+
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the login store is unavailable")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn a_chain_names_every_cause_once_outermost_first() {
+        let error = Outer(std::io::Error::other("connection refused"));
+
+        let line = chain(&error).to_string();
+
+        assert_eq!(line, "the login store is unavailable: connection refused");
+    }
+}

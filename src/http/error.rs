@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::pages;
 use crate::pipeline::PipelineError;
+use crate::telemetry::chain;
 
 /// Public error codes and their statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,25 +123,29 @@ impl ApiError {
         }
     }
 
-    /// Maps a pipeline failure for the given audience.
+    /// Maps a pipeline failure for the given audience. The one place a
+    /// failure's whole chain of causes is logged; the client reads a short
+    /// description that names none of them.
     pub fn from_pipeline(e: PipelineError, audience: Audience) -> Self {
-        let code = match &e {
+        let (code, description) = match &e {
             PipelineError::InvalidRequest(_) | PipelineError::InvalidState(_) => {
-                ErrorCode::InvalidRequest
+                (ErrorCode::InvalidRequest, e.to_string())
             }
-            PipelineError::Busy | PipelineError::Store(_) => ErrorCode::TemporarilyUnavailable,
-            PipelineError::Unexpected(_) => ErrorCode::ServerError,
-        };
-        let description = match &e {
-            PipelineError::Store(cause) => {
-                tracing::error!(error = %cause, "store unavailable");
-                "the login store is unavailable, try again shortly".to_owned()
+            PipelineError::Busy => (ErrorCode::TemporarilyUnavailable, e.to_string()),
+            PipelineError::Store(_) => {
+                tracing::error!(error = %chain(&e), "store unavailable");
+                (
+                    ErrorCode::TemporarilyUnavailable,
+                    "the login store is unavailable, try again shortly".to_owned(),
+                )
             }
-            PipelineError::Unexpected(cause) => {
-                tracing::error!(error = %cause, "unexpected failure");
-                "an unexpected error occurred".to_owned()
+            PipelineError::Unexpected(_) => {
+                tracing::error!(error = %chain(&e), "unexpected failure");
+                (
+                    ErrorCode::ServerError,
+                    "an unexpected error occurred".to_owned(),
+                )
             }
-            other => other.to_string(),
         };
         Self {
             code,
@@ -184,5 +189,91 @@ impl ResponseError for ApiError {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{RequestError, StateError};
+    use crate::store::StoreError;
+
+    fn mapped(e: PipelineError) -> ApiError {
+        ApiError::from_pipeline(e, Audience::Api)
+    }
+
+    #[test]
+    fn each_pipeline_failure_has_its_status_and_error_code() {
+        let cases = [
+            (
+                PipelineError::from(RequestError::UnregisteredReturnTo),
+                400,
+                "invalid_request",
+            ),
+            (
+                PipelineError::from(StateError::Unknown),
+                400,
+                "invalid_request",
+            ),
+            (PipelineError::Busy, 503, "temporarily_unavailable"),
+            (
+                PipelineError::from(StoreError::TimedOut),
+                503,
+                "temporarily_unavailable",
+            ),
+            (
+                PipelineError::from(anyhow::anyhow!("a bug")),
+                500,
+                "server_error",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let label = format!("{error:?}");
+
+            let api = mapped(error);
+
+            assert_eq!(api.status_code().as_u16(), status, "{label}");
+            assert_eq!(api.code.oauth(), code, "{label}");
+        }
+    }
+
+    #[test]
+    fn the_cause_of_a_server_side_failure_stays_out_of_the_response() {
+        let store = PipelineError::from(StoreError::Redis(::redis::RedisError::from(
+            std::io::Error::other("NOAUTH redis at 10.0.0.7"),
+        )));
+        let bug = PipelineError::from(
+            anyhow::Error::new(std::io::Error::other("secret detail")).context("saving"),
+        );
+
+        let store = mapped(store);
+        let bug = mapped(bug);
+
+        assert!(
+            !store.description.contains("10.0.0.7"),
+            "{}",
+            store.description
+        );
+        assert!(!bug.description.contains("secret"), "{}", bug.description);
+    }
+
+    #[test]
+    fn a_busy_or_unavailable_answer_says_when_to_retry_and_is_not_cached() {
+        let response = mapped(PipelineError::Busy).error_response();
+
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
+        assert_eq!(
+            response
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.as_bytes()),
+            Some(&b"no-store"[..])
+        );
     }
 }

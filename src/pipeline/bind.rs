@@ -2,7 +2,7 @@
 
 use super::Pipeline;
 use super::binding::{self, BindingCookie};
-use super::error::{PipelineError, UNKNOWN_STATE, invalid_state, state_param};
+use super::error::{PipelineError, StateError, state_param};
 use super::transaction::SuspendedLogin;
 use crate::store::StoreError;
 
@@ -22,18 +22,16 @@ impl Pipeline {
             .peek_login(&key)
             .await?
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+            .ok_or(StateError::Unknown)?;
         let location = record
             .external_location
             .and_then(|sealed| state.open(&sealed))
-            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+            .ok_or(StateError::Unknown)?;
         let ttl = self.remaining_lifetime(record.created_at)?;
         let (cookie, hash) = binding::new_cookie(&key, ttl);
         match self.store.put_binding(&key, &hash, ttl).await {
             Ok(()) => Ok((location, cookie)),
-            Err(StoreError::Exists) => Err(invalid_state(
-                "this login was already opened in another browser",
-            )),
+            Err(StoreError::Exists) => Err(StateError::AlreadyOpened.into()),
             Err(e) => Err(e.into()),
         }
     }

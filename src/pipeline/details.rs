@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::outcome::Outcome;
 use super::{Pipeline, PipelineError, RESULT_DETAILS_TTL};
 use crate::config::Upstream;
+use crate::telemetry::chain;
 
 impl Pipeline {
     /// Keeps the details withheld from a result token for the upstream's
@@ -26,7 +27,7 @@ impl Pipeline {
         };
         if let Err(e) = stored {
             self.metrics.store_error();
-            tracing::warn!(error = %e, "result details lost; the upstream cannot fetch them");
+            tracing::warn!(error = %chain(&e), "result details lost; the upstream cannot fetch them");
         }
     }
 

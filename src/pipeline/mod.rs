@@ -28,13 +28,14 @@ mod simulate;
 mod suspend;
 pub mod transaction;
 
-pub use error::PipelineError;
-use error::{UNKNOWN_STATE, invalid_state, state_param};
+use error::state_param;
+pub use error::{PipelineError, RequestError, StateError};
 use suspend::Suspension;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -194,13 +195,10 @@ impl Pipeline {
         request: PostLoginRequest,
     ) -> Result<Outcome, PipelineError> {
         if !upstream.return_to.iter().any(|r| r == &request.return_to) {
-            return Err(PipelineError::InvalidRequest(
-                "return_to is not one of this upstream's registered URLs".into(),
-            ));
+            return Err(RequestError::UnregisteredReturnTo.into());
         }
         let mut event = request.event;
-        event::normalize(&mut event, self.default_hostname())
-            .map_err(|e| PipelineError::InvalidRequest(e.to_string()))?;
+        event::normalize(&mut event, self.default_hostname()).map_err(RequestError::from)?;
         let login_id = uuid::Uuid::new_v4().to_string();
         tracing::Span::current().record("login_id", login_id.as_str());
         let login = Login {
@@ -236,15 +234,12 @@ impl Pipeline {
         let label = match &result {
             Ok(Resumed::Redirect(..)) => "redirect",
             Ok(Resumed::Deliver { .. }) => "delivered",
-            Err(PipelineError::InvalidState(_) | PipelineError::InvalidRequest(_)) => {
-                "invalid_state"
+            Err(e) => {
+                if let PipelineError::Store(_) = e {
+                    self.metrics.store_error();
+                }
+                e.continue_label()
             }
-            Err(PipelineError::Store(_)) => {
-                self.metrics.store_error();
-                "unavailable"
-            }
-            Err(PipelineError::Busy) => "unavailable",
-            Err(PipelineError::Unexpected(_)) => "error",
         };
         self.metrics.continued(label);
         result
@@ -272,9 +267,7 @@ impl Pipeline {
                 .and_then(|bytes| serde_json::from_slice::<SuspendedLogin>(&bytes).ok())
                 .is_some_and(|record| record.bound);
             if waiting_for_redirect {
-                return Err(invalid_state(
-                    "this login was not opened through Detour's redirect; start it again",
-                ));
+                return Err(StateError::NotOpenedHere.into());
             }
         }
         if let Some(hash) = &bound_to {
@@ -285,26 +278,22 @@ impl Pipeline {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.as_str());
             if !binding::matches(presented, hash) {
-                return Err(invalid_state(
-                    "this login was started in another browser; start it again here",
-                ));
+                return Err(StateError::OtherBrowser.into());
             }
         }
         let bytes = self
             .store
             .take_login(&key)
             .await?
-            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+            .ok_or(StateError::Unknown)?;
         let record: SuspendedLogin = serde_json::from_slice(&bytes)
             .ok()
             .filter(|r: &SuspendedLogin| r.v == RECORD_VERSION)
-            .ok_or_else(|| invalid_state(UNKNOWN_STATE))?;
+            .ok_or(StateError::Unknown)?;
         let lifetime = self.remaining_lifetime(record.created_at)?;
         tracing::Span::current().record("login_id", record.login_id.as_str());
         if record.bound && self.settings.server.browser_binding && bound_to.is_none() {
-            return Err(invalid_state(
-                "this login was not opened through Detour's redirect; start it again",
-            ));
+            return Err(StateError::NotOpenedHere.into());
         }
         // Find the redirecting Action by name, and resume only on the code it
         // redirected from.
@@ -314,16 +303,11 @@ impl Pipeline {
             .iter()
             .position(|a| a.name == record.action_name)
             .filter(|&i| self.action_hashes[i] == record.action_hash)
-            .ok_or_else(|| {
-                invalid_state(&format!(
-                    "the Action \"{}\" changed or was removed while this login was suspended; start the login again",
-                    record.action_name
-                ))
-            })?;
+            .ok_or_else(|| StateError::ActionChanged(record.action_name.clone()))?;
         let upstream = self
             .settings
             .upstream(&record.upstream)
-            .ok_or_else(|| invalid_state("the upstream of this login is no longer configured"))?
+            .ok_or(StateError::UpstreamGone)?
             .clone();
 
         let mut event = record.event;
@@ -393,7 +377,8 @@ impl Pipeline {
                     outcome.to_wire_with(detail),
                     &audience,
                     &jti,
-                )?;
+                )
+                .context("cannot sign the result token")?;
                 Ok(Resumed::Deliver {
                     return_to: context.return_to,
                     result,
@@ -442,10 +427,10 @@ impl Pipeline {
 
     /// What is left of the lifetime of a login started at `created_at`
     /// (Unix seconds); an error once it is over.
-    fn remaining_lifetime(&self, created_at: u64) -> Result<Duration, PipelineError> {
+    fn remaining_lifetime(&self, created_at: u64) -> Result<Duration, StateError> {
         let expires_at = created_at.saturating_add(self.settings.store.login_ttl.as_secs());
         match expires_at.saturating_sub(token::now_secs()) {
-            0 => Err(invalid_state("the login has expired; start it again")),
+            0 => Err(StateError::Expired),
             left => Ok(Duration::from_secs(left)),
         }
     }

@@ -17,6 +17,7 @@ use crate::engine::{ActionReport, EngineError, EnginePool, Execution, Failure, H
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::store::cache::CacheChanges;
+use crate::telemetry::chain;
 
 /// The login as it moves through the Actions.
 pub struct Login {
@@ -141,7 +142,9 @@ pub async fn run(
     };
     let mut run = engine.run(run).await.map_err(|e| match e {
         EngineError::Busy => PipelineError::Busy,
-        other => PipelineError::Unexpected(other.to_string()),
+        other => anyhow::Error::new(other)
+            .context("the trigger run found no engine")
+            .into(),
     })?;
     if run.running.is_some() {
         // The engine thread died under this execution: it fails like any
@@ -153,7 +156,7 @@ pub async fn run(
         if let Err(e) = store.cache_apply(&action, changes).await {
             // api.cache is best effort (as on Auth0): a lost write is logged,
             // not a failed login.
-            tracing::warn!(action = %action, error = %e, "api.cache write lost");
+            tracing::warn!(action = %action, error = %chain(&e), "api.cache write lost");
         }
     }
     let end = match run.end {
@@ -162,12 +165,18 @@ pub async fn run(
         // any other reason must not pass for a finished one.
         None if run.next >= settings.actions.len() => RunEnd::Finished,
         None => {
-            return Err(PipelineError::Unexpected(
-                "the trigger run stopped before its last Action".into(),
-            ));
+            return Err(anyhow::anyhow!("the trigger run stopped before its last Action").into());
         }
     };
     Ok((run.login, end))
+}
+
+/// A failure no input can cause, with what was being done.
+fn unexpected(
+    cause: impl std::error::Error + Send + Sync + 'static,
+    doing: &'static str,
+) -> PipelineError {
+    anyhow::Error::new(cause).context(doing).into()
 }
 
 /// What one execution gets, serialized straight from the login (no copy of
@@ -231,7 +240,7 @@ impl Sequence for TriggerRun {
                 Ok(json) => json,
                 Err(e) => {
                     // Never a silent end: a run that stops here fails.
-                    self.end = Some(Err(PipelineError::Unexpected(e.to_string())));
+                    self.end = Some(Err(unexpected(e, "cannot serialize the event")));
                     return None;
                 }
             },
@@ -251,7 +260,7 @@ impl Sequence for TriggerRun {
         let input = match serde_json::to_string(&input) {
             Ok(input) => input,
             Err(e) => {
-                self.end = Some(Err(PipelineError::Unexpected(e.to_string())));
+                self.end = Some(Err(unexpected(e, "cannot serialize an Action's input")));
                 return None;
             }
         };
@@ -425,7 +434,7 @@ async fn load_cache(store: &Store, action: &str) -> Map<String, Value> {
             .map(|(k, e)| (k, json!({"value": e.value, "expires_at": e.expires_at})))
             .collect(),
         Err(e) => {
-            tracing::warn!(action, error = %e, "api.cache unavailable; the Action sees an empty cache");
+            tracing::warn!(action, error = %chain(&e), "api.cache unavailable; the Action sees an empty cache");
             Map::new()
         }
     }

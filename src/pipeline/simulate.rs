@@ -1,9 +1,10 @@
 //! Running the Actions once without storing anything (`detour run-action`).
 
+use anyhow::Context as _;
 use serde_json::{Map, Value};
 
 use super::Pipeline;
-use super::error::PipelineError;
+use super::error::{PipelineError, RequestError};
 use super::event::{self, ContinueRequest};
 use super::mutations::Mutations;
 use super::outcome::Outcome;
@@ -21,8 +22,7 @@ impl Pipeline {
         mut event: Map<String, Value>,
         resume: Option<ContinueRequest>,
     ) -> Result<Outcome, PipelineError> {
-        event::normalize(&mut event, self.default_hostname())
-            .map_err(|e| PipelineError::InvalidRequest(e.to_string()))?;
+        event::normalize(&mut event, self.default_hostname()).map_err(RequestError::from)?;
         let state = resume
             .as_ref()
             .and_then(|r| r.state.clone())
@@ -60,8 +60,8 @@ impl Pipeline {
                 detour: Detour::Redirect(url),
                 ..
             } => {
-                let mut location = url::Url::parse(&url)
-                    .map_err(|e| PipelineError::Unexpected(format!("redirect URL: {e}")))?;
+                let mut location =
+                    url::Url::parse(&url).context("the Action's redirect URL does not parse")?;
                 location.query_pairs_mut().append_pair("state", &state);
                 Outcome::Redirect {
                     location: location.to_string(),

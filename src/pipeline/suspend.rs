@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context as _;
 use serde_json::Value;
 
 use super::Pipeline;
@@ -44,8 +45,8 @@ impl Pipeline {
             }
         };
         login.event.remove("prompt");
-        let mut location = url::Url::parse(&url)
-            .map_err(|e| PipelineError::Unexpected(format!("redirect URL: {e}")))?;
+        let mut location =
+            url::Url::parse(&url).context("the Action's redirect URL does not parse")?;
         location
             .query_pairs_mut()
             .append_pair("state", state.as_str());
@@ -64,9 +65,11 @@ impl Pipeline {
                 self.store.put_binding(&key, &hash, ttl).await?;
                 cookie = Some(new_cookie);
             } else {
-                record.external_location = Some(state.seal(&location).ok_or_else(|| {
-                    PipelineError::Unexpected("could not seal the external location".into())
-                })?);
+                record.external_location = Some(
+                    state
+                        .seal(&location)
+                        .context("could not seal the external location")?,
+                );
                 let mut bounce = self.settings.server.endpoint("redirect");
                 bounce
                     .query_pairs_mut()
@@ -125,8 +128,7 @@ impl Pipeline {
         ttl: Duration,
         what: &'static str,
     ) -> Result<(), PipelineError> {
-        let bytes =
-            serde_json::to_vec(record).map_err(|e| PipelineError::Unexpected(e.to_string()))?;
+        let bytes = serde_json::to_vec(record).context("cannot serialize a suspended login")?;
         self.store.put_login(key, bytes, ttl).await?;
         self.metrics.suspended();
         tracing::info!(state_hash = %key.as_str(), action = %record.action_name, "{what}");

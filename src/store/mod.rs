@@ -27,9 +27,23 @@ use cache::{CacheChanges, CacheEntry};
 /// A store operation failed; the login cannot proceed right now.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The store did not answer in time or the connection failed.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    /// Redis failed the call: the connection is down, or it answered with
+    /// an error.
+    #[error("the store call failed")]
+    Redis(#[from] ::redis::RedisError),
+    /// The store did not answer within its time budget.
+    #[error("the store did not answer in time")]
+    TimedOut,
+    /// `rediss://…#insecure` asks for TLS without certificate checks,
+    /// which Detour does not do.
+    #[error(
+        "rediss://…#insecure (no certificate verification) is not supported; \
+         trust a private CA with SSL_CERT_FILE instead"
+    )]
+    UnverifiedTls,
+    /// A cache entry could not be encoded for the store.
+    #[error("cannot encode a cache entry")]
+    Encode(#[from] serde_json::Error),
     /// A record already exists under this key (a state collision, which
     /// at 256 bits means a bug, not bad luck).
     #[error("a record already exists under this key")]

@@ -4,7 +4,7 @@
 //! takes.
 //!
 //! Every call is bounded by [`CALL_TIMEOUT`]: a Redis outage turns into a
-//! fast `StoreError::Unavailable` (503), never a hung login. Reads (`GET`,
+//! fast `StoreError` (503), never a hung login. Reads (`GET`,
 //! `HGETALL`, `PING`) are retried once when the connection turns out to be
 //! broken, which is how the first call after a Redis restart learns it; a
 //! `GETDEL` or `SET NX` is never retried, so a state is consumed at most once
@@ -76,22 +76,18 @@ pub struct RedisStore {
     conn: Connection,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
 impl RedisStore {
     /// Connects lazily to one node: start-up does not fail when Redis is
     /// briefly down; `/readyz` tells when it is reachable.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         refuse_unverified_tls(url)?;
-        let client = redis::Client::open(url).map_err(unavailable)?;
+        let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500))
             .set_connection_timeout(Some(CALL_TIMEOUT))
             .set_response_timeout(Some(CALL_TIMEOUT));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
+        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
         Ok(Self {
             conn: Connection::Single(conn),
         })
@@ -106,8 +102,7 @@ impl RedisStore {
             .connection_timeout(CALL_TIMEOUT)
             .response_timeout(CALL_TIMEOUT)
             .retries(2)
-            .build()
-            .map_err(unavailable)?;
+            .build()?;
         Ok(Self {
             conn: Connection::Cluster(Arc::new((client, OnceCell::new()))),
         })
@@ -213,7 +208,7 @@ impl RedisStore {
                 .ignore();
         }
         for (key, entry) in &changes.set {
-            let json = serde_json::to_string(entry).map_err(unavailable)?;
+            let json = serde_json::to_string(entry)?;
             pipe.cmd("HSET").arg(namespace).arg(key).arg(json).ignore();
         }
         if latest > now_ms() {
@@ -245,11 +240,7 @@ impl RedisStore {
 fn refuse_unverified_tls(url: &str) -> Result<(), StoreError> {
     match url::Url::parse(url) {
         Ok(parsed) if parsed.scheme() == "rediss" && parsed.fragment() == Some("insecure") => {
-            Err(StoreError::Unavailable(
-                "rediss://…#insecure (no certificate verification) is not supported; \
-                 trust a private CA with SSL_CERT_FILE instead"
-                    .into(),
-            ))
+            Err(StoreError::UnverifiedTls)
         }
         _ => Ok(()),
     }
@@ -262,8 +253,8 @@ async fn cluster(
     cell.get_or_try_init(|| async {
         tokio::time::timeout(CALL_TIMEOUT * 4, client.get_async_connection())
             .await
-            .map_err(|_| unavailable("cluster connection timed out"))?
-            .map_err(unavailable)
+            .map_err(|_| StoreError::TimedOut)?
+            .map_err(StoreError::from)
     })
     .await
     .cloned()
@@ -274,8 +265,8 @@ async fn bounded<T>(
 ) -> Result<T, StoreError> {
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(unavailable(e)),
-        Err(_) => Err(StoreError::Unavailable("timed out".into())),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Err(StoreError::TimedOut),
     }
 }
 
@@ -294,6 +285,6 @@ mod tests {
 
         assert!(one.is_ok(), "{:?}", one.err());
         assert!(cluster.is_ok(), "{:?}", cluster.err());
-        assert!(insecure.is_err());
+        assert!(matches!(insecure, Err(StoreError::UnverifiedTls)));
     }
 }

@@ -51,7 +51,7 @@ pub fn sign(
         &claims,
         &EncodingKey::from_secret(secret),
     )
-    .map_err(|e| TokenError::Sign(e.to_string()))
+    .map_err(TokenError::Sign)
 }
 
 /// Verifies a result token the way an upstream must: HS256 only, the
@@ -75,14 +75,12 @@ pub fn verify(
         &DecodingKey::from_secret(secret),
         &validation,
     )
-    .map_err(|e| TokenError::Invalid(format!("the result token is invalid: {e}")))?
+    .map_err(TokenError::InvalidResult)?
     .claims;
     if let Some(expected) = audience.transaction_id
         && claims.get("transaction_id").and_then(Value::as_str) != Some(expected)
     {
-        return Err(TokenError::Invalid(
-            "the result token is for another transaction".into(),
-        ));
+        return Err(TokenError::WrongTransaction);
     }
     Ok(claims)
 }
@@ -130,13 +128,20 @@ mod tests {
                 issuer: "https://evil.example",
                 ..AUDIENCE
             },
-            Audience {
-                transaction_id: Some("tx-2"),
-                ..AUDIENCE
-            },
         ] {
-            assert!(verify(&token, b"secret", &audience).is_err());
+            assert!(matches!(
+                verify(&token, b"secret", &audience),
+                Err(TokenError::InvalidResult(_))
+            ));
         }
+        let other_transaction = Audience {
+            transaction_id: Some("tx-2"),
+            ..AUDIENCE
+        };
+        assert!(matches!(
+            verify(&token, b"secret", &other_transaction),
+            Err(TokenError::WrongTransaction)
+        ));
         // Tampered payload, same signature.
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let mut claims: Value =
@@ -168,9 +173,11 @@ mod tests {
             &EncodingKey::from_secret(b"secret"),
         )
         .unwrap();
-        let err = verify(&token, b"secret", &AUDIENCE)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("invalid"), "{err}");
+        let err = verify(&token, b"secret", &AUDIENCE).unwrap_err();
+        assert!(
+            matches!(&err, TokenError::InvalidResult(cause)
+                if *cause.kind() == jsonwebtoken::errors::ErrorKind::ExpiredSignature),
+            "{err:?}"
+        );
     }
 }

@@ -19,11 +19,9 @@ exports.onExecutePostLogin = async (event, api) => {
     return;
   }
 
-  if (!api.redirect.canRedirect()) {
-    api.access.deny('The terms of service have to be accepted in an interactive login.');
-    return;
-  }
-
+  // In a login that cannot redirect (prompt=none, a refresh token), this
+  // sendUserTo ends the login with interaction_required, as on Auth0: the
+  // application then starts an interactive login, which shows the terms.
   const token = api.redirect.encodeToken({
     secret: event.secrets.TOS_SECRET,
     expiresInSeconds: 600,

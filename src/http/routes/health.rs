@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
 use crate::http::AppState;
+use crate::telemetry::chain;
 
 /// Alive: the process answers.
 #[get("/healthz")]
@@ -42,7 +43,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match pipeline.store().ping().await {
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
         Err(e) => {
-            tracing::warn!(error = %e, "not ready: the store does not answer");
+            tracing::warn!(error = %chain(&e), "not ready: the store does not answer");
             HttpResponse::ServiceUnavailable()
                 .json(json!({"status": "unavailable", "error": "the store does not answer"}))
         }
