@@ -3,10 +3,11 @@
 //! one `.js` file per Action and Module, and a `detour.toml` listing the
 //! post-login Actions in their bound order.
 //!
-//! Each format is parsed into one small [`Tenant`]; [`write`] lays out the
-//! directory (keeping the operator's part of an existing `detour.toml`);
-//! [`check`] then runs the checks `detour check` runs, per Action. Secret
-//! values are never read into the model, so they cannot be written.
+//! Each format is parsed into one small [`Tenant`]; `plan.rs` orders and
+//! names it, `write.rs` lays out the directory (keeping the operator's part
+//! of an existing `detour.toml`), `check.rs` then runs the checks `detour
+//! check` runs, per Action. Secret values are never kept in the model, so
+//! they cannot be written.
 
 mod check;
 mod deploy_cli;
