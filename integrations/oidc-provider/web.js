@@ -39,3 +39,12 @@ export function requestInfo(req) {
     language: (req.headers['accept-language'] ?? '').split(/[,;]/)[0].trim(),
   };
 }
+
+/** The value of cookie `name` in the request, if it was sent. */
+export function cookie(req, name) {
+  for (const pair of (req.headers.cookie ?? '').split(/;\s*/)) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at) === name) return pair.slice(at + 1);
+  }
+  return undefined;
+}
