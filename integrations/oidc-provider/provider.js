@@ -322,10 +322,15 @@ async function login(req, res, uid) {
   return provider.interactionFinished(req, res, { login: { accountId: user.user_id } }, { mergeWithLastSubmission: false });
 }
 
-/** GET ?result=… or a form POST with `result`: the end of a detour. */
+/**
+ * GET ?result=… or a form POST with `result`: the end of a detour. Detour
+ * lets an outcome carry 100 KiB of claims and 64 KiB of metadata, so a
+ * posted result may take a few hundred KiB.
+ */
 async function detourCallback(req, res) {
   const url = new URL(req.url, issuer);
-  const token = req.method === 'POST' ? (await readForm(req)).get('result') : url.searchParams.get('result');
+  const posted = req.method === 'POST' ? await readForm(req, 1024 * 1024) : undefined;
+  const token = posted ? posted.get('result') : url.searchParams.get('result');
   const refuse = (message) => page(res, 400, 'Login failed', `<h1 id="refused">The result of the login is refused</h1><p id="reason">${escape(message)}</p>`);
   if (!token) return refuse('There is no result token.');
 

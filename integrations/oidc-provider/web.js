@@ -19,12 +19,12 @@ export function redirect(res, location) {
   res.end();
 }
 
-/** An application/x-www-form-urlencoded body (at most 64 KiB). */
-export async function readForm(req) {
+/** An application/x-www-form-urlencoded body of at most `limit` bytes. */
+export async function readForm(req, limit = 64 * 1024) {
   let body = '';
   for await (const chunk of req) {
     body += chunk;
-    if (body.length > 65536) throw new Error('form body too large');
+    if (body.length > limit) throw new Error('form body too large');
   }
   return new URLSearchParams(body);
 }
