@@ -113,7 +113,7 @@ async fn a_silent_login_of_a_user_who_has_not_accepted_the_terms_ends_with_inter
 }
 
 #[tokio::test]
-async fn a_blocked_user_ends_at_the_relying_party_with_access_denied_and_the_actions_reason() {
+async fn a_blocked_user_ends_with_access_denied_and_the_actions_reason_and_is_signed_out() {
     let rig = Rig::start(Parties::Oidc).await;
     let outcome = async {
         let (session, stack) = (&rig.session, &rig.stack);
@@ -130,6 +130,14 @@ async fn a_blocked_user_ends_at_the_relying_party_with_access_denied_and_the_act
             description == "This account is blocked. Ask your administrator to unblock it.",
             "the relying party shows error_description {description:?}"
         );
+
+        // The Action revoked the session: the provider no longer knows
+        // mallory, so a silent login asks for a login instead of running the
+        // Actions again.
+        session
+            .goto(&format!("{}/login?prompt=none", stack.rp_url))
+            .await?;
+        expect_heading(session, "Login failed: login_required").await?;
         Ok(())
     }
     .await;

@@ -11,7 +11,7 @@ const people = [
   // Many roles: with the terms accepted, her result token is too long for a
   // URL, so Detour sends it back to /detour/callback as a form POST.
   { username: 'grace', user_id: 'oidc|grace', email: 'grace@yourcompany.com', given_name: 'Grace', family_name: 'Hopper', roles: manyRoles(), app_metadata: {} },
-  // Denied by examples/demo/actions/deny-blocked.js.
+  // Denied (and signed out) by examples/demo/actions/deny-blocked.js.
   { username: 'mallory', user_id: 'oidc|mallory', email: 'mallory@yourcompany.com', given_name: 'Mallory', family_name: 'Moriarty', roles: ['viewer'], app_metadata: { blocked: true } },
 ];
 
