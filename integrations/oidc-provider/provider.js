@@ -166,6 +166,9 @@ async function enforce(ctx, verdict) {
     throw oauthError(verdict.error, verdict.error_description);
   }
   changeScopes(oidc, verdict.allow.scopes);
+  for (const claim of Object.keys(verdict.allow.idToken)) {
+    if (!actionClaims.includes(claim)) console.warn(`provider: claim ${claim} is not in OP_ACTION_CLAIMS, so not released`);
+  }
   actionTokenClaims.set(oidc.grant.jti, { idToken: verdict.allow.idToken, accessToken: verdict.allow.accessToken });
 }
 
