@@ -10,9 +10,12 @@
 //! party shows: the verified ID token's claims, or the OAuth error it got.
 //!
 //! The Actions: `roles-claims` (the roles claim), `deny-blocked` (mallory is
-//! blocked), `terms` (jane and bob have not accepted the terms yet). Needs
+//! blocked), `terms` (jane, bob and grace have not accepted the terms yet;
+//! grace's many roles make her result token too long for a URL). Needs
 //! node and the integration's npm packages (`./scripts/test.sh` installs
-//! them), besides what `tests/browser.rs` needs.
+//! them), besides what `tests/browser.rs` needs. The rules no demo Action
+//! reaches (MFA, Forms and other effects refused, protocol claims dropped,
+//! the jti store) are the integration's own `node --test` tests, run here.
 
 mod common;
 
@@ -110,7 +113,7 @@ async fn a_silent_login_of_a_user_who_has_not_accepted_the_terms_ends_with_inter
 }
 
 #[tokio::test]
-async fn a_blocked_user_ends_at_the_relying_party_with_access_denied_and_the_actions_reason() {
+async fn a_blocked_user_ends_with_access_denied_and_the_actions_reason_and_is_signed_out() {
     let rig = Rig::start(Parties::Oidc).await;
     let outcome = async {
         let (session, stack) = (&rig.session, &rig.stack);
@@ -127,6 +130,14 @@ async fn a_blocked_user_ends_at_the_relying_party_with_access_denied_and_the_act
             description == "This account is blocked. Ask your administrator to unblock it.",
             "the relying party shows error_description {description:?}"
         );
+
+        // The Action revoked the session: the provider no longer knows
+        // mallory, so a silent login asks for a login instead of running the
+        // Actions again.
+        session
+            .goto(&format!("{}/login?prompt=none", stack.rp_url))
+            .await?;
+        expect_heading(session, "Login failed: login_required").await?;
         Ok(())
     }
     .await;
@@ -166,17 +177,111 @@ async fn a_tampered_or_replayed_result_token_is_refused_by_the_provider() {
         let claims = session.table("#id-token-claims").await?;
         expect_row(&claims, ROLES_CLAIM, r#"["viewer"]"#, "ID token claims")?;
 
+        // The same token again, in that browser and from elsewhere: the
+        // login it was for has ended.
+        session.goto(&callback).await?;
+        let refused = session.find("#refused").await?;
+        ensure!(session.text(&refused).await? == "The result of the login is refused");
         let answer = http.get(&callback).send().await?;
         let status = answer.status();
         let page = answer.text().await?;
         ensure!(
-            status == 400 && page.contains("already used"),
+            status == 400 && page.contains("The result of the login is refused"),
             "the same result token a second time: {status}\n{page}"
         );
         Ok(())
     }
     .await;
     rig.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn a_result_token_sent_from_another_browser_is_refused_and_still_completes_the_login_in_its_own()
+ {
+    let rig = Rig::start(Parties::Oidc).await;
+    let outcome = async {
+        let (session, stack) = (&rig.session, &rig.stack);
+        sign_in(session, stack, "bob").await?;
+        session
+            .wait_for_url(&format!("{}/terms?", stack.site_url))
+            .await?;
+        let callback = accept_terms_over_http(session, stack).await?;
+
+        // Someone who got hold of the URL (a log, a shared screen) opens it
+        // without the browser's binding cookie.
+        let answer = reqwest::get(&callback).await?;
+        let status = answer.status();
+        let page = answer.text().await?;
+        ensure!(
+            status == 400 && page.contains("did not start here"),
+            "the result token from a client that did not start the login: {status}\n{page}"
+        );
+
+        // That did not use the token up: the browser that left for the
+        // terms still finishes its login with it.
+        session.goto(&callback).await?;
+        expect_heading(session, "Logged in as oidc|bob").await?;
+        let claims = session.table("#id-token-claims").await?;
+        expect_row(&claims, ROLES_CLAIM, r#"["viewer"]"#, "ID token claims")
+    }
+    .await;
+    rig.finish(outcome).await;
+}
+
+#[tokio::test]
+async fn a_result_too_long_for_a_url_comes_back_by_form_post_and_ends_with_all_the_roles() {
+    let rig = Rig::start(Parties::Oidc).await;
+    let outcome = async {
+        let (session, stack) = (&rig.session, &rig.stack);
+        sign_in(session, stack, "grace").await?;
+        session
+            .wait_for_url(&format!("{}/terms?", stack.site_url))
+            .await?;
+        let accept = session.find("#accept").await?;
+        session.click(&accept).await?;
+
+        // Detour's auto-submitting page POSTs the result to the provider.
+        session
+            .wait_for_url(&format!("{}/callback", stack.rp_url))
+            .await
+            .context("after Accept, the form POST should end at the relying party")?;
+        expect_heading(session, "Logged in as oidc|grace").await?;
+        let claims = session.table("#id-token-claims").await?;
+        let roles = claims
+            .iter()
+            .find(|(k, _)| k == ROLES_CLAIM)
+            .map(|(_, v)| v.clone())
+            .with_context(|| format!("no roles claim in {claims:?}"))?;
+        let count = serde_json::from_str::<Vec<String>>(&roles)?.len();
+        ensure!(count == 36, "grace has 36 roles, the ID token {count}");
+        // The result carries the roles twice (ID and access token claims),
+        // base64url-encoded: well over the 2000 characters a URL may take.
+        ensure!(
+            roles.len() * 2 * 4 / 3 > 2000,
+            "the roles ({} characters) no longer make the result token long",
+            roles.len()
+        );
+        Ok(())
+    }
+    .await;
+    rig.finish(outcome).await;
+}
+
+#[test]
+fn the_integrations_rules_for_outcomes_and_result_tokens_hold_in_its_node_tests() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("integrations/oidc-provider");
+    let output = std::process::Command::new("node")
+        .arg("--test")
+        .current_dir(&dir)
+        .output()
+        .expect("run node --test (needs node and the integration's npm packages)");
+    assert!(
+        output.status.success(),
+        "node --test in {}:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Opens the relying party, logs in, and signs in as `user` at the provider.

@@ -8,9 +8,19 @@ const people = [
   // Has to accept the terms of service (examples/demo/actions/terms.js).
   { username: 'jane', user_id: 'oidc|jane', email: 'jane@yourcompany.com', given_name: 'Jane', family_name: 'Doe', roles: ['admin', 'editor'], app_metadata: {} },
   { username: 'bob', user_id: 'oidc|bob', email: 'bob@yourcompany.com', given_name: 'Bob', family_name: 'Builder', roles: ['viewer'], app_metadata: {} },
-  // Denied by examples/demo/actions/deny-blocked.js.
+  // Many roles: with the terms accepted, her result token is too long for a
+  // URL, so Detour sends it back to /detour/callback as a form POST.
+  { username: 'grace', user_id: 'oidc|grace', email: 'grace@yourcompany.com', given_name: 'Grace', family_name: 'Hopper', roles: manyRoles(), app_metadata: {} },
+  // Denied (and signed out) by examples/demo/actions/deny-blocked.js.
   { username: 'mallory', user_id: 'oidc|mallory', email: 'mallory@yourcompany.com', given_name: 'Mallory', family_name: 'Moriarty', roles: ['viewer'], app_metadata: { blocked: true } },
 ];
+
+/** 36 roles: six projects, six permissions each. */
+function manyRoles() {
+  const projects = ['apollo', 'gemini', 'mercury', 'skylab', 'voyager', 'pioneer'];
+  const permissions = ['read', 'write', 'deploy', 'review', 'release', 'administer'];
+  return projects.flatMap((project) => permissions.map((permission) => `project-${project}:${permission}`));
+}
 
 const users = new Map(people.map((p) => [p.user_id, {
   ...p,
@@ -45,7 +55,8 @@ export function applyMetadata(user, changes) {
   for (const field of ['app_metadata', 'user_metadata']) {
     for (const [key, value] of Object.entries(changes?.[field] ?? {})) {
       if (value === null) delete user[field][key];
-      else user[field][key] = value;
+      // defineProperty: a key named __proto__ stays a key.
+      else Object.defineProperty(user[field], key, { value, enumerable: true, writable: true, configurable: true });
     }
   }
   if (changes) user.updated_at = new Date().toISOString();

@@ -5,22 +5,27 @@
 //
 // How it hooks into oidc-provider: a third prompt, `post_login`, after
 // `login` and `consent`. Its check asks for an interaction until Detour has
-// allowed this authorization request. The interaction (GET /interaction/:uid)
-// calls Detour and follows a `redirect`; the result token comes back to
-// /detour/callback. A request with prompt=none cannot interact: the check
-// calls Detour itself, where canRedirect() is false, and turns a `deny` into
-// the OAuth error (interaction_required when an Action wanted to redirect).
+// given its verdict on this authorization request. The interaction (GET
+// /interaction/:uid) calls Detour and follows a `redirect`; the result token
+// comes back to /detour/callback, which verifies it and ends the interaction
+// with the verdict. A request with prompt=none cannot interact: the check
+// calls Detour itself, where canRedirect() is false (an Action that wants
+// to redirect ends the login with interaction_required). Either way the
+// check enforces the verdict: an OAuth error to the client, or the Actions'
+// claims and scopes for the tokens.
 //
 // Run: node provider.js   (settings: the `setting(...)` calls below)
 
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as jose from 'jose';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 import * as accounts from './accounts.js';
-import { DetourError, detourClient, newTransactionId, postLoginEvent, unsupported } from './detour.js';
-import { escape, page, readForm, redirect, requestInfo } from './web.js';
+import {
+  DetourError, PROTOCOL_CLAIMS, decide, detourClient, newTransactionId, oauthText, postLoginEvent,
+} from './detour.js';
+import { cookie, escape, page, readForm, redirect, requestInfo } from './web.js';
 
 const setting = (name, fallback) => (process.env[name] ?? fallback).replace(/\/$/, '');
 const secret = (name, demoValue) => {
@@ -39,8 +44,15 @@ const client = {
   post_logout_redirect_uris: [setting('RP_URL', 'http://localhost:8084')],
 };
 // oidc-provider releases only the claims it advertises (claims_supported):
-// list the claims your Actions set with api.idToken.setCustomClaim.
+// list the claims your Actions set with api.idToken.setCustomClaim. Never
+// one the provider sets itself: the user's own claims are not the Actions'.
+const userClaims = ['email', 'email_verified', 'name', 'given_name', 'family_name', 'nickname'];
 const actionClaims = setting('OP_ACTION_CLAIMS', 'https://my-app.example.com/roles').split(',');
+for (const claim of actionClaims) {
+  if (PROTOCOL_CLAIMS.has(claim) || userClaims.includes(claim)) {
+    throw new Error(`provider: OP_ACTION_CLAIMS names ${claim}, which only the provider sets`);
+  }
+}
 
 const detour = detourClient({
   apiUrl: setting('DETOUR_API_URL', 'http://127.0.0.1:8080'),
@@ -54,6 +66,8 @@ const detour = detourClient({
 // grantId -> the claims the Actions set in the latest login of that grant,
 // read when the tokens are issued. A real IdP stores them with the grant.
 const actionTokenClaims = new Map();
+// Signs the cookie that ties a detour to the browser that left for it.
+const cookieKey = process.env.OP_COOKIE_KEY ?? randomBytes(32).toString('hex');
 
 // --- oidc-provider ------------------------------------------------------------
 
@@ -61,10 +75,17 @@ const { Prompt, Check, base } = interactionPolicy;
 const policy = base();
 policy.add(new Prompt(
   { name: 'post_login', requestable: false },
-  new Check('detour', "the post-login Actions have not allowed this login", async (ctx) => {
-    if (ctx.oidc.result?.post_login) return Check.NO_NEED_TO_PROMPT;
-    if (!ctx.oidc.promptPending('none')) return Check.REQUEST_PROMPT;
-    await runSilently(ctx);
+  new Check('detour', 'the post-login Actions have not allowed this login', async (ctx) => {
+    // Detour's verdict: from the interaction that just ended, if it was about
+    // the user now signed in; else, when the request cannot interact, asked
+    // for here, server to server.
+    let verdict = ctx.oidc.result?.post_login;
+    if (verdict?.accountId !== ctx.oidc.session.accountId) verdict = undefined;
+    if (!verdict) {
+      if (!ctx.oidc.promptPending('none')) return Check.REQUEST_PROMPT;
+      verdict = await runSilently(ctx);
+    }
+    await enforce(ctx, verdict);
     return Check.NO_NEED_TO_PROMPT;
   }),
 ));
@@ -75,7 +96,7 @@ const signingKey = { ...await jose.exportJWK(privateKey), kid: 'demo', alg: 'RS2
 const provider = new Provider(issuer, {
   clients: [client],
   jwks: { keys: [signingKey] },
-  cookies: { keys: [process.env.OP_COOKIE_KEY ?? randomBytes(32).toString('hex')] },
+  cookies: { keys: [cookieKey] },
   pkce: { required: () => true },
   features: { devInteractions: { enabled: false } },
   interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -93,7 +114,9 @@ const provider = new Provider(issuer, {
       accountId: sub,
       async claims() {
         const fromActions = actionTokenClaims.get(token?.grantId ?? ctx.oidc.entities.Grant?.jti);
+        // The Actions' claims first: the provider's own win over them.
         return {
+          ...fromActions?.idToken,
           sub,
           email: user.email,
           email_verified: true,
@@ -101,7 +124,6 @@ const provider = new Provider(issuer, {
           given_name: user.given_name,
           family_name: user.family_name,
           nickname: user.username,
-          ...fromActions?.idToken,
         };
       },
     };
@@ -113,12 +135,6 @@ const provider = new Provider(issuer, {
 
 // --- applying Detour's outcome ------------------------------------------------
 
-/**
- * An error_description as OAuth allows it (RFC 6749 4.1.2.1: printable ASCII
- * without `"` and `\\`); Detour's descriptions quote Action names.
- */
-const oauthText = (text) => String(text).replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x7e]/g, '?');
-
 /** The OAuth error oidc-provider sends to the client for Detour's `error`. */
 function oauthError(error, description) {
   description = oauthText(description);
@@ -128,67 +144,86 @@ function oauthError(error, description) {
 }
 
 /**
- * Applies a final outcome (allow or deny; never redirect) to the user and
- * the grant. Resolves with the OAuth error to send instead of a code, or
- * undefined when the login may go on.
+ * Takes an outcome in: writes its metadata changes (they count even when
+ * the login is denied, as on Auth0) and returns the verdict (detour.js,
+ * `decide`) for the user it was about, to keep until the check enforces it.
  */
-async function applyOutcome(outcome, { user, grant, resource }) {
-  // Metadata changes count even when the login is denied (as on Auth0).
+function receive(outcome, user) {
   accounts.applyMetadata(user, outcome.user);
-  if (outcome.outcome === 'deny') {
-    return { error: outcome.error ?? 'access_denied', error_description: oauthText(outcome.error_description ?? 'denied') };
-  }
-  const refusal = outcome.outcome === 'allow' ? unsupported(outcome) : `unexpected outcome ${outcome.outcome}`;
-  if (refusal) return { error: 'access_denied', error_description: refusal };
-
-  // oidc-provider issues the scopes of the Grant (the consent record), so
-  // the Actions' scope changes go there; a removal lasts for later logins
-  // into the same grant too. Only requested scopes reach a token.
-  const oidcScopes = new Set(['openid', 'profile', 'email']);
-  const { add = [], remove = [] } = outcome.access_token?.scopes ?? {};
-  for (const scope of add) {
-    if (oidcScopes.has(scope)) grant.addOIDCScope(scope);
-    else if (resource) grant.addResourceScope(resource, scope);
-  }
-  for (const scope of remove) {
-    if (oidcScopes.has(scope)) grant.rejectOIDCScope(scope);
-    else if (resource) grant.rejectResourceScope(resource, scope);
-  }
-  await grant.save();
-
-  const idToken = outcome.id_token?.claims ?? {};
-  for (const claim of Object.keys(idToken)) {
-    if (!actionClaims.includes(claim)) console.warn(`provider: claim ${claim} is not in OP_ACTION_CLAIMS, so not released`);
-  }
-  actionTokenClaims.set(grant.jti, { idToken, accessToken: outcome.access_token?.claims ?? {} });
-  return undefined;
+  return { accountId: user.user_id, ...decide(outcome) };
 }
 
-/** prompt=none: the Actions run server to server, inside the check. */
+/**
+ * Carries out a verdict on this authorization request, in the post_login
+ * check. An error ends the request at the client (and first the session,
+ * when an Action revoked it). An allow keeps the Actions' claims for the
+ * tokens and changes this request's scopes.
+ */
+async function enforce(ctx, verdict) {
+  const { oidc } = ctx;
+  if (verdict.error) {
+    if (verdict.endSession) await endSession(oidc.session);
+    throw oauthError(verdict.error, verdict.error_description);
+  }
+  changeScopes(oidc, verdict.allow.scopes);
+  for (const claim of Object.keys(verdict.allow.idToken)) {
+    if (!actionClaims.includes(claim)) console.warn(`provider: claim ${claim} is not in OP_ACTION_CLAIMS, so not released`);
+  }
+  actionTokenClaims.set(oidc.grant.jti, { idToken: verdict.allow.idToken, accessToken: verdict.allow.accessToken });
+}
+
+/**
+ * The Actions' scope changes, for this request only: oidc-provider issues
+ * the code's scopes from the Grant (the consent record) it loaded for the
+ * request, so they are made to that copy and never saved. A removal does
+ * not outlast this login, and an addition never widens the consent: only
+ * scopes this request asked for (oidc-provider has checked them against the
+ * client) are added, and the user's rejections still win.
+ */
+function changeScopes(oidc, { add, remove }) {
+  const { grant } = oidc;
+  // The memory adapter hands out its stored objects: change copies.
+  for (const part of ['openid', 'resources', 'rejected']) {
+    if (grant[part]) grant[part] = structuredClone(grant[part]);
+  }
+  const servers = Object.values(oidc.resourceServers ?? {});
+  for (const scope of add.filter((s) => oidc.requestParamScopes.has(s))) {
+    if (oidc.requestParamOIDCScopes.has(scope)) grant.addOIDCScope(scope);
+    for (const rs of servers) if (rs.scopes.has(scope)) grant.addResourceScope(rs.identifier(), scope);
+  }
+  for (const scope of remove) {
+    grant.rejectOIDCScope(scope);
+    for (const rs of servers) grant.rejectResourceScope(rs.identifier(), scope);
+  }
+}
+
+/** api.session.revoke: the user's session at this provider ends. */
+async function endSession(session) {
+  // A resumed request has already given the session a new id, saved at the
+  // end of the request; the stored session is still under the old one.
+  if (session.oldId) await provider.Session.adapter.destroy(session.oldId);
+  await session.destroy();
+}
+
+/** prompt=none: the Actions run server to server; resolves with the verdict. */
 async function runSilently(ctx) {
   const { oidc } = ctx;
   const user = accounts.byId(oidc.session.accountId);
-  const params = oidc.params.toPlainObject();
   const event = postLoginEvent({
-    params,
+    params: oidc.params.toPlainObject(),
     client: { client_id: oidc.client.clientId, name: oidc.client.clientName },
     user,
     request: requestInfo(ctx.req),
     transactionId: newTransactionId(),
   });
-  let outcome;
   try {
-    outcome = await detour.postLogin(event, event.transaction.id);
+    // Detour answers `deny` / interaction_required when an Action wanted to
+    // redirect; `decide` reads a `redirect` the same way.
+    return receive(await detour.postLogin(event, event.transaction.id), user);
   } catch (e) {
-    throw oauthError(e.error, e.message);
+    if (e instanceof DetourError) throw oauthError(e.error, e.message);
+    throw e;
   }
-  // Detour answers `deny` with interaction_required when an Action wanted to
-  // redirect; a `redirect` cannot happen here, but would mean the same.
-  if (outcome.outcome === 'redirect') {
-    throw oauthError('interaction_required', 'an Action needs the user to interact');
-  }
-  const failed = await applyOutcome(outcome, { user, grant: oidc.grant, resource: params.resource });
-  if (failed) throw oauthError(failed.error, failed.error_description);
 }
 
 /**
@@ -197,15 +232,38 @@ async function runSilently(ctx) {
  * found by id rather than by its cookie).
  */
 async function finishInteraction(res, interaction, result) {
-  interaction.result = 'error' in result ? result : { ...interaction.lastSubmission, ...result };
+  interaction.result = { ...interaction.lastSubmission, ...result };
   await interaction.persist();
   redirect(res, interaction.returnTo);
 }
 
 // --- the interaction pages ----------------------------------------------------
 
-/** The cookie that ties a detour to the browser that left for it. */
-const detourCookie = (uid) => `detour_tx_${uid}`;
+/**
+ * The cookie that ties a detour to the browser that left for it: named
+ * after the interaction, its value a MAC of the interaction's uid, which
+ * nobody else (a sibling domain able to set cookies) can forge. On https it
+ * is SameSite=None: a long result comes back as a form POST from Detour's
+ * page, cross-site when Detour is on another site, and a Lax cookie would
+ * not come with it. Browsers refuse None on plain http (local demos).
+ */
+const binding = {
+  name: (uid) => `detour_tx_${uid}`,
+  value: (uid) => createHmac('sha256', cookieKey).update(`detour-binding ${uid}`).digest('base64url'),
+  set(res, uid) {
+    const site = issuer.startsWith('https:') ? 'SameSite=None; Secure' : 'SameSite=Lax';
+    res.setHeader('set-cookie', `${this.name(uid)}=${this.value(uid)}; Path=/detour/callback; HttpOnly; ${site}; Max-Age=3600`);
+  },
+  /** Whether this request comes from the browser that left for interaction `uid`. */
+  holds(req, uid) {
+    const sent = Buffer.from(cookie(req, this.name(uid)) ?? '');
+    const expected = Buffer.from(this.value(uid));
+    return sent.length === expected.length && timingSafeEqual(sent, expected);
+  },
+  clear(res, uid) {
+    res.setHeader('set-cookie', `${this.name(uid)}=; Path=/detour/callback; Max-Age=0`);
+  },
+};
 
 async function interaction(req, res) {
   const details = await provider.interactionDetails(req, res);
@@ -244,16 +302,15 @@ async function interaction(req, res) {
   try {
     outcome = await detour.postLogin(event, uid);
   } catch (e) {
-    return finishInteraction(res, details, { error: e.error, error_description: oauthText(e.message) });
+    if (!(e instanceof DetourError)) throw e;
+    const verdict = { accountId: user.user_id, error: e.error, error_description: e.message };
+    return finishInteraction(res, details, { post_login: verdict });
   }
   if (outcome.outcome === 'redirect') {
-    const secure = issuer.startsWith('https:') ? '; Secure' : '';
-    res.setHeader('set-cookie', `${detourCookie(uid)}=1; Path=/detour/callback; HttpOnly; SameSite=Lax; Max-Age=3600${secure}`);
+    binding.set(res, uid);
     return redirect(res, outcome.location);
   }
-  const grant = await provider.Grant.find(details.grantId);
-  const failed = await applyOutcome(outcome, { user, grant, resource: params.resource });
-  return finishInteraction(res, details, failed ?? { post_login: { at: Date.now() } });
+  return finishInteraction(res, details, { post_login: receive(outcome, user) });
 }
 
 async function login(req, res, uid) {
@@ -268,34 +325,35 @@ async function login(req, res, uid) {
   return provider.interactionFinished(req, res, { login: { accountId: user.user_id } }, { mergeWithLastSubmission: false });
 }
 
-/** GET ?result=… or a form POST with `result`: the end of a detour. */
+/**
+ * GET ?result=… or a form POST with `result`: the end of a detour. Detour
+ * lets an outcome carry 100 KiB of claims and 64 KiB of metadata, so a
+ * posted result may take a few hundred KiB.
+ */
 async function detourCallback(req, res) {
   const url = new URL(req.url, issuer);
-  const token = req.method === 'POST' ? (await readForm(req)).get('result') : url.searchParams.get('result');
+  const posted = req.method === 'POST' ? await readForm(req, 1024 * 1024) : undefined;
+  const token = posted ? posted.get('result') : url.searchParams.get('result');
   const refuse = (message) => page(res, 400, 'Login failed', `<h1 id="refused">The result of the login is refused</h1><p id="reason">${escape(message)}</p>`);
   if (!token) return refuse('There is no result token.');
 
+  // transaction_id is the interaction this browser left for the detour: it
+  // must still wait for Detour, and this must be that browser.
+  let pending;
+  const isPending = async (uid) => {
+    pending = await provider.Interaction.find(uid);
+    return Boolean(pending && pending.prompt.name === 'post_login' && !pending.result && binding.holds(req, uid));
+  };
   let outcome;
   try {
-    outcome = await detour.verifyResult(token);
+    outcome = await detour.verifyResult(token, isPending);
   } catch (e) {
     if (e instanceof DetourError) return refuse(e.message);
     throw e;
   }
-  // transaction_id is the interaction this browser left for the detour.
-  const uid = outcome.transaction_id;
-  const cookies = req.headers.cookie ?? '';
-  if (!uid || !cookies.split(/;\s*/).includes(`${detourCookie(uid)}=1`)) {
-    return refuse('The result is for a login this browser did not start here.');
-  }
-  const pending = await provider.Interaction.find(uid);
-  if (!pending || pending.prompt.name !== 'post_login') return refuse('The login has expired or already ended.');
-  res.setHeader('set-cookie', `${detourCookie(uid)}=; Path=/detour/callback; Max-Age=0`);
-
+  binding.clear(res, pending.uid);
   const user = accounts.byId(pending.session.accountId);
-  const grant = await provider.Grant.find(pending.grantId);
-  const failed = await applyOutcome(outcome, { user, grant, resource: pending.params.resource });
-  return finishInteraction(res, pending, failed ?? { post_login: { jti: outcome.jti } });
+  return finishInteraction(res, pending, { post_login: receive(outcome, user) });
 }
 
 function loginForm(uid, op, params, error = '') {

@@ -19,12 +19,12 @@ export function redirect(res, location) {
   res.end();
 }
 
-/** An application/x-www-form-urlencoded body (at most 64 KiB). */
-export async function readForm(req) {
+/** An application/x-www-form-urlencoded body of at most `limit` bytes. */
+export async function readForm(req, limit = 64 * 1024) {
   let body = '';
   for await (const chunk of req) {
     body += chunk;
-    if (body.length > 65536) throw new Error('form body too large');
+    if (body.length > limit) throw new Error('form body too large');
   }
   return new URLSearchParams(body);
 }
@@ -38,4 +38,13 @@ export function requestInfo(req) {
     userAgent: req.headers['user-agent'] ?? '',
     language: (req.headers['accept-language'] ?? '').split(/[,;]/)[0].trim(),
   };
+}
+
+/** The value of cookie `name` in the request, if it was sent. */
+export function cookie(req, name) {
+  for (const pair of (req.headers.cookie ?? '').split(/;\s*/)) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at) === name) return pair.slice(at + 1);
+  }
+  return undefined;
 }
