@@ -20,10 +20,12 @@
 //! - [`store`]: suspended logins in Redis or in memory;
 //! - [`token`]: HS256 session and result tokens;
 //! - [`domain`]: validated types such as the state;
-//! - [`startup`]: wiring it all into a server.
+//! - [`startup`]: wiring it all into a server;
+//! - [`clock`]: the wall clock the pipeline reads, replaceable in tests.
 
 #![deny(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod engine;

@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use arc_swap::ArcSwap;
 
+use crate::clock::{self, SharedClock};
 use crate::config::Settings;
 use crate::engine::EnginePool;
 use crate::http::{self, AppState};
@@ -44,6 +45,12 @@ impl Application {
     /// Connects the store, compiles the Actions, and binds the listener.
     /// Fails with the file and line of an Action that does not compile.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, clock::system()).await
+    }
+
+    /// [`Application::build`] with the pipeline reading the time from
+    /// `clock` (tests move it instead of sleeping); reloads keep it.
+    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let store = connect_store(&settings)?;
         tracing::info!(store = store.describe(), "store selected");
         let engine = EnginePool::start(&settings.engine, &settings.actions)?;
@@ -51,7 +58,8 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let metrics = Arc::new(Metrics::new());
-        let pipeline = Pipeline::new(Arc::new(settings), engine, store, metrics.clone());
+        let pipeline =
+            Pipeline::new(Arc::new(settings), engine, store, metrics.clone()).with_clock(clock);
         let state = web::Data::new(AppState {
             pipeline: ArcSwap::from_pointee(pipeline),
             metrics,
@@ -137,6 +145,7 @@ impl Reloader {
             engine,
             store,
             self.state.metrics.clone(),
-        ))
+        )
+        .with_clock(current.clock().clone()))
     }
 }

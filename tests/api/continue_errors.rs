@@ -244,15 +244,24 @@ async fn continue_is_rejected_when_there_is_no_state(store: StoreKind) {
 }
 on_every_store!(continue_is_rejected_when_there_is_no_state);
 
-async fn continue_is_rejected_when_the_login_has_expired(store: StoreKind) {
-    // Arrange
+/// A login whose lifetime is `LOGIN_TTL`, suspended at the external site,
+/// and the token that site hands back.
+async fn login_with_a_short_lifetime(store: StoreKind) -> (TestApp, ExternalVisit, String) {
     let mut config = TestConfig::new(store, vec![ActionFixture::favorite_color()]);
-    config.login_ttl_secs = 1;
+    config.login_ttl_secs = LOGIN_TTL.as_secs();
     let app = spawn_app_with(config).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    (app, visit, token)
+}
+
+const LOGIN_TTL: Duration = Duration::from_secs(60);
+
+async fn continue_is_rejected_when_the_login_has_expired(store: StoreKind) {
+    // Arrange
+    let (app, visit, token) = login_with_a_short_lifetime(store).await;
+    app.clock.advance(LOGIN_TTL + Duration::from_secs(1));
 
     // Act
     let response = app
@@ -263,6 +272,22 @@ async fn continue_is_rejected_when_the_login_has_expired(store: StoreKind) {
     assert_invalid_request_page(response).await;
 }
 on_every_store!(continue_is_rejected_when_the_login_has_expired);
+
+async fn a_login_continued_within_its_lifetime_completes(store: StoreKind) {
+    // Arrange
+    let (app, visit, token) = login_with_a_short_lifetime(store).await;
+    app.clock.advance(LOGIN_TTL - Duration::from_secs(5));
+
+    // Act
+    let response = app
+        .continue_post(&[("state", &visit.state), ("session_token", &token)])
+        .await;
+
+    // Assert
+    let (result, _) = result_from_redirect(response, RETURN_TO).await;
+    assert_eq!(result["outcome"], "allow", "{result:#}");
+}
+on_every_store!(a_login_continued_within_its_lifetime_completes);
 
 async fn a_client_that_asks_for_json_gets_the_invalid_request_error_as_json(store: StoreKind) {
     // Arrange
