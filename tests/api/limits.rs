@@ -1,11 +1,13 @@
 //! An Action that breaks an execution limit ends its own login with an
-//! error; the server keeps serving the next one.
+//! error; the server keeps serving the next one. A login redirects at most
+//! ten times.
 
 use serde_json::{Value, json};
 
 use crate::helpers::signal::Signal;
 use crate::helpers::{
-    ActionFixture, StoreKind, TestApp, TestConfig, claim, login_event, spawn_app_with,
+    ActionFixture, ExternalVisit, RETURN_TO, StoreKind, TestApp, TestConfig, claim, location_of,
+    login_event, result_from_redirect, spawn_app_with,
 };
 
 #[tokio::test]
@@ -121,5 +123,38 @@ async fn a_login_waiting_on_a_slow_api_does_not_hold_the_only_engine_from_a_good
     assert!(
         metrics.contains(r#"detour_action_slow_executions_total{action="wait-on-request"} 1"#),
         "{metrics}"
+    );
+}
+
+/// The redirect cap the README promises.
+const MAX_REDIRECTS: u32 = 10;
+
+#[tokio::test]
+async fn an_action_that_redirects_on_every_return_is_denied_at_the_tenth_continue() {
+    // Arrange
+    let app = spawn_app_with(TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("redirect-every-time")],
+    ))
+    .await;
+    let outcome = app.post_login_outcome(login_event()).await;
+    let mut visit = ExternalVisit::from_outcome(&outcome);
+
+    // Act: the browser comes back nine times and is sent away each time.
+    for back in 1..MAX_REDIRECTS {
+        let response = app.continue_get(&[("state", &visit.state)]).await;
+        let location = location_of(&response)
+            .unwrap_or_else(|| panic!("return {back}: no redirect ({})", response.status()));
+        visit = ExternalVisit::from_location(&location);
+    }
+    let tenth = app.continue_get(&[("state", &visit.state)]).await;
+
+    // Assert
+    let (result, _) = result_from_redirect(tenth, RETURN_TO).await;
+    assert_eq!(result["outcome"], "deny", "{result:#}");
+    assert_eq!(result["error"], "access_denied", "{result:#}");
+    assert_eq!(
+        result["error_description"],
+        format!("too many redirects in one login (at most {MAX_REDIRECTS})")
     );
 }

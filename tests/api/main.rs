@@ -2,9 +2,11 @@
 
 mod api_surface;
 mod binding;
+mod busy;
 mod continue_errors;
 mod event_fields;
 mod fuzz;
+mod headers;
 mod helpers;
 mod hostile;
 mod inputs;
@@ -26,4 +28,5 @@ mod sandbox;
 mod seeds;
 mod startup_config;
 mod store;
+mod store_contract;
 mod web_platform;

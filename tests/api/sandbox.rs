@@ -11,8 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::helpers::signal::Signal;
 use crate::helpers::{
-    ActionFixture, StoreKind, TestApp, TestConfig, claim, login_event, on_every_store,
-    spawn_app_with,
+    ActionFixture, StoreKind, TestApp, TestConfig, claim, login_event, spawn_app_with,
 };
 
 const BUDGET_MS: u64 = 500;
@@ -303,9 +302,10 @@ async fn a_fetch_to_a_private_address_is_refused_by_default() {
     assert!(error.contains("private address"), "{error}");
 }
 
-async fn the_cache_set_in_one_login_is_read_in_the_next(store: StoreKind) {
+#[tokio::test]
+async fn the_cache_set_in_one_login_is_read_in_the_next() {
     let app = spawn_app_with(TestConfig::new(
-        store,
+        StoreKind::InMemory,
         vec![ActionFixture::named("cache-counter")],
     ))
     .await;
@@ -322,11 +322,11 @@ async fn the_cache_set_in_one_login_is_read_in_the_next(store: StoreKind) {
         json!("CacheKeyDoesNotExist")
     );
 }
-on_every_store!(the_cache_set_in_one_login_is_read_in_the_next);
 
-async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it(store: StoreKind) {
+#[tokio::test]
+async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it() {
     let app = spawn_app_with(TestConfig::new(
-        store,
+        StoreKind::InMemory,
         vec![ActionFixture {
             modules: vec!["lib/visits.js"],
             ..ActionFixture::named("counts-through-a-helper")
@@ -340,7 +340,6 @@ async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it(store: St
     assert_eq!(id_claim(&first, "visits"), json!(1), "{first:#}");
     assert_eq!(id_claim(&second, "visits"), json!(2), "{second:#}");
 }
-on_every_store!(the_cache_is_loaded_for_an_action_whose_required_file_uses_it);
 
 async fn two_logins(isolation: &'static str) -> (Value, Value) {
     let mut config = TestConfig::new(

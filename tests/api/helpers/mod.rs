@@ -55,28 +55,6 @@ pub enum StoreKind {
     InMemory,
 }
 
-/// Runs an `async fn(StoreKind)` test once on Redis and once on the
-/// in-memory store: `on_every_store!(my_test);` next to `async fn my_test`
-/// gives the tests `my_test::on_redis` and `my_test::in_memory`.
-macro_rules! on_every_store {
-    ($($test:ident),+ $(,)?) => {
-        $(
-            mod $test {
-                #[tokio::test]
-                async fn on_redis() {
-                    super::$test($crate::helpers::StoreKind::Redis).await
-                }
-
-                #[tokio::test]
-                async fn in_memory() {
-                    super::$test($crate::helpers::StoreKind::InMemory).await
-                }
-            }
-        )+
-    };
-}
-pub(crate) use on_every_store;
-
 /// One `[[actions]]` entry: a fixture from `tests/fixtures/actions/`.
 #[derive(Debug, Clone)]
 pub struct ActionFixture {
