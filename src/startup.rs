@@ -14,13 +14,23 @@ use arc_swap::ArcSwap;
 use crate::clock::{self, SharedClock};
 use crate::config::Settings;
 use crate::engine::EnginePool;
-use crate::http::{self, AppState};
+use crate::http;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::store::{MemoryStore, RedisStore, Store};
 
 /// How long a graceful shutdown waits for in-flight requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What every request handler can reach (actix app data), built here at
+/// start-up and swapped into on reload.
+pub struct AppState {
+    /// The login pipeline in force, with its settings; swapped whole on
+    /// reload, so a request sees one consistent configuration.
+    pub pipeline: ArcSwap<Pipeline>,
+    /// Metrics, kept across reloads.
+    pub metrics: Arc<Metrics>,
+}
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -116,9 +126,15 @@ impl Reloader {
     /// Compiles the new Actions first; only if that succeeds does the new
     /// pipeline replace the old one. Requests already running finish on the
     /// old pipeline; its engine threads stop when the last of them is done.
-    /// The listen address cannot change without a restart.
+    /// The listen address cannot change without a restart. Compiling is
+    /// CPU work of up to seconds, so it runs on the blocking pool, not on
+    /// a thread that serves requests.
     pub async fn reload(&self, settings: Settings) -> anyhow::Result<()> {
-        let result = self.build(settings);
+        let reloader = self.clone();
+        let result = tokio::task::spawn_blocking(move || reloader.build(settings))
+            .await
+            .context("the reload stopped before it finished")
+            .and_then(|built| built);
         self.state
             .metrics
             .reload(if result.is_ok() { "ok" } else { "refused" });

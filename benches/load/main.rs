@@ -31,6 +31,8 @@
 //! `Content-Length` responses), so that on a 2-core machine the load
 //! generator takes as little CPU as `wrk` would; it runs on one thread.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the benchmark run
+
 mod client;
 mod measure;
 mod report;
@@ -47,14 +49,20 @@ use report::report;
 use scenarios::{preflight, scenarios, start_loopers};
 use system::Noise;
 
+/// The bench upstream's API key (tests/fixtures/bench/*.toml).
 pub const API_KEY: &str = "demo-api-key";
+/// The bench upstream's result secret.
 pub const RESULT_SECRET: &str = "demo-result-secret-for-laptops-only";
+/// The secret favorite-color shares with the external site.
 pub const SESSION_SECRET: &str = "demo-favorite-color-secret";
+/// The bench upstream's registered `return_to`.
 pub const RETURN_TO: &str = "http://localhost:8081/callback";
+/// The post-login event every scenario sends.
 pub const EVENT: &str = include_str!("../../tests/fixtures/bench/event.json");
 /// Suspended logins created to measure Redis memory per login.
 pub const SUSPENDED_SAMPLE: usize = 2000;
 
+/// Any error, for a run that stops at the first one.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), BoxError> {
@@ -65,6 +73,7 @@ fn main() -> Result<(), BoxError> {
         .block_on(run(config))
 }
 
+/// What `scripts/bench.sh` passes in the environment.
 pub struct Config {
     allow: SocketAddr,
     allow_pid: u32,
@@ -128,6 +137,7 @@ impl Config {
     }
 }
 
+/// One scenario's measurements, one entry per round.
 #[derive(Default)]
 pub struct Rounds {
     peak: Vec<f64>,

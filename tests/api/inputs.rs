@@ -117,3 +117,15 @@ async fn a_result_details_request_with_an_unknown_field_is_refused() {
     let error = json_body(response, 400).await;
     assert_eq!(error["error"], "invalid_request", "{error:#}");
 }
+
+#[tokio::test]
+async fn a_caller_without_a_valid_api_key_is_refused_before_its_body_is_read() {
+    let app = app().await;
+
+    let response = app
+        .post_login_raw(Some("not-the-key"), "this is not JSON".to_owned())
+        .await;
+
+    let error = json_body(response, 401).await;
+    assert_eq!(error["error"], "invalid_client", "{error:#}");
+}

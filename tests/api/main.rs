@@ -1,5 +1,7 @@
 //! Detour's integration tests: one binary, a real server per test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the test
+
 mod api_surface;
 mod binding;
 mod busy;

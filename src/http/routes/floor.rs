@@ -22,13 +22,14 @@ use serde_json::{Map, Value, json};
 use crate::config::Settings;
 use crate::domain::state::StateParam;
 use crate::engine::Command;
+use crate::http::MAX_EVENT_BYTES;
 use crate::http::error::{ApiError, Audience, ErrorCode};
 use crate::http::extractors::{UpstreamAuth, continue_request};
-use crate::http::{AppState, MAX_EVENT_BYTES};
 use crate::pipeline::event::{apply_continue_request, normalize};
 use crate::pipeline::mutations::Mutations;
 use crate::pipeline::outcome::{DenyCode, Detail, ExecutionRecord, Outcome};
 use crate::pipeline::{PipelineError, PostLoginRequest};
+use crate::startup::AppState;
 use crate::token::{self, session};
 
 /// Registers the floor routes.
