@@ -1,7 +1,5 @@
 //! One module per route.
 
-#[cfg(feature = "bench-floor")]
-mod floor;
 mod health;
 mod post_login;
 mod result_details;
@@ -31,6 +29,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(health::readyz)
     .service(health::metrics)
     .service(health::openapi);
-    #[cfg(feature = "bench-floor")]
-    floor::configure(cfg);
 }
