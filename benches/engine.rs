@@ -17,6 +17,8 @@
 //!   `target/bench-npm` on first run) but does not call it, against one
 //!   that requires nothing, in both isolation modes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the benchmark run
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The load benchmark (docs/performance.md): builds a release Detour with the
-# bench-only floor routes, starts a throw-away redis-server and three Detour
-# servers on free loopback ports, runs benches/load/ against them, and
-# stops everything it started. Prints one table: A (allow path), B (full
-# detour), their JS-free floors, the ratios, p99 at half of peak, RSS and
-# Redis bytes per suspended login; then good logins alone (L) and beside
-# logins that loop in an Action until their time limit (LL).
+# The load benchmark (docs/performance.md): builds a release Detour and the
+# load generator, starts a throw-away redis-server, three Detour servers and
+# two JavaScript-free floor servers (the load binary run as
+# `load floor <config>`, benches/load/floor.rs) on free loopback ports, runs
+# benches/load/ against them, and stops everything it started. Prints one
+# table: A (allow path), B (full detour), their JS-free floors, the ratios,
+# p99 at half of peak, RSS and Redis bytes per suspended login; then good
+# logins alone (L) and beside logins that loop in an Action until their
+# time limit (LL).
 #
 # Knobs (environment): BENCH_SECS (3) seconds per phase, BENCH_ROUNDS (3),
 # BENCH_CONNECTIONS (32), BENCH_LOOPERS (2), BENCH_ONLY (e.g. A,FA).
@@ -20,8 +22,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq redis-server >/dev/null
 fi
 
-echo "building (release, --features bench-floor)…" >&2
-build_json=$(cargo build --release --locked --features bench-floor --bin detour --bench load \
+echo "building (release)…" >&2
+build_json=$(cargo build --release --locked --bin detour --bench load \
   --message-format=json-render-diagnostics)
 executable() { # target kind, name
   printf '%s\n' "$build_json" | grep "\"kind\":\[\"$1\"\]" | grep "\"name\":\"$2\"" \
@@ -94,8 +96,19 @@ pids+=("$detour_pid")
 loops_port=$(free_port)
 loops_pid=$(start_detour tests/fixtures/bench/loops.toml "$loops_port")
 pids+=("$loops_pid")
-for port in "$allow_port" "$detour_port" "$loops_port"; do
-  wait_http "$port" /readyz || { echo "detour on $port did not start:" >&2; cat "$work"/detour-*.log >&2; exit 1; }
+start_floor() { # config, port -> pid
+  DETOUR_SERVER__LISTEN="127.0.0.1:$2" "$load_bin" floor "$1" \
+    >"$work/floor-$2.log" 2>&1 &
+  echo $!
+}
+floor_allow_port=$(free_port)
+floor_allow_pid=$(start_floor tests/fixtures/bench/allow.toml "$floor_allow_port")
+pids+=("$floor_allow_pid")
+floor_detour_port=$(free_port)
+floor_detour_pid=$(start_floor tests/fixtures/bench/detour.toml "$floor_detour_port")
+pids+=("$floor_detour_pid")
+for port in "$allow_port" "$detour_port" "$loops_port" "$floor_allow_port" "$floor_detour_port"; do
+  wait_http "$port" /readyz || { echo "the server on $port did not start:" >&2; cat "$work"/*.log >&2; exit 1; }
 done
 
 echo
@@ -106,6 +119,8 @@ echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (anything el
 
 BENCH_ALLOW_URL="http://127.0.0.1:$allow_port" BENCH_ALLOW_PID="$allow_pid" \
 BENCH_DETOUR_URL="http://127.0.0.1:$detour_port" BENCH_DETOUR_PID="$detour_pid" \
+BENCH_FLOOR_ALLOW_URL="http://127.0.0.1:$floor_allow_port" BENCH_FLOOR_ALLOW_PID="$floor_allow_pid" \
+BENCH_FLOOR_DETOUR_URL="http://127.0.0.1:$floor_detour_port" BENCH_FLOOR_DETOUR_PID="$floor_detour_pid" \
 BENCH_LOOPS_URL="http://127.0.0.1:$loops_port" BENCH_LOOPS_PID="$loops_pid" \
 BENCH_REDIS_URL="redis://127.0.0.1:$redis_port" BENCH_REDIS_PID="$redis_pid" \
   "$load_bin"

@@ -22,9 +22,11 @@
 //! - [`domain`]: validated types such as the state;
 //! - [`startup`]: wiring it all into a server;
 //! - [`import`]: `detour import`, an Auth0 export turned into a config.
+//! - [`clock`]: the wall clock the pipeline reads, replaceable in tests.
 
 #![deny(unsafe_code)]
 
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod engine;

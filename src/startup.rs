@@ -11,15 +11,26 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use arc_swap::ArcSwap;
 
+use crate::clock::{self, SharedClock};
 use crate::config::Settings;
 use crate::engine::EnginePool;
-use crate::http::{self, AppState};
+use crate::http;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::store::{MemoryStore, RedisStore, Store};
 
 /// How long a graceful shutdown waits for in-flight requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// What every request handler can reach (actix app data), built here at
+/// start-up and swapped into on reload.
+pub struct AppState {
+    /// The login pipeline in force, with its settings; swapped whole on
+    /// reload, so a request sees one consistent configuration.
+    pub pipeline: ArcSwap<Pipeline>,
+    /// Metrics, kept across reloads.
+    pub metrics: Arc<Metrics>,
+}
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -44,6 +55,12 @@ impl Application {
     /// Connects the store, compiles the Actions, and binds the listener.
     /// Fails with the file and line of an Action that does not compile.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, clock::system()).await
+    }
+
+    /// [`Application::build`] with the pipeline reading the time from
+    /// `clock` (tests move it instead of sleeping); reloads keep it.
+    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let store = connect_store(&settings)?;
         tracing::info!(store = store.describe(), "store selected");
         let engine = EnginePool::start(&settings.engine, &settings.actions)?;
@@ -51,7 +68,8 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let metrics = Arc::new(Metrics::new());
-        let pipeline = Pipeline::new(Arc::new(settings), engine, store, metrics.clone());
+        let pipeline =
+            Pipeline::new(Arc::new(settings), engine, store, metrics.clone()).with_clock(clock);
         let state = web::Data::new(AppState {
             pipeline: ArcSwap::from_pointee(pipeline),
             metrics,
@@ -108,9 +126,15 @@ impl Reloader {
     /// Compiles the new Actions first; only if that succeeds does the new
     /// pipeline replace the old one. Requests already running finish on the
     /// old pipeline; its engine threads stop when the last of them is done.
-    /// The listen address cannot change without a restart.
+    /// The listen address cannot change without a restart. Compiling is
+    /// CPU work of up to seconds, so it runs on the blocking pool, not on
+    /// a thread that serves requests.
     pub async fn reload(&self, settings: Settings) -> anyhow::Result<()> {
-        let result = self.build(settings);
+        let reloader = self.clone();
+        let result = tokio::task::spawn_blocking(move || reloader.build(settings))
+            .await
+            .context("the reload stopped before it finished")
+            .and_then(|built| built);
         self.state
             .metrics
             .reload(if result.is_ok() { "ok" } else { "refused" });
@@ -137,6 +161,7 @@ impl Reloader {
             engine,
             store,
             self.state.metrics.clone(),
-        ))
+        )
+        .with_clock(current.clock().clone()))
     }
 }

@@ -19,6 +19,8 @@
 //! `CHROMEDRIVER` naming them. With `BROWSER_TEST_SCREENSHOTS=DIR` it saves a
 //! PNG of every page it reads there.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the test
+
 mod common;
 
 use anyhow::{Context, Result, bail};

@@ -1,13 +1,16 @@
-//! Load benchmark: drives two running Detour servers (built with the
-//! `bench-floor` feature) over loopback and prints one table.
+//! Load benchmark: drives running Detour servers and their JavaScript-free
+//! floors ([`floor`], this binary run as `load floor <config>`) over
+//! loopback and prints one table.
 //!
-//! Run it with `scripts/bench.sh`, which builds the release binary, starts
-//! `redis-server` and the two servers, and passes them here:
+//! Run it with `scripts/bench.sh`, which builds the release binaries,
+//! starts `redis-server`, the servers and the floors, and passes them here:
 //!
 //! | variable | what |
 //! |---|---|
 //! | `BENCH_ALLOW_URL`, `BENCH_ALLOW_PID` | the server with the three allow-path Actions |
 //! | `BENCH_DETOUR_URL`, `BENCH_DETOUR_PID` | the server with `favorite-color` |
+//! | `BENCH_FLOOR_ALLOW_URL`, `BENCH_FLOOR_ALLOW_PID` | the floor of the allow-path server (FA) |
+//! | `BENCH_FLOOR_DETOUR_URL`, `BENCH_FLOOR_DETOUR_PID` | the floor of the `favorite-color` server (FB) |
 //! | `BENCH_LOOPS_URL`, `BENCH_LOOPS_PID` | A's Actions plus one that loops for flagged users |
 //! | `BENCH_LOOPERS` (2) | looping logins kept running during LL |
 //! | `BENCH_REDIS_URL`, `BENCH_REDIS_PID` | their Redis |
@@ -31,7 +34,10 @@
 //! `Content-Length` responses), so that on a 2-core machine the load
 //! generator takes as little CPU as `wrk` would; it runs on one thread.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the benchmark run
+
 mod client;
+mod floor;
 mod measure;
 mod report;
 mod scenarios;
@@ -47,17 +53,29 @@ use report::report;
 use scenarios::{preflight, scenarios, start_loopers};
 use system::Noise;
 
+/// The bench upstream's API key (tests/fixtures/bench/*.toml).
 pub const API_KEY: &str = "demo-api-key";
+/// The bench upstream's result secret.
 pub const RESULT_SECRET: &str = "demo-result-secret-for-laptops-only";
+/// The secret favorite-color shares with the external site.
 pub const SESSION_SECRET: &str = "demo-favorite-color-secret";
+/// The bench upstream's registered `return_to`.
 pub const RETURN_TO: &str = "http://localhost:8081/callback";
+/// The post-login event every scenario sends.
 pub const EVENT: &str = include_str!("../../tests/fixtures/bench/event.json");
 /// Suspended logins created to measure Redis memory per login.
 pub const SUSPENDED_SAMPLE: usize = 2000;
 
+/// Any error, for a run that stops at the first one.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, config, ..] = args.as_slice()
+        && mode == "floor"
+    {
+        return floor::serve(std::path::Path::new(config));
+    }
     let config = Config::from_env()?;
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -65,11 +83,16 @@ fn main() -> Result<(), BoxError> {
         .block_on(run(config))
 }
 
+/// What `scripts/bench.sh` passes in the environment.
 pub struct Config {
     allow: SocketAddr,
     allow_pid: u32,
     detour: SocketAddr,
     detour_pid: u32,
+    floor_allow: SocketAddr,
+    floor_allow_pid: u32,
+    floor_detour: SocketAddr,
+    floor_detour_pid: u32,
     loops: SocketAddr,
     loops_pid: u32,
     loopers: usize,
@@ -104,6 +127,10 @@ impl Config {
             allow_pid: var("BENCH_ALLOW_PID")?.parse()?,
             detour: addr("BENCH_DETOUR_URL")?,
             detour_pid: var("BENCH_DETOUR_PID")?.parse()?,
+            floor_allow: addr("BENCH_FLOOR_ALLOW_URL")?,
+            floor_allow_pid: var("BENCH_FLOOR_ALLOW_PID")?.parse()?,
+            floor_detour: addr("BENCH_FLOOR_DETOUR_URL")?,
+            floor_detour_pid: var("BENCH_FLOOR_DETOUR_PID")?.parse()?,
             loops: addr("BENCH_LOOPS_URL")?,
             loops_pid: var("BENCH_LOOPS_PID")?.parse()?,
             loopers: number("BENCH_LOOPERS", 2.0)? as usize,
@@ -111,6 +138,8 @@ impl Config {
             ours: [
                 "BENCH_ALLOW_PID",
                 "BENCH_DETOUR_PID",
+                "BENCH_FLOOR_ALLOW_PID",
+                "BENCH_FLOOR_DETOUR_PID",
                 "BENCH_LOOPS_PID",
                 "BENCH_REDIS_PID",
             ]
@@ -128,6 +157,7 @@ impl Config {
     }
 }
 
+/// One scenario's measurements, one entry per round.
 #[derive(Default)]
 pub struct Rounds {
     peak: Vec<f64>,

@@ -98,9 +98,11 @@ pub fn report(
     }
     println!();
     for (pid, name, keys) in [
-        (config.allow_pid, "allow", ["A", "FA"]),
-        (config.detour_pid, "detour", ["B", "FB"]),
-        (config.loops_pid, "loops", ["L", "LL"]),
+        (config.allow_pid, "allow", &["A"][..]),
+        (config.floor_allow_pid, "allow floor", &["FA"][..]),
+        (config.detour_pid, "detour", &["B"][..]),
+        (config.floor_detour_pid, "detour floor", &["FB"][..]),
+        (config.loops_pid, "loops", &["L", "LL"][..]),
     ] {
         let rss = keys.iter().filter_map(|k| of(k)).map(|r| r.rss_kib).max();
         if let Some(rss) = rss {

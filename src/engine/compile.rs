@@ -160,8 +160,9 @@ fn write_module(name: &str, source: &str) -> Result<Vec<u8>, String> {
     })
 }
 
-/// An Action prepared for loading.
-#[derive(Debug, Clone)]
+/// An Action prepared for loading. Not `Debug`: it holds the Action's
+/// secrets in clear, and a `{:?}` in a log line must not print them.
+#[derive(Clone)]
 pub struct ActionSource {
     /// Action name.
     pub name: String,

@@ -1,30 +1,19 @@
-//! Request-side plumbing: shared state, upstream authentication, and the
-//! parsing of `/continue` parameters.
+//! Request-side plumbing: upstream authentication, and the parsing of
+//! `/continue` parameters.
 
 use std::future::{Ready, ready};
-use std::sync::Arc;
 
 use actix_web::dev::Payload;
+use actix_web::error::JsonPayloadError;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, Audience, ErrorCode};
-use arc_swap::ArcSwap;
 
 use crate::config::Upstream;
-use crate::metrics::Metrics;
-use crate::pipeline::Pipeline;
 use crate::pipeline::event::ContinueRequest;
-
-/// What every handler can reach.
-pub struct AppState {
-    /// The login pipeline in force, with its settings; swapped whole on
-    /// reload, so a request sees one consistent configuration.
-    pub pipeline: ArcSwap<Pipeline>,
-    /// Metrics, kept across reloads.
-    pub metrics: Arc<Metrics>,
-}
+use crate::startup::AppState;
 
 /// The upstream that called, authenticated by its bearer API key.
 pub struct UpstreamAuth(pub Upstream);
@@ -57,31 +46,36 @@ fn authenticate(req: &HttpRequest) -> Result<UpstreamAuth, ApiError> {
         .ok_or_else(unauthorized)
 }
 
-/// Reads an API request's JSON body (`application/json`, at most `limit`
-/// bytes) into `T`; the errors are the API's own (415, 413, 400).
-pub async fn read_json<T: serde::de::DeserializeOwned>(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> Result<T, ApiError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::api(
+/// actix's `Json` extractor for the API's bodies: `application/json`, at
+/// most `limit` bytes, and its errors in the API's own shape (415, 413,
+/// 400). Registered per resource, since each has its own limit.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |e, _req| json_error(e, limit).into())
+}
+
+fn json_error(e: JsonPayloadError, limit: usize) -> ApiError {
+    match e {
+        JsonPayloadError::ContentType => ApiError::api(
             ErrorCode::UnsupportedMediaType,
             "the body must be application/json",
-        ));
-    }
-    let body = read_body(payload, limit, Audience::Api).await?;
-    serde_json::from_slice(&body).map_err(|e| {
-        ApiError::api(
+        ),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::api(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {limit} bytes"),
+            )
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::api(
             ErrorCode::InvalidRequest,
             format!("the body is not a valid request: {e}"),
-        )
-    })
+        ),
+        other => ApiError::api(
+            ErrorCode::InvalidRequest,
+            format!("cannot read the body: {other}"),
+        ),
+    }
 }
 
 /// Reads a request body up to `limit` bytes; a larger body is refused with

@@ -7,8 +7,6 @@ mod routes;
 
 use actix_web::web;
 
-pub use extractors::AppState;
-
 /// The OpenAPI description served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 

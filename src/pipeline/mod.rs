@@ -42,6 +42,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
+use crate::clock::{self, SharedClock};
 use crate::config::{ResultDetails, Settings, Upstream};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
@@ -108,10 +109,12 @@ pub struct Pipeline {
     /// SHA-256 of each upstream's API key, in configured order, so a
     /// request hashes only the key it presents.
     api_key_digests: Arc<Vec<[u8; 32]>>,
+    /// Where login lifetimes and token times are read.
+    clock: SharedClock,
 }
 
 impl Pipeline {
-    /// Assembles a pipeline.
+    /// Assembles a pipeline on the system clock.
     pub fn new(
         settings: Arc<Settings>,
         engine: EnginePool,
@@ -141,7 +144,18 @@ impl Pipeline {
             action_hashes: Arc::new(action_hashes),
             uses_cache: Arc::new(uses_cache),
             api_key_digests: Arc::new(api_key_digests),
+            clock: clock::system(),
         }
+    }
+
+    /// The same pipeline reading the time from `clock`.
+    pub fn with_clock(self, clock: SharedClock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The clock this pipeline reads.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// The upstream whose API key is `presented`. Digests are compared, so
@@ -219,7 +233,7 @@ impl Pipeline {
             return_to: request.return_to,
             transaction_id: request.transaction_id,
             redirects: 0,
-            created_at: token::now_secs(),
+            created_at: self.clock.unix_secs(),
             browser_here: false,
         };
         self.finish(login, end, context)
@@ -372,11 +386,12 @@ impl Pipeline {
                     upstream: &upstream.id,
                     transaction_id: context.transaction_id.as_deref(),
                 };
-                let result = token::result::sign(
+                let result = token::result::sign_at(
                     upstream.result_secret.expose_secret().as_bytes(),
                     outcome.to_wire_with(detail),
                     &audience,
                     &jti,
+                    self.clock.unix_secs(),
                 )
                 .context("cannot sign the result token")?;
                 Ok(Resumed::Deliver {
@@ -429,7 +444,7 @@ impl Pipeline {
     /// (Unix seconds); an error once it is over.
     fn remaining_lifetime(&self, created_at: u64) -> Result<Duration, StateError> {
         let expires_at = created_at.saturating_add(self.settings.store.login_ttl.as_secs());
-        match expires_at.saturating_sub(token::now_secs()) {
+        match expires_at.saturating_sub(self.clock.unix_secs()) {
             0 => Err(StateError::Expired),
             left => Ok(Duration::from_secs(left)),
         }

@@ -28,7 +28,7 @@ pub fn new_jti() -> String {
 }
 
 /// Signs the outcome object with the upstream's result secret, adding
-/// `iss`, `aud`, `iat`, `exp`, `jti` (from [`new_jti`]) and
+/// `iss`, `aud`, `iat` (now), `exp`, `jti` (from [`new_jti`]) and
 /// `transaction_id`.
 pub fn sign(
     secret: &[u8],
@@ -36,8 +36,19 @@ pub fn sign(
     audience: &Audience<'_>,
     jti: &str,
 ) -> Result<String, TokenError> {
+    sign_at(secret, outcome, audience, jti, now_secs())
+}
+
+/// [`sign`], issued at `now` (Unix seconds) as read from the caller's
+/// clock.
+pub fn sign_at(
+    secret: &[u8],
+    outcome: Map<String, Value>,
+    audience: &Audience<'_>,
+    jti: &str,
+    now: u64,
+) -> Result<String, TokenError> {
     let mut claims = outcome;
-    let now = now_secs();
     claims.insert("iss".into(), audience.issuer.into());
     claims.insert("aud".into(), audience.upstream.into());
     claims.insert("iat".into(), now.into());

@@ -7,8 +7,8 @@ use serde_json::json;
 use crate::helpers::tokens::verify_result_token;
 use crate::helpers::{
     ActionFixture, ExternalVisit, PUBLIC_URL, RESULT_SECRET, RETURN_TO, StoreKind, TestApp,
-    TestConfig, UPSTREAM_ID, assert_invalid_request_page, login_event, on_every_store,
-    result_from_redirect, spawn_app_with,
+    TestConfig, UPSTREAM_ID, assert_invalid_request_page, login_event, result_from_redirect,
+    spawn_app_with,
 };
 
 async fn bound_app(store: StoreKind) -> TestApp {
@@ -64,8 +64,9 @@ async fn continue_with_cookie(
     request.send().await.expect("POST /continue")
 }
 
-async fn only_the_bound_browser_can_continue_and_a_wrong_cookie_burns_nothing(store: StoreKind) {
-    let app = bound_app(store).await;
+#[tokio::test]
+async fn only_the_bound_browser_can_continue_and_a_wrong_cookie_burns_nothing() {
+    let app = bound_app(StoreKind::InMemory).await;
     let (visit, cookie) = go_on_the_detour(&app).await;
     let (_, other_browsers_cookie) = go_on_the_detour(&app).await;
     let name = cookie.split('=').next().unwrap_or_default();
@@ -83,10 +84,10 @@ async fn only_the_bound_browser_can_continue_and_a_wrong_cookie_burns_nothing(st
     let (result, _) = result_from_redirect(rightful, RETURN_TO).await;
     assert_eq!(result["outcome"], "allow", "{result:#}");
 }
-on_every_store!(only_the_bound_browser_can_continue_and_a_wrong_cookie_burns_nothing);
 
-async fn a_detour_can_be_opened_by_one_browser_only(store: StoreKind) {
-    let app = bound_app(store).await;
+#[tokio::test]
+async fn a_detour_can_be_opened_by_one_browser_only() {
+    let app = bound_app(StoreKind::InMemory).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let bounce = outcome["location"].as_str().expect("location").to_owned();
     let path = bounce
@@ -101,7 +102,6 @@ async fn a_detour_can_be_opened_by_one_browser_only(store: StoreKind) {
     let page = assert_invalid_request_page(second).await;
     assert!(page.contains("already opened"), "{page}");
 }
-on_every_store!(a_detour_can_be_opened_by_one_browser_only);
 
 #[tokio::test]
 async fn a_bound_login_that_skipped_the_redirect_cannot_be_continued() {

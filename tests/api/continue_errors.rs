@@ -1,7 +1,8 @@
 //! What goes wrong on the way back: a returned token that does not hold up
 //! ends the login with `access_denied`; a `state` that is missing, unknown,
-//! expired or used gets the `invalid_request` page. Every test runs on Redis
-//! and on the in-memory store.
+//! expired or used gets the `invalid_request` page. One pass, on the
+//! in-memory store: single use and expiry are the stores' contract
+//! (`store_contract.rs`).
 
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use serde_json::{Value, json};
 use crate::helpers::tokens::{now, returned_token_claims, sign_hs256};
 use crate::helpers::{
     ActionFixture, ExternalVisit, RETURN_TO, SHARED_SECRET, StoreKind, TestApp, TestConfig,
-    USER_ID, assert_invalid_request_page, json_body, login_event, on_every_store,
-    result_from_redirect, spawn_app, spawn_app_with,
+    USER_ID, assert_invalid_request_page, json_body, login_event, result_from_redirect, spawn_app,
+    spawn_app_with,
 };
 
 /// Starts Detour with the favorite-color Action and suspends one login.
@@ -57,9 +58,10 @@ fn assert_token_rejected(result: &Value, reason_words: &[&str]) {
     );
 }
 
-async fn a_returned_token_with_a_bad_signature_denies_the_login(store: StoreKind) {
+#[tokio::test]
+async fn a_returned_token_with_a_bad_signature_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let mut claims = returned_token_claims(&visit.state, USER_ID);
     claims["favorite_color"] = json!("teal");
     let forged = sign_hs256("not-the-shared-secret-0123456789abcdef", &claims);
@@ -70,11 +72,11 @@ async fn a_returned_token_with_a_bad_signature_denies_the_login(store: StoreKind
     // Assert
     assert_token_rejected(&result, &["signature"]);
 }
-on_every_store!(a_returned_token_with_a_bad_signature_denies_the_login);
 
-async fn an_expired_returned_token_denies_the_login(store: StoreKind) {
+#[tokio::test]
+async fn an_expired_returned_token_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let mut claims = returned_token_claims(&visit.state, USER_ID);
     claims["iat"] = json!(now() - 3600);
     claims["exp"] = json!(now() - 600);
@@ -87,11 +89,11 @@ async fn an_expired_returned_token_denies_the_login(store: StoreKind) {
     // Assert
     assert_token_rejected(&result, &["expired"]);
 }
-on_every_store!(an_expired_returned_token_denies_the_login);
 
-async fn a_returned_token_for_another_state_denies_the_login(store: StoreKind) {
+#[tokio::test]
+async fn a_returned_token_for_another_state_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let mut claims = returned_token_claims("some-other-login-state", USER_ID);
     claims["favorite_color"] = json!("teal");
     let token = sign_hs256(SHARED_SECRET, &claims);
@@ -102,11 +104,11 @@ async fn a_returned_token_for_another_state_denies_the_login(store: StoreKind) {
     // Assert
     assert_token_rejected(&result, &["state"]);
 }
-on_every_store!(a_returned_token_for_another_state_denies_the_login);
 
-async fn a_returned_token_for_another_user_denies_the_login(store: StoreKind) {
+#[tokio::test]
+async fn a_returned_token_for_another_user_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let mut claims = returned_token_claims(&visit.state, "auth0|someone-else");
     claims["favorite_color"] = json!("teal");
     let token = sign_hs256(SHARED_SECRET, &claims);
@@ -117,11 +119,11 @@ async fn a_returned_token_for_another_user_denies_the_login(store: StoreKind) {
     // Assert
     assert_token_rejected(&result, &["sub", "subject", "user"]);
 }
-on_every_store!(a_returned_token_for_another_user_denies_the_login);
 
-async fn a_returned_token_without_iat_denies_the_login(store: StoreKind) {
+#[tokio::test]
+async fn a_returned_token_without_iat_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let mut claims = returned_token_claims(&visit.state, USER_ID);
     claims.as_object_mut().expect("claims").remove("iat");
     claims["favorite_color"] = json!("teal");
@@ -133,11 +135,11 @@ async fn a_returned_token_without_iat_denies_the_login(store: StoreKind) {
     // Assert
     assert_token_rejected(&result, &["iat", "claim"]);
 }
-on_every_store!(a_returned_token_without_iat_denies_the_login);
 
-async fn coming_back_without_a_session_token_denies_the_login(store: StoreKind) {
+#[tokio::test]
+async fn coming_back_without_a_session_token_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
 
     // Act
     let response = app.continue_post(&[("state", &visit.state)]).await;
@@ -149,7 +151,6 @@ async fn coming_back_without_a_session_token_denies_the_login(store: StoreKind) 
     let description = result["error_description"].as_str().unwrap_or_default();
     assert!(description.contains("session_token"), "{description:?}");
 }
-on_every_store!(coming_back_without_a_session_token_denies_the_login);
 
 #[tokio::test]
 async fn by_default_the_result_token_says_only_that_the_action_failed() {
@@ -174,9 +175,10 @@ async fn by_default_the_result_token_says_only_that_the_action_failed() {
     assert_eq!(result["executions"][1].get("error"), None, "{result:#}");
 }
 
-async fn continue_is_rejected_when_the_state_was_already_used(store: StoreKind) {
+#[tokio::test]
+async fn continue_is_rejected_when_the_state_was_already_used() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
     let form = [
         ("state", visit.state.as_str()),
@@ -195,11 +197,11 @@ async fn continue_is_rejected_when_the_state_was_already_used(store: StoreKind) 
     // Assert
     assert_invalid_request_page(replay).await;
 }
-on_every_store!(continue_is_rejected_when_the_state_was_already_used);
 
-async fn a_double_submitted_continue_succeeds_exactly_once(store: StoreKind) {
+#[tokio::test]
+async fn a_double_submitted_continue_succeeds_exactly_once() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
     let form = [
         ("state", visit.state.as_str()),
@@ -214,11 +216,11 @@ async fn a_double_submitted_continue_succeeds_exactly_once(store: StoreKind) {
     statuses.sort_unstable();
     assert_eq!(statuses, vec![302, 400]);
 }
-on_every_store!(a_double_submitted_continue_succeeds_exactly_once);
 
-async fn continue_is_rejected_when_the_state_is_unknown(store: StoreKind) {
+#[tokio::test]
+async fn continue_is_rejected_when_the_state_is_unknown() {
     // Arrange: a real suspended login exists, but this is not its state.
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let unknown = format!("{}x", visit.state);
 
     // Act
@@ -227,11 +229,11 @@ async fn continue_is_rejected_when_the_state_is_unknown(store: StoreKind) {
     // Assert
     assert_invalid_request_page(response).await;
 }
-on_every_store!(continue_is_rejected_when_the_state_is_unknown);
 
-async fn continue_is_rejected_when_there_is_no_state(store: StoreKind) {
+#[tokio::test]
+async fn continue_is_rejected_when_there_is_no_state() {
     // Arrange
-    let (app, visit) = suspended_login(store).await;
+    let (app, visit) = suspended_login(StoreKind::InMemory).await;
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
 
     // Act
@@ -242,17 +244,26 @@ async fn continue_is_rejected_when_there_is_no_state(store: StoreKind) {
     assert_invalid_request_page(by_get).await;
     assert_invalid_request_page(by_post).await;
 }
-on_every_store!(continue_is_rejected_when_there_is_no_state);
 
-async fn continue_is_rejected_when_the_login_has_expired(store: StoreKind) {
-    // Arrange
+/// A login whose lifetime is `LOGIN_TTL`, suspended at the external site,
+/// and the token that site hands back.
+async fn login_with_a_short_lifetime(store: StoreKind) -> (TestApp, ExternalVisit, String) {
     let mut config = TestConfig::new(store, vec![ActionFixture::favorite_color()]);
-    config.login_ttl_secs = 1;
+    config.login_ttl_secs = LOGIN_TTL.as_secs();
     let app = spawn_app_with(config).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    (app, visit, token)
+}
+
+const LOGIN_TTL: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn continue_is_rejected_when_the_login_has_expired() {
+    // Arrange
+    let (app, visit, token) = login_with_a_short_lifetime(StoreKind::InMemory).await;
+    app.clock.advance(LOGIN_TTL + Duration::from_secs(1));
 
     // Act
     let response = app
@@ -262,11 +273,27 @@ async fn continue_is_rejected_when_the_login_has_expired(store: StoreKind) {
     // Assert
     assert_invalid_request_page(response).await;
 }
-on_every_store!(continue_is_rejected_when_the_login_has_expired);
 
-async fn a_client_that_asks_for_json_gets_the_invalid_request_error_as_json(store: StoreKind) {
+#[tokio::test]
+async fn a_login_continued_within_its_lifetime_completes() {
     // Arrange
-    let (app, _visit) = suspended_login(store).await;
+    let (app, visit, token) = login_with_a_short_lifetime(StoreKind::InMemory).await;
+    app.clock.advance(LOGIN_TTL - Duration::from_secs(5));
+
+    // Act
+    let response = app
+        .continue_post(&[("state", &visit.state), ("session_token", &token)])
+        .await;
+
+    // Assert
+    let (result, _) = result_from_redirect(response, RETURN_TO).await;
+    assert_eq!(result["outcome"], "allow", "{result:#}");
+}
+
+#[tokio::test]
+async fn a_client_that_asks_for_json_gets_the_invalid_request_error_as_json() {
+    // Arrange
+    let (app, _visit) = suspended_login(StoreKind::InMemory).await;
 
     // Act
     let response = app
@@ -278,4 +305,3 @@ async fn a_client_that_asks_for_json_gets_the_invalid_request_error_as_json(stor
     assert_eq!(error["error"], "invalid_request", "{error:#}");
     assert!(error["error_description"].is_string(), "{error:#}");
 }
-on_every_store!(a_client_that_asks_for_json_gets_the_invalid_request_error_as_json);

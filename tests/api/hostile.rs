@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     ActionFixture, ExternalVisit, PUBLIC_URL, RETURN_TO, StoreKind, TestApp, TestConfig, claim,
-    json_body, login_event, on_every_store, result_from_redirect, spawn_app, spawn_app_with,
+    json_body, login_event, result_from_redirect, spawn_app, spawn_app_with,
 };
 
 /// What the engine writes when it cuts an execution's console output.
@@ -339,11 +339,12 @@ async fn a_bound_login_keeps_no_raw_state_in_redis_and_still_completes() {
     assert_eq!(result["outcome"], "allow", "{result:#}");
 }
 
-async fn a_continue_before_the_first_redirect_is_refused_and_burns_nothing(store: StoreKind) {
+#[tokio::test]
+async fn a_continue_before_the_first_redirect_is_refused_and_burns_nothing() {
     // Before the fix such a /continue (no cookie: no browser was bound yet)
-    // took the login out of the store before refusing, so the real user's
+    // took the login out of the StoreKind::InMemory before refusing, so the real user's
     // /redirect found nothing.
-    let app = bound_app(store).await;
+    let app = bound_app(StoreKind::InMemory).await;
     let (path, state) = start_a_bound_login(&app).await;
     let early = ExternalVisit::from_location(&format!("https://my-app.example.com/?state={state}"));
 
@@ -361,7 +362,6 @@ async fn a_continue_before_the_first_redirect_is_refused_and_burns_nothing(store
     let (result, _) = result_from_redirect(response, RETURN_TO).await;
     assert_eq!(result["outcome"], "allow", "{result:#}");
 }
-on_every_store!(a_continue_before_the_first_redirect_is_refused_and_burns_nothing);
 
 // ---- 6. breaches come from the host ----------------------------------------------
 

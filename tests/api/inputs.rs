@@ -83,3 +83,49 @@ async fn a_duplicated_state_parameter_is_refused() {
     let page = assert_invalid_request_page(response).await;
     assert!(page.contains("appears more than once"), "{page}");
 }
+
+#[tokio::test]
+async fn a_post_login_request_with_an_unknown_field_is_refused() {
+    let app = app().await;
+    let body = serde_json::json!({
+        "event": crate::helpers::login_event(),
+        "return_to": crate::helpers::RETURN_TO,
+        "return_too": "http://evil.example/",
+    });
+
+    let response = app.post_login_raw(Some(API_KEY), body.to_string()).await;
+
+    let error = json_body(response, 400).await;
+    assert_eq!(error["error"], "invalid_request", "{error:#}");
+    let description = error["error_description"].as_str().unwrap_or_default();
+    assert!(description.contains("return_too"), "{description}");
+}
+
+#[tokio::test]
+async fn a_result_details_request_with_an_unknown_field_is_refused() {
+    let app = app().await;
+
+    let response = app
+        .client
+        .post(format!("{}/v1/result-details", app.address))
+        .header(AUTHORIZATION, format!("Bearer {API_KEY}"))
+        .json(&serde_json::json!({ "jti": "x", "upstream": "other" }))
+        .send()
+        .await
+        .expect("POST /v1/result-details");
+
+    let error = json_body(response, 400).await;
+    assert_eq!(error["error"], "invalid_request", "{error:#}");
+}
+
+#[tokio::test]
+async fn a_caller_without_a_valid_api_key_is_refused_before_its_body_is_read() {
+    let app = app().await;
+
+    let response = app
+        .post_login_raw(Some("not-the-key"), "this is not JSON".to_owned())
+        .await;
+
+    let error = json_body(response, 401).await;
+    assert_eq!(error["error"], "invalid_client", "{error:#}");
+}

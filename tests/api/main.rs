@@ -1,10 +1,14 @@
 //! Detour's integration tests: one binary, a real server per test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the test
+
 mod api_surface;
 mod binding;
+mod busy;
 mod continue_errors;
 mod event_fields;
 mod fuzz;
+mod headers;
 mod helpers;
 mod hostile;
 mod import;
@@ -27,4 +31,5 @@ mod sandbox;
 mod seeds;
 mod startup_config;
 mod store;
+mod store_contract;
 mod web_platform;

@@ -4,9 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    ActionFixture, ExternalVisit, StoreKind, claim, login_event, on_every_store, spawn_app,
-};
+use crate::helpers::{ActionFixture, ExternalVisit, StoreKind, claim, login_event, spawn_app};
 
 const CAN_REDIRECT: &str = "https://detour.test/can-redirect";
 
@@ -92,9 +90,14 @@ async fn can_redirect_is_false_for_back_channel_protocols() {
     }
 }
 
-async fn a_redirect_in_an_interactive_login_suspends_it(store: StoreKind) {
+#[tokio::test]
+async fn a_redirect_in_an_interactive_login_suspends_it() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::named("always-redirect")]).await;
+    let app = spawn_app(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("always-redirect")],
+    )
+    .await;
 
     // Act
     let outcome = app.post_login_outcome(login_event()).await;
@@ -104,11 +107,15 @@ async fn a_redirect_in_an_interactive_login_suspends_it(store: StoreKind) {
     assert_eq!(visit.location.host_str(), Some("mfa.example.test"));
     assert_eq!(visit.param("step"), Some("otp"));
 }
-on_every_store!(a_redirect_in_an_interactive_login_suspends_it);
 
-async fn a_redirect_in_a_prompt_none_login_fails_with_interaction_required(store: StoreKind) {
+#[tokio::test]
+async fn a_redirect_in_a_prompt_none_login_fails_with_interaction_required() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::named("always-redirect")]).await;
+    let app = spawn_app(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("always-redirect")],
+    )
+    .await;
     let keys_before = app.redis.as_ref().map(|redis| redis.keys());
 
     // Act
@@ -124,11 +131,15 @@ async fn a_redirect_in_a_prompt_none_login_fails_with_interaction_required(store
         "nothing may be stored for a login that cannot continue"
     );
 }
-on_every_store!(a_redirect_in_a_prompt_none_login_fails_with_interaction_required);
 
-async fn a_redirect_in_a_refresh_token_exchange_fails_with_interaction_required(store: StoreKind) {
+#[tokio::test]
+async fn a_redirect_in_a_refresh_token_exchange_fails_with_interaction_required() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::named("always-redirect")]).await;
+    let app = spawn_app(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("always-redirect")],
+    )
+    .await;
     let keys_before = app.redis.as_ref().map(|redis| redis.keys());
 
     // Act
@@ -146,4 +157,3 @@ async fn a_redirect_in_a_refresh_token_exchange_fails_with_interaction_required(
         "nothing may be stored for a login that cannot continue"
     );
 }
-on_every_store!(a_redirect_in_a_refresh_token_exchange_fails_with_interaction_required);

@@ -1,6 +1,7 @@
 //! The detour: `sendUserTo` suspends the login, the external site sends the
 //! browser back to `/continue`, the pipeline resumes and the result lands at
-//! `return_to`. Every test runs on Redis and on the in-memory store.
+//! `return_to`. One pass, on the in-memory store: the stores are held to
+//! the same contract in `store_contract.rs`.
 
 use serde_json::{Value, json};
 
@@ -8,7 +9,7 @@ use crate::helpers::tokens::{now, verify_result_token, verify_session_token};
 use crate::helpers::{
     ActionFixture, ExternalVisit, PUBLIC_URL, REQUEST_HOSTNAME, REQUEST_IP, RESULT_SECRET,
     RETURN_TO, RETURN_TO_WITH_QUERY, SHARED_SECRET, StoreKind, TRANSACTION_ID, UPSTREAM_ID,
-    USER_EMAIL, USER_ID, claim, executions, html_tags, location_of, login_event, on_every_store,
+    USER_EMAIL, USER_ID, claim, executions, html_tags, location_of, login_event,
     result_from_redirect, spawn_app,
 };
 
@@ -16,11 +17,11 @@ fn execution(action: &str, handler: &str) -> (String, String) {
     (action.to_owned(), handler.to_owned())
 }
 
-async fn the_redirect_outcome_sends_the_user_to_the_external_site_with_a_state_and_a_session_token(
-    store: StoreKind,
-) {
+#[tokio::test]
+async fn the_redirect_outcome_sends_the_user_to_the_external_site_with_a_state_and_a_session_token()
+{
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
 
     // Act
     let outcome = app.post_login_outcome(login_event()).await;
@@ -47,13 +48,11 @@ async fn the_redirect_outcome_sends_the_user_to_the_external_site_with_a_state_a
         vec![execution("favorite-color", "onExecutePostLogin")]
     );
 }
-on_every_store!(
-    the_redirect_outcome_sends_the_user_to_the_external_site_with_a_state_and_a_session_token
-);
 
-async fn the_session_token_carries_the_user_the_request_and_the_payload(store: StoreKind) {
+#[tokio::test]
+async fn the_session_token_carries_the_user_the_request_and_the_payload() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
     let before = now();
 
     // Act
@@ -80,13 +79,11 @@ async fn the_session_token_carries_the_user_the_request_and_the_payload(store: S
     assert_eq!(exp - iat, 900, "default lifetime is 900 s");
     assert_eq!(claims.get("state"), None, "encodeToken adds no state claim");
 }
-on_every_store!(the_session_token_carries_the_user_the_request_and_the_payload);
 
-async fn the_favorite_color_detour_ends_at_return_to_with_the_color_in_user_metadata(
-    store: StoreKind,
-) {
+#[tokio::test]
+async fn the_favorite_color_detour_ends_at_return_to_with_the_color_in_user_metadata() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let returned = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
@@ -128,11 +125,11 @@ async fn the_favorite_color_detour_ends_at_return_to_with_the_color_in_user_meta
         "{result:#}"
     );
 }
-on_every_store!(the_favorite_color_detour_ends_at_return_to_with_the_color_in_user_metadata);
 
-async fn the_detour_can_also_be_completed_with_a_get(store: StoreKind) {
+#[tokio::test]
+async fn the_detour_can_also_be_completed_with_a_get() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let returned = app.token_from_external_site(&visit, json!({ "favorite_color": "ochre" }));
@@ -150,11 +147,11 @@ async fn the_detour_can_also_be_completed_with_a_get(store: StoreKind) {
         "{result:#}"
     );
 }
-on_every_store!(the_detour_can_also_be_completed_with_a_get);
 
-async fn a_session_token_in_the_body_wins_over_one_in_the_query(store: StoreKind) {
+#[tokio::test]
+async fn a_session_token_in_the_body_wins_over_one_in_the_query() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let in_body = app.token_from_external_site(&visit, json!({ "favorite_color": "from-body" }));
@@ -175,11 +172,11 @@ async fn a_session_token_in_the_body_wins_over_one_in_the_query(store: StoreKind
         "{result:#}"
     );
 }
-on_every_store!(a_session_token_in_the_body_wins_over_one_in_the_query);
 
-async fn a_user_who_already_has_a_favorite_color_is_not_sent_away(store: StoreKind) {
+#[tokio::test]
+async fn a_user_who_already_has_a_favorite_color_is_not_sent_away() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
     let mut event = login_event();
     event["user"]["user_metadata"] = json!({ "favorite_color": "green" });
 
@@ -190,14 +187,13 @@ async fn a_user_who_already_has_a_favorite_color_is_not_sent_away(store: StoreKi
     assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
     assert_eq!(outcome.get("location"), None);
 }
-on_every_store!(a_user_who_already_has_a_favorite_color_is_not_sent_away);
 
-async fn actions_before_the_redirect_never_run_again_and_actions_after_it_run_only_after_continue(
-    store: StoreKind,
-) {
+#[tokio::test]
+async fn actions_before_the_redirect_never_run_again_and_actions_after_it_run_only_after_continue()
+{
     // Arrange
     let app = spawn_app(
-        store,
+        StoreKind::InMemory,
         vec![
             ActionFixture::named("before-redirect"),
             ActionFixture::favorite_color(),
@@ -285,13 +281,11 @@ async fn actions_before_the_redirect_never_run_again_and_actions_after_it_run_on
         Some(&json!("teal"))
     );
 }
-on_every_store!(
-    actions_before_the_redirect_never_run_again_and_actions_after_it_run_only_after_continue
-);
 
-async fn the_result_keeps_the_query_that_return_to_already_has(store: StoreKind) {
+#[tokio::test]
+async fn the_result_keeps_the_query_that_return_to_already_has() {
     // Arrange
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
     let response = app.post_login(login_event(), RETURN_TO_WITH_QUERY).await;
     let outcome = crate::helpers::json_body(response, 200).await;
     let visit = ExternalVisit::from_outcome(&outcome);
@@ -315,12 +309,12 @@ async fn the_result_keeps_the_query_that_return_to_already_has(store: StoreKind)
         Some("web".to_owned())
     );
 }
-on_every_store!(the_result_keeps_the_query_that_return_to_already_has);
 
-async fn a_result_too_long_for_a_url_is_delivered_by_a_form_post_page(store: StoreKind) {
+#[tokio::test]
+async fn a_result_too_long_for_a_url_is_delivered_by_a_form_post_page() {
     // Arrange
     let app = spawn_app(
-        store,
+        StoreKind::InMemory,
         vec![
             ActionFixture::favorite_color(),
             ActionFixture::named("big-claim"),
@@ -363,12 +357,12 @@ async fn a_result_too_long_for_a_url_is_delivered_by_a_form_post_page(store: Sto
         Some(3000)
     );
 }
-on_every_store!(a_result_too_long_for_a_url_is_delivered_by_a_form_post_page);
 
-async fn a_second_redirect_sends_the_browser_on_to_the_next_external_site(store: StoreKind) {
+#[tokio::test]
+async fn a_second_redirect_sends_the_browser_on_to_the_next_external_site() {
     // Arrange
     let app = spawn_app(
-        store,
+        StoreKind::InMemory,
         vec![
             ActionFixture::favorite_color(),
             ActionFixture::named("always-redirect"),
@@ -423,4 +417,3 @@ async fn a_second_redirect_sends_the_browser_on_to_the_next_external_site(store:
     );
     assert_eq!(seen["query"]["code"], "123456", "{seen:#}");
 }
-on_every_store!(a_second_redirect_sends_the_browser_on_to_the_next_external_site);

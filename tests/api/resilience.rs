@@ -9,11 +9,12 @@ use crate::helpers::cluster::TestCluster;
 use crate::helpers::redis::TestRedis;
 use crate::helpers::{
     ActionFixture, ExternalVisit, RETURN_TO, StoreKind, TestConfig, json_body, login_event,
-    on_every_store, result_from_redirect, spawn_app, spawn_instance,
+    result_from_redirect, spawn_app, spawn_instance,
 };
 
-async fn fifty_concurrent_continues_complete_the_login_exactly_once(store: StoreKind) {
-    let app = spawn_app(store, vec![ActionFixture::favorite_color()]).await;
+#[tokio::test]
+async fn fifty_concurrent_continues_complete_the_login_exactly_once() {
+    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "red" }));
@@ -37,7 +38,6 @@ async fn fifty_concurrent_continues_complete_the_login_exactly_once(store: Store
         "{statuses:?}"
     );
 }
-on_every_store!(fifty_concurrent_continues_complete_the_login_exactly_once);
 
 /// Drives every future to completion together (no extra crate needed).
 async fn join_all<F: std::future::Future>(

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     API_KEY, ActionFixture, ExternalVisit, RETURN_TO, StoreKind, TestApp, TestConfig, json_body,
-    login_event, on_every_store, result_from_redirect, spawn_app_with,
+    login_event, result_from_redirect, spawn_app_with,
 };
 
 /// The secret the Action logs, and puts in the message it throws.
@@ -98,11 +98,10 @@ fn assert_withheld(result: &Value) {
     }
 }
 
-async fn a_result_token_carries_neither_console_output_nor_thrown_text_by_default(
-    store: StoreKind,
-) {
+#[tokio::test]
+async fn a_result_token_carries_neither_console_output_nor_thrown_text_by_default() {
     // Arrange
-    let app = app(store, None).await;
+    let app = app(StoreKind::InMemory, None).await;
 
     // Act
     let (result, location, payload) = delivered(&app, "throw").await;
@@ -139,7 +138,6 @@ async fn a_result_token_carries_neither_console_output_nor_thrown_text_by_defaul
         assert!(kept.is_empty(), "{kept:?}");
     }
 }
-on_every_store!(a_result_token_carries_neither_console_output_nor_thrown_text_by_default);
 
 #[tokio::test]
 async fn a_deny_reason_meant_for_the_user_stays_in_the_result_token() {
@@ -178,11 +176,10 @@ async fn an_upstream_that_opts_in_gets_the_full_records_in_the_result_token() {
     assert_eq!(records[1]["error"], THROWN);
 }
 
-async fn the_back_channel_hands_the_full_records_once_to_the_upstream_they_belong_to(
-    store: StoreKind,
-) {
+#[tokio::test]
+async fn the_back_channel_hands_the_full_records_once_to_the_upstream_they_belong_to() {
     // Arrange
-    let app = app(store, Some("back_channel")).await;
+    let app = app(StoreKind::InMemory, Some("back_channel")).await;
     let (result, location, payload) = delivered(&app, "throw").await;
     let jti = result["jti"].as_str().expect("jti");
 
@@ -214,7 +211,6 @@ async fn the_back_channel_hands_the_full_records_once_to_the_upstream_they_belon
     assert_eq!(records[1]["error"], THROWN);
     assert_eq!(json_body(second, 404).await["error"], "not_found");
 }
-on_every_store!(the_back_channel_hands_the_full_records_once_to_the_upstream_they_belong_to);
 
 #[tokio::test]
 async fn the_back_channel_keeps_the_details_of_an_allowed_login_too() {

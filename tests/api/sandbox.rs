@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::helpers::signal::Signal;
 use crate::helpers::{
-    ActionFixture, StoreKind, TestApp, TestConfig, claim, login_event, on_every_store,
-    spawn_app_with,
+    ActionFixture, StoreKind, TestApp, TestConfig, claim, login_event, spawn_app_with,
 };
 
 const BUDGET_MS: u64 = 500;
@@ -36,22 +36,40 @@ async fn app_with(actions: Vec<ActionFixture>, engine_extra: &str) -> TestApp {
     spawn_app_with(config).await
 }
 
-/// Runs a misbehaving login and, while it runs, a normal one. Returns the
-/// misbehaving login's outcome and how long it took.
+/// An app whose logins run `signal-started` before `fixture`, so a test
+/// knows when a login is on its engine.
+async fn signalling_app(fixture: &'static str) -> TestApp {
+    let signal = ActionFixture {
+        allow_hosts: vec!["127.0.0.1"],
+        ..ActionFixture::named("signal-started")
+    };
+    app_with(
+        vec![signal, ActionFixture::named(fixture)],
+        "allow_private_networks = true",
+    )
+    .await
+}
+
+/// Runs a misbehaving login on a [`signalling_app`] and, once it is
+/// running, a normal one. Returns the misbehaving login's outcome and how
+/// long it took.
 async fn misbehave_beside_a_good_login(app: &TestApp) -> (Value, Duration) {
-    let started = Instant::now();
-    let bad = app.post_login_outcome(misbehaving_event());
+    let mut started = Signal::start().await;
+    let mut misbehaving = misbehaving_event();
+    misbehaving["user"]["user_metadata"]["started_url"] = json!(started.url);
+    let began = Instant::now();
+    let bad = app.post_login_outcome(misbehaving);
     let good = async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        started.wait().await;
         app.post_login_outcome(login_event()).await
     };
     let (bad, good) = tokio::join!(bad, good);
     assert_eq!(good["outcome"], "allow", "the login beside it: {good:#}");
-    (bad, started.elapsed())
+    (bad, began.elapsed())
 }
 
 async fn assert_fails_with(fixture: &'static str, reason: &str) {
-    let app = app_with(vec![ActionFixture::named(fixture)], "").await;
+    let app = signalling_app(fixture).await;
 
     let (outcome, took) = misbehave_beside_a_good_login(&app).await;
 
@@ -98,24 +116,24 @@ async fn a_throw_inside_then_fails_with_its_message() {
 
 #[tokio::test]
 async fn console_output_of_an_endless_loop_is_kept_in_its_execution_record() {
-    let app = app_with(vec![ActionFixture::named("loop-forever")], "").await;
+    let app = signalling_app("loop-forever").await;
 
     let (outcome, _) = misbehave_beside_a_good_login(&app).await;
 
-    assert_eq!(outcome["executions"][0]["logs"], json!(["about to spin"]));
+    assert_eq!(outcome["executions"][1]["logs"], json!(["about to spin"]));
 }
 
 #[tokio::test]
 async fn ten_megabytes_of_console_output_are_capped_and_the_login_goes_on() {
     // Logging never fails a login (Auth0 keeps only a short prefix of the
     // output too); the record keeps the first 64 KiB and says it was cut.
-    let app = app_with(vec![ActionFixture::named("console-flood")], "").await;
+    let app = signalling_app("console-flood").await;
 
     let (outcome, _) = misbehave_beside_a_good_login(&app).await;
 
     assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
     assert_eq!(id_claim(&outcome, "flooded"), json!(true));
-    let logs = outcome["executions"][0]["logs"]
+    let logs = outcome["executions"][1]["logs"]
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -284,9 +302,10 @@ async fn a_fetch_to_a_private_address_is_refused_by_default() {
     assert!(error.contains("private address"), "{error}");
 }
 
-async fn the_cache_set_in_one_login_is_read_in_the_next(store: StoreKind) {
+#[tokio::test]
+async fn the_cache_set_in_one_login_is_read_in_the_next() {
     let app = spawn_app_with(TestConfig::new(
-        store,
+        StoreKind::InMemory,
         vec![ActionFixture::named("cache-counter")],
     ))
     .await;
@@ -303,11 +322,11 @@ async fn the_cache_set_in_one_login_is_read_in_the_next(store: StoreKind) {
         json!("CacheKeyDoesNotExist")
     );
 }
-on_every_store!(the_cache_set_in_one_login_is_read_in_the_next);
 
-async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it(store: StoreKind) {
+#[tokio::test]
+async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it() {
     let app = spawn_app_with(TestConfig::new(
-        store,
+        StoreKind::InMemory,
         vec![ActionFixture {
             modules: vec!["lib/visits.js"],
             ..ActionFixture::named("counts-through-a-helper")
@@ -321,7 +340,6 @@ async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it(store: St
     assert_eq!(id_claim(&first, "visits"), json!(1), "{first:#}");
     assert_eq!(id_claim(&second, "visits"), json!(2), "{second:#}");
 }
-on_every_store!(the_cache_is_loaded_for_an_action_whose_required_file_uses_it);
 
 async fn two_logins(isolation: &'static str) -> (Value, Value) {
     let mut config = TestConfig::new(

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use crate::http::AppState;
+use crate::startup::AppState;
 use crate::telemetry::chain;
 
 /// Alive: the process answers.

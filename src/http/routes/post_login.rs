@@ -1,22 +1,20 @@
 //! `POST /v1/post-login`: an upstream runs the Actions for a login.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, web};
 
 use crate::http::error::{ApiError, Audience};
-use crate::http::extractors::{UpstreamAuth, read_json};
-use crate::http::{AppState, MAX_EVENT_BYTES};
+use crate::http::extractors::UpstreamAuth;
 use crate::pipeline::PostLoginRequest;
+use crate::startup::AppState;
 
-/// Runs the post-login Actions and answers with the outcome.
-#[post("/v1/post-login")]
+/// Runs the post-login Actions and answers with the outcome. The caller is
+/// authenticated before its body is read.
 pub async fn post_login(
-    req: HttpRequest,
     state: web::Data<AppState>,
     UpstreamAuth(upstream): UpstreamAuth,
-    payload: web::Payload,
+    web::Json(request): web::Json<PostLoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request: PostLoginRequest = read_json(&req, payload, MAX_EVENT_BYTES).await?;
     let outcome = state
         .pipeline
         .load_full()

@@ -3,34 +3,31 @@
 //! since that token travels through the browser.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, web};
 
 use crate::config::ResultDetails;
-use crate::http::AppState;
 use crate::http::error::{ApiError, Audience, ErrorCode};
-use crate::http::extractors::{UpstreamAuth, read_json};
+use crate::http::extractors::UpstreamAuth;
+use crate::startup::AppState;
 
 /// Largest request body: one `jti`, with room to spare.
-const MAX_BODY_BYTES: usize = 1024;
+pub const MAX_BODY_BYTES: usize = 1024;
 
 /// What the upstream asks for.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DetailsRequest {
+pub struct DetailsRequest {
     /// The `jti` of a result token Detour delivered to this upstream.
     jti: String,
 }
 
 /// Answers the execution details of one delivered result, once, to the
 /// upstream it was delivered to.
-#[post("/v1/result-details")]
 pub async fn result_details(
-    req: HttpRequest,
     state: web::Data<AppState>,
     UpstreamAuth(upstream): UpstreamAuth,
-    payload: web::Payload,
+    web::Json(request): web::Json<DetailsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request: DetailsRequest = read_json(&req, payload, MAX_BODY_BYTES).await?;
     let details = state
         .pipeline
         .load_full()

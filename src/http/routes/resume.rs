@@ -11,9 +11,10 @@ use actix_web::cookie::{Cookie, SameSite};
 use crate::config::ServerSettings;
 use crate::http::MAX_FORM_BYTES;
 use crate::http::extractors::{continue_request, parse_params, read_body};
-use crate::http::{AppState, pages};
+use crate::http::pages;
 use crate::pipeline::Resumed;
 use crate::pipeline::binding::BindingCookie;
+use crate::startup::AppState;
 
 /// Longest `return_to?result=…` URL sent as a redirect; longer results go
 /// by an auto-submitting form, since browsers and proxies truncate URLs.

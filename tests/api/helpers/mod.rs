@@ -3,12 +3,14 @@
 //! fixtures and an explicit environment, and returns a `TestApp` whose
 //! methods are the protocol steps.
 
+pub mod clock;
 pub mod cluster;
 pub mod event;
 pub mod html;
 pub mod process;
 pub mod redis;
 pub mod responses;
+pub mod signal;
 pub mod tls;
 pub mod tokens;
 
@@ -21,12 +23,14 @@ pub use responses::{
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use self::clock::TestClock;
 use self::redis::TestRedis;
 use self::tokens::sign_hs256;
 
@@ -50,28 +54,6 @@ pub enum StoreKind {
     Redis,
     InMemory,
 }
-
-/// Runs an `async fn(StoreKind)` test once on Redis and once on the
-/// in-memory store: `on_every_store!(my_test);` next to `async fn my_test`
-/// gives the tests `my_test::on_redis` and `my_test::in_memory`.
-macro_rules! on_every_store {
-    ($($test:ident),+ $(,)?) => {
-        $(
-            mod $test {
-                #[tokio::test]
-                async fn on_redis() {
-                    super::$test($crate::helpers::StoreKind::Redis).await
-                }
-
-                #[tokio::test]
-                async fn in_memory() {
-                    super::$test($crate::helpers::StoreKind::InMemory).await
-                }
-            }
-        )+
-    };
-}
-pub(crate) use on_every_store;
 
 /// One `[[actions]]` entry: a fixture from `tests/fixtures/actions/`.
 #[derive(Debug, Clone)]
@@ -329,6 +311,8 @@ pub struct TestApp {
     pub redis: Option<TestRedis>,
     /// Swaps a new configuration into the running server (as SIGHUP does).
     pub reloader: detour::startup::Reloader,
+    /// The server's clock: `clock.advance(…)` ages every login at once.
+    pub clock: TestClock,
     _config: PreparedConfig,
 }
 
@@ -368,9 +352,11 @@ pub async fn spawn_instance_with(
         .load()
         .unwrap_or_else(|e| panic!("test config does not load: {}", error_chain(&e)));
     adjust(&mut settings);
-    let application = detour::startup::Application::build(settings)
-        .await
-        .unwrap_or_else(|e| panic!("Detour does not start: {e:#}"));
+    let clock = TestClock::default();
+    let application =
+        detour::startup::Application::build_with_clock(settings, Arc::new(clock.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("Detour does not start: {e:#}"));
     let address = format!("http://127.0.0.1:{}", application.port());
     let reloader = application.reloader();
     tokio::spawn(application.run_until_stopped());
@@ -385,6 +371,7 @@ pub async fn spawn_instance_with(
         client,
         redis: None,
         reloader,
+        clock,
         _config: prepared,
     }
 }
