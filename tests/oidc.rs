@@ -17,6 +17,8 @@
 //! reaches (MFA, Forms and other effects refused, protocol claims dropped,
 //! the jti store) are the integration's own `node --test` tests, run here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the test
+
 mod common;
 
 use anyhow::{Context, Result, bail, ensure};
