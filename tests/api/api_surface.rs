@@ -308,7 +308,7 @@ async fn render_and_redirect_in_one_action_abort_with_auth0s_message() {
 #[tokio::test]
 async fn a_rendered_form_suspends_and_resumes_the_same_action_with_event_prompt() {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![copy("first"), copy("second")]).await;
+    let app = spawn_app(StoreKind::Redis, vec![copy("first"), copy("second")]).await;
 
     // Act
     let outcome = app.post_login_outcome(event_for("render")).await;

@@ -66,7 +66,7 @@ async fn continue_with_cookie(
 
 #[tokio::test]
 async fn only_the_bound_browser_can_continue_and_a_wrong_cookie_burns_nothing() {
-    let app = bound_app(StoreKind::InMemory).await;
+    let app = bound_app(StoreKind::Redis).await;
     let (visit, cookie) = go_on_the_detour(&app).await;
     let (_, other_browsers_cookie) = go_on_the_detour(&app).await;
     let name = cookie.split('=').next().unwrap_or_default();
@@ -87,7 +87,7 @@ async fn only_the_bound_browser_can_continue_and_a_wrong_cookie_burns_nothing() 
 
 #[tokio::test]
 async fn a_detour_can_be_opened_by_one_browser_only() {
-    let app = bound_app(StoreKind::InMemory).await;
+    let app = bound_app(StoreKind::Redis).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let bounce = outcome["location"].as_str().expect("location").to_owned();
     let path = bounce

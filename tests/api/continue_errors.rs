@@ -1,8 +1,8 @@
 //! What goes wrong on the way back: a returned token that does not hold up
 //! ends the login with `access_denied`; a `state` that is missing, unknown,
-//! expired or used gets the `invalid_request` page. One pass, on the
-//! in-memory store: single use and expiry are the stores' contract
-//! (`store_contract.rs`).
+//! expired or used gets the `invalid_request` page. One pass, on a
+//! real Redis (the production store); the in-memory store is held to the
+//! same contract in `store_contract.rs`.
 
 use std::time::Duration;
 
@@ -61,7 +61,7 @@ fn assert_token_rejected(result: &Value, reason_words: &[&str]) {
 #[tokio::test]
 async fn a_returned_token_with_a_bad_signature_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let mut claims = returned_token_claims(&visit.state, USER_ID);
     claims["favorite_color"] = json!("teal");
     let forged = sign_hs256("not-the-shared-secret-0123456789abcdef", &claims);
@@ -76,7 +76,7 @@ async fn a_returned_token_with_a_bad_signature_denies_the_login() {
 #[tokio::test]
 async fn an_expired_returned_token_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let mut claims = returned_token_claims(&visit.state, USER_ID);
     claims["iat"] = json!(now() - 3600);
     claims["exp"] = json!(now() - 600);
@@ -93,7 +93,7 @@ async fn an_expired_returned_token_denies_the_login() {
 #[tokio::test]
 async fn a_returned_token_for_another_state_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let mut claims = returned_token_claims("some-other-login-state", USER_ID);
     claims["favorite_color"] = json!("teal");
     let token = sign_hs256(SHARED_SECRET, &claims);
@@ -108,7 +108,7 @@ async fn a_returned_token_for_another_state_denies_the_login() {
 #[tokio::test]
 async fn a_returned_token_for_another_user_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let mut claims = returned_token_claims(&visit.state, "auth0|someone-else");
     claims["favorite_color"] = json!("teal");
     let token = sign_hs256(SHARED_SECRET, &claims);
@@ -123,7 +123,7 @@ async fn a_returned_token_for_another_user_denies_the_login() {
 #[tokio::test]
 async fn a_returned_token_without_iat_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let mut claims = returned_token_claims(&visit.state, USER_ID);
     claims.as_object_mut().expect("claims").remove("iat");
     claims["favorite_color"] = json!("teal");
@@ -139,7 +139,7 @@ async fn a_returned_token_without_iat_denies_the_login() {
 #[tokio::test]
 async fn coming_back_without_a_session_token_denies_the_login() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
 
     // Act
     let response = app.continue_post(&[("state", &visit.state)]).await;
@@ -178,7 +178,7 @@ async fn by_default_the_result_token_says_only_that_the_action_failed() {
 #[tokio::test]
 async fn continue_is_rejected_when_the_state_was_already_used() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
     let form = [
         ("state", visit.state.as_str()),
@@ -201,7 +201,7 @@ async fn continue_is_rejected_when_the_state_was_already_used() {
 #[tokio::test]
 async fn a_double_submitted_continue_succeeds_exactly_once() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
     let form = [
         ("state", visit.state.as_str()),
@@ -220,7 +220,7 @@ async fn a_double_submitted_continue_succeeds_exactly_once() {
 #[tokio::test]
 async fn continue_is_rejected_when_the_state_is_unknown() {
     // Arrange: a real suspended login exists, but this is not its state.
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let unknown = format!("{}x", visit.state);
 
     // Act
@@ -233,7 +233,7 @@ async fn continue_is_rejected_when_the_state_is_unknown() {
 #[tokio::test]
 async fn continue_is_rejected_when_there_is_no_state() {
     // Arrange
-    let (app, visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, visit) = suspended_login(StoreKind::Redis).await;
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
 
     // Act
@@ -262,7 +262,7 @@ const LOGIN_TTL: Duration = Duration::from_secs(60);
 #[tokio::test]
 async fn continue_is_rejected_when_the_login_has_expired() {
     // Arrange
-    let (app, visit, token) = login_with_a_short_lifetime(StoreKind::InMemory).await;
+    let (app, visit, token) = login_with_a_short_lifetime(StoreKind::Redis).await;
     app.clock.advance(LOGIN_TTL + Duration::from_secs(1));
 
     // Act
@@ -293,7 +293,7 @@ async fn a_login_continued_within_its_lifetime_completes() {
 #[tokio::test]
 async fn a_client_that_asks_for_json_gets_the_invalid_request_error_as_json() {
     // Arrange
-    let (app, _visit) = suspended_login(StoreKind::InMemory).await;
+    let (app, _visit) = suspended_login(StoreKind::Redis).await;
 
     // Act
     let response = app

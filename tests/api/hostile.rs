@@ -342,9 +342,9 @@ async fn a_bound_login_keeps_no_raw_state_in_redis_and_still_completes() {
 #[tokio::test]
 async fn a_continue_before_the_first_redirect_is_refused_and_burns_nothing() {
     // Before the fix such a /continue (no cookie: no browser was bound yet)
-    // took the login out of the StoreKind::InMemory before refusing, so the real user's
+    // took the login out of the StoreKind::Redis before refusing, so the real user's
     // /redirect found nothing.
-    let app = bound_app(StoreKind::InMemory).await;
+    let app = bound_app(StoreKind::Redis).await;
     let (path, state) = start_a_bound_login(&app).await;
     let early = ExternalVisit::from_location(&format!("https://my-app.example.com/?state={state}"));
 

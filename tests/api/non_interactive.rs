@@ -94,7 +94,7 @@ async fn can_redirect_is_false_for_back_channel_protocols() {
 async fn a_redirect_in_an_interactive_login_suspends_it() {
     // Arrange
     let app = spawn_app(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![ActionFixture::named("always-redirect")],
     )
     .await;
@@ -112,7 +112,7 @@ async fn a_redirect_in_an_interactive_login_suspends_it() {
 async fn a_redirect_in_a_prompt_none_login_fails_with_interaction_required() {
     // Arrange
     let app = spawn_app(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![ActionFixture::named("always-redirect")],
     )
     .await;
@@ -136,7 +136,7 @@ async fn a_redirect_in_a_prompt_none_login_fails_with_interaction_required() {
 async fn a_redirect_in_a_refresh_token_exchange_fails_with_interaction_required() {
     // Arrange
     let app = spawn_app(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![ActionFixture::named("always-redirect")],
     )
     .await;

@@ -1,7 +1,7 @@
 //! The detour: `sendUserTo` suspends the login, the external site sends the
 //! browser back to `/continue`, the pipeline resumes and the result lands at
-//! `return_to`. One pass, on the in-memory store: the stores are held to
-//! the same contract in `store_contract.rs`.
+//! `return_to`. One pass, on a real Redis (the production store); the
+//! in-memory store is held to the same contract in `store_contract.rs`.
 
 use serde_json::{Value, json};
 
@@ -21,7 +21,7 @@ fn execution(action: &str, handler: &str) -> (String, String) {
 async fn the_redirect_outcome_sends_the_user_to_the_external_site_with_a_state_and_a_session_token()
 {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
 
     // Act
     let outcome = app.post_login_outcome(login_event()).await;
@@ -52,7 +52,7 @@ async fn the_redirect_outcome_sends_the_user_to_the_external_site_with_a_state_a
 #[tokio::test]
 async fn the_session_token_carries_the_user_the_request_and_the_payload() {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
     let before = now();
 
     // Act
@@ -83,7 +83,7 @@ async fn the_session_token_carries_the_user_the_request_and_the_payload() {
 #[tokio::test]
 async fn the_favorite_color_detour_ends_at_return_to_with_the_color_in_user_metadata() {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let returned = app.token_from_external_site(&visit, json!({ "favorite_color": "teal" }));
@@ -129,7 +129,7 @@ async fn the_favorite_color_detour_ends_at_return_to_with_the_color_in_user_meta
 #[tokio::test]
 async fn the_detour_can_also_be_completed_with_a_get() {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let returned = app.token_from_external_site(&visit, json!({ "favorite_color": "ochre" }));
@@ -151,7 +151,7 @@ async fn the_detour_can_also_be_completed_with_a_get() {
 #[tokio::test]
 async fn a_session_token_in_the_body_wins_over_one_in_the_query() {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let in_body = app.token_from_external_site(&visit, json!({ "favorite_color": "from-body" }));
@@ -176,7 +176,7 @@ async fn a_session_token_in_the_body_wins_over_one_in_the_query() {
 #[tokio::test]
 async fn a_user_who_already_has_a_favorite_color_is_not_sent_away() {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
     let mut event = login_event();
     event["user"]["user_metadata"] = json!({ "favorite_color": "green" });
 
@@ -193,7 +193,7 @@ async fn actions_before_the_redirect_never_run_again_and_actions_after_it_run_on
 {
     // Arrange
     let app = spawn_app(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![
             ActionFixture::named("before-redirect"),
             ActionFixture::favorite_color(),
@@ -285,7 +285,7 @@ async fn actions_before_the_redirect_never_run_again_and_actions_after_it_run_on
 #[tokio::test]
 async fn the_result_keeps_the_query_that_return_to_already_has() {
     // Arrange
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
     let response = app.post_login(login_event(), RETURN_TO_WITH_QUERY).await;
     let outcome = crate::helpers::json_body(response, 200).await;
     let visit = ExternalVisit::from_outcome(&outcome);
@@ -314,7 +314,7 @@ async fn the_result_keeps_the_query_that_return_to_already_has() {
 async fn a_result_too_long_for_a_url_is_delivered_by_a_form_post_page() {
     // Arrange
     let app = spawn_app(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![
             ActionFixture::favorite_color(),
             ActionFixture::named("big-claim"),
@@ -362,7 +362,7 @@ async fn a_result_too_long_for_a_url_is_delivered_by_a_form_post_page() {
 async fn a_second_redirect_sends_the_browser_on_to_the_next_external_site() {
     // Arrange
     let app = spawn_app(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![
             ActionFixture::favorite_color(),
             ActionFixture::named("always-redirect"),

@@ -14,7 +14,7 @@ use crate::helpers::{
 
 #[tokio::test]
 async fn fifty_concurrent_continues_complete_the_login_exactly_once() {
-    let app = spawn_app(StoreKind::InMemory, vec![ActionFixture::favorite_color()]).await;
+    let app = spawn_app(StoreKind::Redis, vec![ActionFixture::favorite_color()]).await;
     let outcome = app.post_login_outcome(login_event()).await;
     let visit = ExternalVisit::from_outcome(&outcome);
     let token = app.token_from_external_site(&visit, json!({ "favorite_color": "red" }));

@@ -101,7 +101,7 @@ fn assert_withheld(result: &Value) {
 #[tokio::test]
 async fn a_result_token_carries_neither_console_output_nor_thrown_text_by_default() {
     // Arrange
-    let app = app(StoreKind::InMemory, None).await;
+    let app = app(StoreKind::Redis, None).await;
 
     // Act
     let (result, location, payload) = delivered(&app, "throw").await;
@@ -179,7 +179,7 @@ async fn an_upstream_that_opts_in_gets_the_full_records_in_the_result_token() {
 #[tokio::test]
 async fn the_back_channel_hands_the_full_records_once_to_the_upstream_they_belong_to() {
     // Arrange
-    let app = app(StoreKind::InMemory, Some("back_channel")).await;
+    let app = app(StoreKind::Redis, Some("back_channel")).await;
     let (result, location, payload) = delivered(&app, "throw").await;
     let jti = result["jti"].as_str().expect("jti");
 

@@ -305,7 +305,7 @@ async fn a_fetch_to_a_private_address_is_refused_by_default() {
 #[tokio::test]
 async fn the_cache_set_in_one_login_is_read_in_the_next() {
     let app = spawn_app_with(TestConfig::new(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![ActionFixture::named("cache-counter")],
     ))
     .await;
@@ -326,7 +326,7 @@ async fn the_cache_set_in_one_login_is_read_in_the_next() {
 #[tokio::test]
 async fn the_cache_is_loaded_for_an_action_whose_required_file_uses_it() {
     let app = spawn_app_with(TestConfig::new(
-        StoreKind::InMemory,
+        StoreKind::Redis,
         vec![ActionFixture {
             modules: vec!["lib/visits.js"],
             ..ActionFixture::named("counts-through-a-helper")

@@ -1,5 +1,6 @@
 //! What both stores promise, checked on each through the library's `Store`
-//! (the HTTP tests run once, on the in-memory store, and lean on this):
+//! (the HTTP tests of suspended logins run once, on Redis, and lean on this
+//! for the in-memory store):
 //! a suspended login is taken once, even by racing takers; a key is saved
 //! once; the first browser binding wins; result details are read once, by
 //! their own upstream; an Action's cache keeps its live entries.
