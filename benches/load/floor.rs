@@ -72,8 +72,12 @@ pub fn serve(path: &Path) -> Result<(), BoxError> {
         .map(|u| Sha256::digest(u.api_key.expose_secret().as_bytes()).into())
         .collect();
     let listen = settings.server.listen.clone();
-    actix_web::rt::System::new().block_on(async move {
-        // The connection's driver runs on this runtime, as the server's does.
+    // The runtime the `detour` binary serves on (`#[tokio::main]`), so the
+    // Redis connection's driver runs where it runs there.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
         let store = Store::Redis(RedisStore::connect(&url)?);
         let floor = web::Data::new(Floor {
             settings,

@@ -36,6 +36,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the benchmark run
 
+/// The shipped binary's allocator, for the floor server's sake (the load
+/// generator hardly allocates).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod client;
 mod floor;
 mod measure;
