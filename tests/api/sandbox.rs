@@ -389,7 +389,7 @@ async fn work_an_execution_leaves_pending_never_touches_a_later_login() {
             allow_hosts: vec!["127.0.0.1"],
             ..ActionFixture::named("leaves-work-behind")
         }],
-        // One engine: both logins meet the same module instance.
+        // One engine (spares aside): later logins meet the first one's module instance.
         "workers = 1\nallow_private_networks = true",
     )
     .await;
@@ -399,12 +399,26 @@ async fn work_an_execution_leaves_pending_never_touches_a_later_login() {
         .await;
     // Long enough for the first login's timers to have been due.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let second = app.post_login_outcome(login_event()).await;
+    // A slow first execution may have called in a spare engine thread, with
+    // its own module instance, that takes the next login: only a login that
+    // meets the first one's instance (and its pending work) proves anything.
+    let mut second = app.post_login_outcome(login_event()).await;
+    for _ in 0..20 {
+        if id_claim(&second, "instance") == id_claim(&first, "instance") {
+            break;
+        }
+        second = app.post_login_outcome(login_event()).await;
+    }
 
     assert_eq!(first["outcome"], "allow", "{first:#}");
     assert_eq!(id_claim(&first, "run"), json!(1));
     assert_eq!(second["outcome"], "allow", "{second:#}");
-    assert_eq!(id_claim(&second, "run"), json!(2), "same module instance");
+    assert_eq!(
+        id_claim(&second, "instance"),
+        id_claim(&first, "instance"),
+        "no login met the first one's module instance"
+    );
+    assert!(id_claim(&second, "run").as_u64() >= Some(2), "{second:#}");
     assert_eq!(id_claim(&second, "late"), Value::Null, "{second:#}");
 }
 
