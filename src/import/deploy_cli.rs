@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::messages::scrub;
 use super::{Action, Binding, Dependency, ImportError, Module, Origin, Problem, Secret, Tenant};
 
 #[derive(Deserialize, Default)]
@@ -133,7 +134,7 @@ fn read_yaml(path: &Path) -> Result<Tenant, ImportError> {
     let raw: RawTenant = serde_saphyr::from_str(&text).map_err(|e| {
         ImportError(format!(
             "{label}: not a Deploy CLI tenant file: {}",
-            e.to_string().lines().next().unwrap_or_default()
+            scrub(&e.to_string())
         ))
     })?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
@@ -214,8 +215,9 @@ fn json_files<T: for<'de> Deserialize<'de>>(
             .map_err(|e| ImportError(format!("cannot read {}: {e}", path.display())))?;
         let parsed = serde_json::from_str(&text).map_err(|e| {
             ImportError(format!(
-                "{sub}/{}: not valid Deploy CLI JSON: {e}",
-                label_of(&path)
+                "{sub}/{}: not valid Deploy CLI JSON: {}",
+                label_of(&path),
+                scrub(&e.to_string())
             ))
         })?;
         out.push((path, parsed));

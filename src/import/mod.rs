@@ -12,6 +12,7 @@
 mod check;
 mod deploy_cli;
 mod management_api;
+mod messages;
 mod names;
 mod plan;
 mod report;
@@ -21,6 +22,7 @@ mod write;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use messages::printable;
 pub use write::{MARKER, UPSTREAM_VARS};
 
 /// The export formats `detour import` reads.

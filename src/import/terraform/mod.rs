@@ -62,10 +62,14 @@ pub fn read(source: &Path) -> Result<Tenant, ImportError> {
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
+        // The parser's own message quotes the failing line, which may
+        // hold a secret's value: only where and why.
         let body = hcl_edit::parser::parse_body(&text).map_err(|e| {
             ImportError(format!(
-                "{label}: not valid HCL: {}",
-                one_line(&e.to_string())
+                "{label}:{}:{}: not valid HCL: {}",
+                e.location().line(),
+                e.location().column(),
+                one_line(e.message())
             ))
         })?;
         let dir = path
