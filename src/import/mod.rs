@@ -339,6 +339,14 @@ impl Report {
 /// read or an existing `detour.toml` would lose edits.
 pub fn run(source: &Path, format: Option<Format>, out: &Path) -> Result<Report, ImportError> {
     let (format, tenant) = read(source, format)?;
+    // An empty file, or the wrong one, would otherwise "import" nothing
+    // and succeed.
+    if tenant.actions.is_empty() {
+        return fail(format!(
+            "{}: no Actions in it as a {format} export: nothing to import (is it the right file, or the right --format?)",
+            source.display()
+        ));
+    }
     // Writing into the export itself would mix Detour's files with the
     // tooling's (the Deploy CLI's actions/ directory, say).
     let export_dir = if source.is_dir() {

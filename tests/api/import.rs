@@ -18,6 +18,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod export_shapes;
 mod hostile_exports;
 
 use crate::helpers::process::DetourProcess;

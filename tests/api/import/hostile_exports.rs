@@ -213,7 +213,7 @@ fn a_literal_secret_on_a_line_that_does_not_parse_is_never_in_the_error() {
         ),
         (
             "actions.yaml",
-            format!("actions:\n  - name: a\n    dependencies: \"{literal}\"\n"),
+            format!("actions:\n  - name: a\n    secrets: [{{name: K, value: \"{literal}\"}}\n"),
         ),
     ];
     for (file, text) in cases {
