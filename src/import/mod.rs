@@ -10,6 +10,7 @@
 //! they cannot be written.
 
 mod check;
+mod config_file;
 mod deploy_cli;
 mod management_api;
 mod messages;
@@ -22,8 +23,9 @@ mod write;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use config_file::MARKER;
 pub use messages::printable;
-pub use write::{MARKER, UPSTREAM_VARS};
+pub use write::UPSTREAM_VARS;
 
 /// The export formats `detour import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -363,9 +365,12 @@ pub fn run(source: &Path, format: Option<Format>, out: &Path) -> Result<Report, 
         ));
     }
     let plan = plan::plan(&tenant);
-    let created_config = write::write(&plan, out)?;
+    let written = write::write(&plan, out)?;
     let mut report = check::check(&plan, out);
     report.format = Some(format);
-    report.created_config = created_config;
+    report.created_config = written.created;
+    report.notes.extend(written.removed.iter().map(|file| {
+        format!("removed {file}: written by the previous import for an Action or Module this export no longer imports")
+    }));
     Ok(report)
 }

@@ -20,6 +20,7 @@ use serde_json::Value;
 
 mod export_shapes;
 mod hostile_exports;
+mod reimport;
 
 use crate::helpers::process::DetourProcess;
 use crate::helpers::tokens::{returned_token_claims, sign_hs256, verify_session_token};
