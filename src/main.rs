@@ -110,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
             let report = match detour::import::run(&args.source, args.format, &args.out) {
                 Ok(report) => report,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", detour::import::printable(&e.to_string()));
                     std::process::exit(2);
                 }
             };

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use super::deploy_cli::marker_in;
 use super::plan::{Plan, Planned, module_problem};
 use super::write::{action_entry, module_entry};
 use super::{ActionReport, Origin, Problem, Report, SecretVar, Status};
@@ -95,6 +96,21 @@ fn check_one(plan: &Plan, planned: &Planned, out: &Path) -> Status {
     for module in &modules {
         if let Some(problem) = module_problem(module) {
             return Status::Stopped(format!("module \"{}\": {problem}", module.name));
+        }
+    }
+    // A keyword marker left in the code would run as literal text.
+    let codes =
+        std::iter::once((planned.file.as_str(), code.as_str())).chain(modules.iter().map(|m| {
+            (
+                m.file.as_str(),
+                m.module.code.as_deref().unwrap_or_default(),
+            )
+        }));
+    for (file, source) in codes {
+        if let Some((line, marker)) = marker_in(source) {
+            return Status::Stopped(format!(
+                "{file}:{line}: holds the keyword marker {marker}, which the Deploy CLI replaces from AUTH0_KEYWORD_REPLACE_MAPPINGS when it deploys; detour import does not: put the value in its place (a secret as event.secrets.NAME)"
+            ));
         }
     }
     // A package that cannot work, at the line that requires it.

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::messages::scrub;
 use super::{Action, Binding, Dependency, ImportError, Module, Origin, Secret, Tenant};
 
 /// The actions list in a Management API directory.
@@ -122,8 +123,9 @@ impl File {
     fn parse(&self) -> Result<Export, ImportError> {
         serde_json::from_str(&self.text).map_err(|e| {
             ImportError(format!(
-                "{}: not a Management API export ({{\"actions\": [...], \"bindings\": [...]}}): {e}",
-                self.label
+                "{}: not a Management API export ({{\"actions\": [...], \"bindings\": [...]}}): {}",
+                self.label,
+                scrub(&e.to_string())
             ))
         })
     }

@@ -10,8 +10,10 @@
 //! they cannot be written.
 
 mod check;
+mod config_file;
 mod deploy_cli;
 mod management_api;
+mod messages;
 mod names;
 mod plan;
 mod report;
@@ -21,7 +23,9 @@ mod write;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use write::{MARKER, UPSTREAM_VARS};
+pub use config_file::MARKER;
+pub use messages::printable;
+pub use write::UPSTREAM_VARS;
 
 /// The export formats `detour import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -337,6 +341,14 @@ impl Report {
 /// read or an existing `detour.toml` would lose edits.
 pub fn run(source: &Path, format: Option<Format>, out: &Path) -> Result<Report, ImportError> {
     let (format, tenant) = read(source, format)?;
+    // An empty file, or the wrong one, would otherwise "import" nothing
+    // and succeed.
+    if tenant.actions.is_empty() {
+        return fail(format!(
+            "{}: no Actions in it as a {format} export: nothing to import (is it the right file, or the right --format?)",
+            source.display()
+        ));
+    }
     // Writing into the export itself would mix Detour's files with the
     // tooling's (the Deploy CLI's actions/ directory, say).
     let export_dir = if source.is_dir() {
@@ -353,9 +365,12 @@ pub fn run(source: &Path, format: Option<Format>, out: &Path) -> Result<Report, 
         ));
     }
     let plan = plan::plan(&tenant);
-    let created_config = write::write(&plan, out)?;
+    let written = write::write(&plan, out)?;
     let mut report = check::check(&plan, out);
     report.format = Some(format);
-    report.created_config = created_config;
+    report.created_config = written.created;
+    report.notes.extend(written.removed.iter().map(|file| {
+        format!("removed {file}: written by the previous import for an Action or Module this export no longer imports")
+    }));
     Ok(report)
 }

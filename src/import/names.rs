@@ -1,10 +1,19 @@
 //! Names Detour derives from Auth0's: file names, Module names, variables.
 
+/// The longest slug: with `-NN` and `.js` it stays far below the 255
+/// bytes file systems allow in a name, whatever the export's name.
+const SLUG_MAX: usize = 60;
+
 /// A file-name-safe form of `name`: lower-case ASCII letters and digits,
-/// runs of anything else as one `-` (`Add Roles & Scopes` → `add-roles-scopes`).
+/// runs of anything else as one `-` (`Add Roles & Scopes` → `add-roles-scopes`),
+/// at most [`SLUG_MAX`] characters. The export's names are untrusted text:
+/// `..`, `/`, NUL or a 10 000-character name all come out as a plain name.
 pub fn slug(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
+    let mut out = String::with_capacity(name.len().min(SLUG_MAX));
     for c in name.chars() {
+        if out.len() >= SLUG_MAX {
+            break;
+        }
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
         } else if !out.ends_with('-') {
@@ -47,6 +56,18 @@ pub fn secret_var(slug: &str, secret: &str) -> String {
             .collect::<String>()
     };
     format!("DETOUR_{}_{}", part(slug), part(secret))
+}
+
+/// `name` made distinct from every name in `taken` with `_2`, `_3`… (for
+/// environment variables: two secrets must never share one).
+pub fn unique_var(name: &str, taken: &[String]) -> String {
+    let mut candidate = name.to_owned();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{name}_{n}");
+        n += 1;
+    }
+    candidate
 }
 
 /// A Detour Module name for an Auth0 one: kept when Detour accepts it (no
@@ -93,6 +114,8 @@ mod tests {
         assert_eq!(slug("../../etc/passwd"), "etc-passwd");
         assert_eq!(slug("日本"), "unnamed");
         assert_eq!(unique_slug("A b", &["a-b".into(), "a-b-2".into()]), "a-b-3");
+        assert_eq!(slug(&"x".repeat(10_000)).len(), SLUG_MAX);
+        assert_eq!(slug("a\0b/../c"), "a-b-c");
     }
 
     #[test]

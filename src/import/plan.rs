@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::names::{module_name, secret_var, unique_slug};
+use super::names::{module_name, secret_var, unique_slug, unique_var};
 use super::{Action, Module, Problem, Tenant};
 
 /// A bound post-login Action as it will be written.
@@ -53,6 +53,9 @@ pub fn plan(tenant: &Tenant) -> Plan {
         ..Plan::default()
     };
     let mut slugs: Vec<String> = Vec::new();
+    // Every variable named so far: two secrets (of one Action or of two)
+    // whose names differ only in case or punctuation must not share one.
+    let mut vars: Vec<String> = Vec::new();
     for binding in &tenant.post_login {
         let Some(action) = tenant.actions.iter().find(|a| a.name == binding.action) else {
             plan.notes.push(format!(
@@ -70,11 +73,12 @@ pub fn plan(tenant: &Tenant) -> Plan {
         }
         let slug = unique_slug(&action.name, &slugs);
         slugs.push(slug.clone());
-        let secrets = action
-            .secrets
-            .iter()
-            .map(|s| (s.name.clone(), secret_var(&slug, &s.name), s.has_value))
-            .collect();
+        let mut secrets = Vec::with_capacity(action.secrets.len());
+        for secret in &action.secrets {
+            let var = unique_var(&secret_var(&slug, &secret.name), &vars);
+            vars.push(var.clone());
+            secrets.push((secret.name.clone(), var, secret.has_value));
+        }
         plan.actions.push(Planned {
             action: action.clone(),
             file: format!("actions/{slug}.js"),
@@ -104,6 +108,7 @@ pub fn plan(tenant: &Tenant) -> Plan {
 
     // Modules: those the written Actions pin, at the version they pin.
     let mut module_slugs: Vec<String> = Vec::new();
+    let mut module_names: Vec<String> = Vec::new();
     for i in 0..plan.actions.len() {
         let pins = plan.actions[i].action.modules.clone();
         for (name, version) in pins {
@@ -120,7 +125,10 @@ pub fn plan(tenant: &Tenant) -> Plan {
                 None => {
                     let slug = unique_slug(&name, &module_slugs);
                     module_slugs.push(slug.clone());
-                    let detour_name = module_name(&name);
+                    // Two Auth0 names may map to one Detour name
+                    // (`a b`, `a-b`): each gets its own.
+                    let detour_name = unique_slug_of(module_name(&name), &module_names);
+                    module_names.push(detour_name.clone());
                     if detour_name != name {
                         plan.notes.push(format!(
                             "module \"{name}\" is registered as \"{detour_name}\" (Detour Module names have no spaces or `:`): require('actions:{detour_name}') in the code that uses it"
@@ -159,6 +167,17 @@ pub fn plan(tenant: &Tenant) -> Plan {
         }
     }
     plan
+}
+
+/// `name`, or `name-2`, `name-3`… when `taken` has it.
+fn unique_slug_of(name: String, taken: &[String]) -> String {
+    let mut candidate = name.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) {
+        candidate = format!("{name}-{n}");
+        n += 1;
+    }
+    candidate
 }
 
 /// The first problem of a Module, if any.

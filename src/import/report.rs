@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::messages::printable;
 use super::{Report, Status, UPSTREAM_VARS};
 
 impl Report {
@@ -34,10 +35,17 @@ impl Report {
                 Status::Stopped(why) => format!("not imported: {why}"),
                 Status::LeftOut(why) => format!("left out: {why}"),
             };
-            let _ = writeln!(text, "{place} action \"{}\": {status}", action.name);
+            // Names, paths and messages come from the export: one line
+            // each, whatever they hold.
+            let _ = writeln!(
+                text,
+                "{place} action \"{}\": {}",
+                printable(&action.name),
+                printable(&status)
+            );
         }
         for note in &self.notes {
-            let _ = writeln!(text, "note: {note}");
+            let _ = writeln!(text, "note: {}", printable(note));
         }
         let mut vars: Vec<String> = self
             .secrets
@@ -50,7 +58,9 @@ impl Report {
                 };
                 format!(
                     "  {}  event.secrets.{} of \"{}\"{value}",
-                    s.var, s.name, s.action
+                    s.var,
+                    printable(&s.name),
+                    printable(&s.action)
                 )
             })
             .collect();

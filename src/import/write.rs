@@ -1,27 +1,21 @@
 //! Lays out the imported directory: `actions/<name>.js`,
-//! `modules/<name>.js` and `detour.toml`.
+//! `modules/<name>.js` and `detour.toml` (its two parts: see
+//! `config_file.rs`).
 //!
-//! `detour.toml` has two parts split by [`MARKER`]. Above it is the
-//! operator's (server, store, engine, upstreams): written with
-//! placeholders the first time, never rewritten. Below it is the
-//! import's (`[[actions]]`, `[[modules]]`), rewritten by every import;
-//! only each Action's `allow_hosts` is the operator's there, and is carried
-//! over by Action name. A hash of the imported part lets a later import see
-//! any other hand edit there and refuse rather than lose it.
+//! Every file is written to a temporary file beside it, then renamed over
+//! it: an interrupted import leaves the old file or the new one, never half
+//! of one, and a symlink planted where a code file goes is replaced, not
+//! followed out of `--out`. Code files a previous import wrote for Actions
+//! the export no longer has are removed (the report says which).
 
 use std::collections::BTreeMap;
-use std::path::Path;
-
-use sha2::{Digest, Sha256};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use super::ImportError;
+use super::config_file::{Previous, compose, existing};
 use super::names::{toml_key, toml_string};
 use super::plan::{Plan, Planned, PlannedModule};
-
-/// The line that splits `detour.toml`: above is the operator's, below is
-/// rewritten by `detour import`.
-pub const MARKER: &str = "# ---- detour import: everything below this line is rewritten by each import (except allow_hosts); edit above it ----";
-const HASH_PREFIX: &str = "# imported part sha256: ";
 
 /// The `[[actions]]` entry of `planned` (without `allow_hosts`).
 pub fn action_entry(planned: &Planned) -> String {
@@ -144,84 +138,95 @@ fn imported_part(plan: &Plan, hosts: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// The hash of an imported part, `allow_hosts` lines left out (they are
-/// the operator's).
-fn hash(part: &str) -> String {
-    let mut hasher = Sha256::new();
-    for line in part.lines() {
-        if line.trim_start().starts_with("allow_hosts") {
-            continue;
-        }
-        hasher.update(line.as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// What writing the directory did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// `detour.toml` was created now (its operator part holds
+    /// placeholders) rather than updated.
+    pub created: bool,
+    /// Code files of a previous import removed: their Action or Module is
+    /// no longer imported.
+    pub removed: Vec<String>,
 }
 
-/// Splits an existing `detour.toml` into the operator's part and the
-/// `allow_hosts` lines of its Actions, or refuses, saying what would be lost.
-fn existing(path: &Path, text: &str) -> Result<(String, BTreeMap<String, String>), ImportError> {
-    let Some(at) = text.find(MARKER) else {
-        return Err(ImportError(format!(
-            "{} exists and was not written by detour import (it has no marker line): importing would replace it. Move it away, or put this line above the part to replace:\n{MARKER}",
-            path.display()
-        )));
+/// Whether `file` is a code file name an import writes (`actions/x.js`,
+/// `modules/x.js`, a slug): only those are ever removed, whatever an
+/// edited `detour.toml` lists.
+fn is_import_file(file: &str) -> bool {
+    let Some((dir, name)) = file.split_once('/') else {
+        return false;
     };
-    let operator = text[..at].to_owned();
-    let rest = &text[at + MARKER.len()..];
-    let rest = rest.strip_prefix('\n').unwrap_or(rest);
-    let (recorded, imported) = match rest.split_once('\n') {
-        Some((first, tail)) if first.starts_with(HASH_PREFIX) => {
-            (first[HASH_PREFIX.len()..].trim().to_owned(), tail)
-        }
-        _ => (String::new(), rest),
+    let Some(stem) = name.strip_suffix(".js") else {
+        return false;
     };
-    if recorded != hash(imported) {
-        let line = super::names::line_of(text, at) + 1;
-        return Err(ImportError(format!(
-            "{}: the imported part (below line {line}) was edited since the last import; importing again would lose those edits. Move them above the marker line, the part that is yours, or delete the part below it",
-            path.display()
-        )));
-    }
-    // Each Action's allow_hosts, as the operator wrote it.
-    let mut hosts = BTreeMap::new();
-    let mut current: Option<String> = None;
-    for line in imported.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("[[") {
-            current = None;
-        } else if let Some(value) = trimmed
-            .strip_prefix("name =")
-            .or_else(|| trimmed.strip_prefix("name="))
-        {
-            current = toml::from_str::<toml::Table>(&format!("v = {}", value.trim()))
-                .ok()
-                .and_then(|t| t.get("v").and_then(|v| v.as_str()).map(str::to_owned));
-        } else if trimmed.starts_with("allow_hosts")
-            && let Some(name) = &current
-        {
-            hosts.insert(name.clone(), format!("{line}\n"));
-        }
-    }
-    Ok((operator, hosts))
+    matches!(dir, "actions" | "modules")
+        && !stem.is_empty()
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// Writes the directory; `true` when `detour.toml` was created (its
-/// operator part holds placeholders).
-pub fn write(plan: &Plan, out: &Path) -> Result<bool, ImportError> {
-    let config = out.join("detour.toml");
-    let (operator, hosts, created) = match std::fs::read_to_string(&config) {
+/// Writes `contents` to `path` through a temporary file in the same
+/// directory and a rename.
+fn replace(path: &Path, contents: &[u8]) -> Result<(), ImportError> {
+    let io = |e: std::io::Error| ImportError(format!("cannot write {}: {e}", path.display()));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.detour-import-{}.tmp", std::process::id()));
+    let result = (|| {
+        // create_new: never opens (or follows) something already there.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(io)
+}
+
+/// `dir` as a real directory inside `out` (created if missing): a symlink
+/// there would take the code files elsewhere.
+fn code_dir(dir: PathBuf) -> Result<PathBuf, ImportError> {
+    match std::fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.file_type().is_symlink() || !meta.is_dir() => Err(ImportError(format!(
+            "{} is not a directory of its own (a symlink or a file): detour import writes code only inside --out; remove it",
+            dir.display()
+        ))),
+        Ok(_) => Ok(dir),
+        Err(_) => std::fs::create_dir_all(&dir)
+            .map(|()| dir.clone())
+            .map_err(|e| ImportError(format!("cannot write {}: {e}", dir.display()))),
+    }
+}
+
+/// Writes the directory.
+pub fn write(plan: &Plan, out: &Path) -> Result<Written, ImportError> {
+    let mut config = out.join("detour.toml");
+    let (previous, created) = match std::fs::read_to_string(&config) {
         Ok(text) => {
-            let (operator, hosts) = existing(&config, &text)?;
-            (operator, hosts, false)
+            let previous = existing(&config, &text)?;
+            // The operator's detour.toml may be a symlink (into a config
+            // repository, say): it stays one, its target is updated.
+            if let Ok(real) = std::fs::canonicalize(&config) {
+                config = real;
+            }
+            (previous, false)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            (operator_part(), BTreeMap::new(), true)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+            Previous {
+                operator: operator_part(),
+                ..Previous::default()
+            },
+            true,
+        ),
         Err(e) => {
             return Err(ImportError(format!(
                 "cannot read {}: {e}",
@@ -229,29 +234,53 @@ pub fn write(plan: &Plan, out: &Path) -> Result<bool, ImportError> {
             )));
         }
     };
-    let io = |what: &Path, e: std::io::Error| {
-        ImportError(format!("cannot write {}: {e}", what.display()))
-    };
-    for dir in [out.to_path_buf(), out.join("actions"), out.join("modules")] {
-        std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-    }
-    for planned in &plan.actions {
-        if let Some(code) = &planned.action.code {
-            let path = out.join(&planned.file);
-            std::fs::write(&path, code).map_err(|e| io(&path, e))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| ImportError(format!("cannot write {}: {e}", out.display())))?;
+    code_dir(out.join("actions"))?;
+    code_dir(out.join("modules"))?;
+    let codes = plan
+        .actions
+        .iter()
+        .map(|p| (&p.file, &p.action.code))
+        .chain(plan.modules.iter().map(|m| (&m.file, &m.module.code)));
+    let mut written = Vec::new();
+    for (file, code) in codes {
+        written.push(file.clone());
+        if let Some(code) = code {
+            replace(&out.join(file), code.as_bytes())?;
         }
     }
-    for module in &plan.modules {
-        if let Some(code) = &module.module.code {
-            let path = out.join(&module.file);
-            std::fs::write(&path, code).map_err(|e| io(&path, e))?;
+    let imported = imported_part(plan, &previous.hosts);
+    replace(&config, compose(&previous.operator, &imported).as_bytes())?;
+    let mut removed = Vec::new();
+    for file in previous.files {
+        if is_import_file(&file) && !written.contains(&file) && !removed.contains(&file) {
+            let path = out.join(&file);
+            if std::fs::symlink_metadata(&path).is_ok() && std::fs::remove_file(&path).is_ok() {
+                removed.push(file);
+            }
         }
     }
-    let imported = imported_part(plan, &hosts);
-    let text = format!(
-        "{operator}{MARKER}\n{HASH_PREFIX}{}\n{imported}",
-        hash(&imported)
-    );
-    std::fs::write(&config, text).map_err(|e| io(&config, e))?;
-    Ok(created)
+    Ok(Written { created, removed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_slug_code_files_count_as_the_imports_own() {
+        assert!(is_import_file("actions/consent-redirect.js"));
+        assert!(is_import_file("modules/claims-helper-2.js"));
+        for file in [
+            "../victim.js",
+            "actions/../../victim.js",
+            "/etc/passwd",
+            "actions/x.json",
+            "node_modules/x.js",
+            "actions/.js",
+        ] {
+            assert!(!is_import_file(file), "{file}");
+        }
+    }
 }

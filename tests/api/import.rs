@@ -18,6 +18,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod export_shapes;
+mod hostile_exports;
+mod reimport;
+
 use crate::helpers::process::DetourProcess;
 use crate::helpers::tokens::{returned_token_claims, sign_hs256, verify_session_token};
 use crate::helpers::{

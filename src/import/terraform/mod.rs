@@ -62,10 +62,14 @@ pub fn read(source: &Path) -> Result<Tenant, ImportError> {
             || path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
+        // The parser's own message quotes the failing line, which may
+        // hold a secret's value: only where and why.
         let body = hcl_edit::parser::parse_body(&text).map_err(|e| {
             ImportError(format!(
-                "{label}: not valid HCL: {}",
-                one_line(&e.to_string())
+                "{label}:{}:{}: not valid HCL: {}",
+                e.location().line(),
+                e.location().column(),
+                one_line(e.message())
             ))
         })?;
         let dir = path
@@ -144,19 +148,21 @@ impl Reader {
             }
         }
         action.dependencies = dependencies(file, &block.body, &resource, &mut action.problems);
-        for secret in block.body.get_blocks("secrets") {
+        // `secrets_wo` (write-only, never in the state) is read the same:
+        // its names are what the code reads.
+        let blocks = block
+            .body
+            .get_blocks("secrets")
+            .chain(block.body.get_blocks("secrets_wo"));
+        for secret in blocks {
             match string_attr(file, &secret.body, &resource, "name") {
                 Some(Ok(name)) => action.secrets.push(Secret {
                     name,
                     // Only whether it is a literal: the value is never kept.
-                    has_value: secret.body.get_attribute("value").is_some_and(|v| {
-                        matches!(
-                            v.value,
-                            Expression::String(_)
-                                | Expression::StringTemplate(_)
-                                | Expression::HeredocTemplate(_)
-                        )
-                    }),
+                    has_value: secret
+                        .body
+                        .get_attribute("value")
+                        .is_some_and(|v| is_literal(&v.value)),
                 }),
                 Some(Err(p)) => action.problems.push(p),
                 None => {}
@@ -204,7 +210,11 @@ impl Reader {
             }),
         }
         module.dependencies = dependencies(file, &block.body, &resource, &mut module.problems);
-        for secret in block.body.get_blocks("secrets") {
+        let blocks = block
+            .body
+            .get_blocks("secrets")
+            .chain(block.body.get_blocks("secrets_wo"));
+        for secret in blocks {
             if let Some(Ok(name)) = string_attr(file, &secret.body, &resource, "name") {
                 module.secrets.push(name);
             }
@@ -301,6 +311,19 @@ impl Reader {
             });
         }
         self.tenant
+    }
+}
+
+/// Whether `expr` is a literal string (`"…"`, or a heredoc without
+/// interpolation): a value the export holds, not one it refers to.
+fn is_literal(expr: &Expression) -> bool {
+    match expr {
+        Expression::String(_) => true,
+        Expression::HeredocTemplate(h) => h
+            .template
+            .iter()
+            .all(|e| matches!(e, hcl_edit::template::Element::Literal(_))),
+        _ => false,
     }
 }
 

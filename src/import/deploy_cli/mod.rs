@@ -1,13 +1,25 @@
 //! The Auth0 Deploy CLI: `tenant.yaml` (keys `actions`, `actionModules`,
 //! `triggers`), or its directory format (`actions/*.json`,
 //! `action-modules/*.json`, `triggers/triggers.json`). In both, an
-//! Action's `code` is the path of its file.
+//! Action's `code` is the path of its file, read from inside the export
+//! only (see `files.rs`).
+//!
+//! Keyword-replacement markers (`##KEY##`, `@@KEY@@`), which the Deploy
+//! CLI fills from `AUTH0_KEYWORD_REPLACE_MAPPINGS` when it deploys, are
+//! not values: a marker where a list belongs is reported by name, and a
+//! secret whose value is a marker (or the `_VALUE_NOT_SHOWN_` exports
+//! hold) has none.
+
+mod files;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+pub use self::files::marker_in;
+use self::files::{code_candidates, keyword_marker, load_code, quote_bare_markers};
+use super::messages::scrub;
 use super::{Action, Binding, Dependency, ImportError, Module, Origin, Problem, Secret, Tenant};
 
 #[derive(Deserialize, Default)]
@@ -26,13 +38,13 @@ struct RawAction {
     #[serde(default)]
     code: Option<String>,
     #[serde(default)]
-    dependencies: Vec<RawDependency>,
+    dependencies: ListOr<RawDependency>,
     #[serde(default)]
-    secrets: Option<RawSecrets>,
+    secrets: ListOr<RawSecret>,
     #[serde(default)]
-    supported_triggers: Vec<RawTrigger>,
+    supported_triggers: ListOr<RawTrigger>,
     #[serde(default)]
-    modules: Vec<RawModulePin>,
+    modules: ListOr<RawModulePin>,
 }
 
 #[derive(Deserialize)]
@@ -41,9 +53,9 @@ struct RawModule {
     #[serde(default)]
     code: Option<String>,
     #[serde(default)]
-    dependencies: Vec<RawDependency>,
+    dependencies: ListOr<RawDependency>,
     #[serde(default)]
-    secrets: Option<RawSecrets>,
+    secrets: ListOr<RawSecret>,
     #[serde(default)]
     latest_version_number: Option<Scalar>,
 }
@@ -54,13 +66,41 @@ struct RawDependency {
     version: String,
 }
 
-/// A list of `{name, value}`, or a keyword-replacement string.
+/// A list, or in its place a string: a keyword-replacement marker
+/// (`"@@SECRETS@@"`, which the Deploy CLI's own dump writes for secrets
+/// kept as keywords).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum RawSecrets {
-    List(Vec<RawSecret>),
-    #[allow(dead_code)]
-    Keyword(String),
+enum ListOr<T> {
+    List(Vec<T>),
+    Text(String),
+}
+
+impl<T> Default for ListOr<T> {
+    fn default() -> Self {
+        ListOr::List(Vec::new())
+    }
+}
+
+impl<T> ListOr<T> {
+    /// The list, or why there is none (naming the field) in `problems`.
+    fn take(self, field: &str, origin: &Origin, problems: &mut Vec<Problem>) -> Vec<T> {
+        match self {
+            ListOr::List(list) => list,
+            ListOr::Text(text) => {
+                problems.push(Problem {
+                    origin: origin.clone(),
+                    message: match keyword_marker(&text) {
+                        Some(marker) => format!(
+                            "`{field}` is the keyword marker {marker}, which the Deploy CLI fills from AUTH0_KEYWORD_REPLACE_MAPPINGS when it deploys: detour import reads no mappings; write the list in the export"
+                        ),
+                        None => format!("`{field}` is a string where a list belongs"),
+                    },
+                });
+                Vec::new()
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -102,7 +142,7 @@ impl Scalar {
 #[derive(Deserialize)]
 struct RawTriggers {
     #[serde(default, rename = "post-login")]
-    post_login: Vec<RawBinding>,
+    post_login: ListOr<RawBinding>,
 }
 
 #[derive(Deserialize)]
@@ -130,31 +170,24 @@ fn read_yaml(path: &Path) -> Result<Tenant, ImportError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ImportError(format!("cannot read {}: {e}", path.display())))?;
     let label = label_of(path);
-    let raw: RawTenant = serde_saphyr::from_str(&text).map_err(|e| {
+    let raw: RawTenant = serde_saphyr::from_str(&quote_bare_markers(&text)).map_err(|e| {
         ImportError(format!(
             "{label}: not a Deploy CLI tenant file: {}",
-            e.to_string().lines().next().unwrap_or_default()
+            scrub(&e.to_string())
         ))
     })?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut tenant = Tenant::default();
     for a in raw.actions {
         let origin = Origin::new(label.clone(), line(&a.name));
-        let candidates = code_candidates(&base, a.code.as_deref(), "actions", &a.name.value);
-        tenant.actions.push(action(a, origin, &candidates));
+        tenant.actions.push(action(a, origin, &base));
     }
     for m in raw.action_modules {
         let origin = Origin::new(label.clone(), line(&m.name));
-        let candidates = code_candidates(&base, m.code.as_deref(), "action-modules", &m.name.value);
-        tenant.modules.push(module(m, origin, &candidates));
+        tenant.modules.push(module(m, origin, &base));
     }
     if let Some(triggers) = raw.triggers {
-        for b in triggers.post_login {
-            tenant.post_login.push(Binding {
-                origin: Origin::new(label.clone(), line(&b.action_name)),
-                action: b.action_name.value,
-            });
-        }
+        bindings(&mut tenant, triggers, &label, true);
     }
     Ok(tenant)
 }
@@ -163,34 +196,45 @@ fn read_directory(dir: &Path) -> Result<Tenant, ImportError> {
     let mut tenant = Tenant::default();
     for (path, a) in json_files::<RawAction>(dir, "actions")? {
         let origin = Origin::new(format!("actions/{}", label_of(&path)), 0);
-        let folder = dir.join("actions").join(&a.name.value);
-        let mut candidates = code_candidates(&folder, a.code.as_deref(), "", "");
-        candidates.extend(code_candidates(
-            dir,
-            a.code.as_deref(),
-            "actions",
-            &a.name.value,
-        ));
-        tenant.actions.push(action(a, origin, &candidates));
+        tenant.actions.push(action(a, origin, dir));
     }
     for (path, m) in json_files::<RawModule>(dir, "action-modules")? {
         let origin = Origin::new(format!("action-modules/{}", label_of(&path)), 0);
-        let candidates = code_candidates(dir, m.code.as_deref(), "action-modules", &m.name.value);
-        tenant.modules.push(module(m, origin, &candidates));
+        tenant.modules.push(module(m, origin, dir));
     }
     // The Deploy CLI reads the first file of triggers/ (it writes triggers.json).
     if let Some((path, triggers)) = json_files::<RawTriggers>(dir, "triggers")?
         .into_iter()
         .next()
     {
-        for b in triggers.post_login {
-            tenant.post_login.push(Binding {
-                origin: Origin::new(format!("triggers/{}", label_of(&path)), 0),
-                action: b.action_name.value,
-            });
-        }
+        bindings(
+            &mut tenant,
+            triggers,
+            &format!("triggers/{}", label_of(&path)),
+            false,
+        );
     }
     Ok(tenant)
+}
+
+/// The post-login bindings, in order (a keyword marker in their place is
+/// a note: nothing is bound).
+fn bindings(tenant: &mut Tenant, triggers: RawTriggers, label: &str, with_lines: bool) {
+    let origin = Origin::new(label, 0);
+    let mut problems = Vec::new();
+    for b in triggers
+        .post_login
+        .take("post-login", &origin, &mut problems)
+    {
+        let at = if with_lines { line(&b.action_name) } else { 0 };
+        tenant.post_login.push(Binding {
+            origin: Origin::new(label, at),
+            action: b.action_name.value,
+        });
+    }
+    tenant
+        .notes
+        .extend(problems.into_iter().map(|p| p.to_string()));
 }
 
 /// Every `*.json` in `dir/sub`, in name order, parsed.
@@ -214,8 +258,9 @@ fn json_files<T: for<'de> Deserialize<'de>>(
             .map_err(|e| ImportError(format!("cannot read {}: {e}", path.display())))?;
         let parsed = serde_json::from_str(&text).map_err(|e| {
             ImportError(format!(
-                "{sub}/{}: not valid Deploy CLI JSON: {e}",
-                label_of(&path)
+                "{sub}/{}: not valid Deploy CLI JSON: {}",
+                label_of(&path),
+                scrub(&e.to_string())
             ))
         })?;
         out.push((path, parsed));
@@ -227,57 +272,6 @@ fn line(spanned: &Spanned<String>) -> usize {
     usize::try_from(spanned.referenced.line()).unwrap_or(0)
 }
 
-/// Where an Action's or Module's code may be: its `code` path from `base`
-/// (as the Deploy CLI resolves it), then where the Deploy CLI writes it
-/// (`<kind>/<name>/code.js`).
-fn code_candidates(base: &Path, code: Option<&str>, kind: &str, name: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(code) = code.filter(|c| !c.is_empty()) {
-        out.push(base.join(code.replace('\\', "/")));
-    }
-    if !kind.is_empty() {
-        out.push(base.join(kind).join(sanitize(name)).join("code.js"));
-    }
-    out
-}
-
-/// The Deploy CLI's file-name sanitising: characters file systems refuse
-/// become `-`.
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | '?' | '<' | '>' | ':' | '*' | '|' | '"') {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// The code at the first candidate that exists, or why there is none.
-fn load_code(
-    origin: &Origin,
-    code: Option<&str>,
-    candidates: &[PathBuf],
-) -> Result<String, Problem> {
-    for path in candidates {
-        if path.is_file() {
-            return std::fs::read_to_string(path).map_err(|e| Problem {
-                origin: origin.clone(),
-                message: format!("cannot read code file {}: {e}", path.display()),
-            });
-        }
-    }
-    Err(Problem {
-        origin: origin.clone(),
-        message: match code.filter(|c| !c.is_empty()) {
-            Some(code) => format!("code file {code} is missing"),
-            None => "no `code` file given".to_owned(),
-        },
-    })
-}
-
 fn dependencies(raw: Vec<RawDependency>) -> Vec<Dependency> {
     raw.into_iter()
         .map(|d| Dependency {
@@ -287,53 +281,69 @@ fn dependencies(raw: Vec<RawDependency>) -> Vec<Dependency> {
         .collect()
 }
 
-/// A value that is a keyword marker (`##KEY##`, `@@KEY@@`) is a
-/// placeholder the Deploy CLI fills, not a value.
+/// What exports hold in place of a secret's value (the Deploy CLI's
+/// obfuscation): not a value.
+const VALUE_NOT_SHOWN: &str = "_VALUE_NOT_SHOWN_";
+
+/// Whether a secret's exported value is a real one: not empty, not
+/// [`VALUE_NOT_SHOWN`], not a keyword marker the Deploy CLI fills.
 fn is_value(value: &Option<Scalar>) -> bool {
     value.as_ref().is_some_and(|v| {
         let text = v.text();
-        let marker = ["##", "@@"]
-            .iter()
-            .any(|m| text.len() > 2 * m.len() && text.starts_with(m) && text.ends_with(m));
-        !text.is_empty() && !marker
+        !text.is_empty() && text != VALUE_NOT_SHOWN && keyword_marker(&text).is_none()
     })
 }
 
-fn action(a: RawAction, origin: Origin, candidates: &[PathBuf]) -> Action {
+/// An Action, its code read from inside `root`.
+fn action(a: RawAction, origin: Origin, root: &Path) -> Action {
     let mut action = Action::new(a.name.value, origin.clone());
-    match load_code(&origin, a.code.as_deref(), candidates) {
+    let candidates = code_candidates(root, a.code.as_deref(), "actions", &action.name);
+    match load_code(root, &origin, a.code.as_deref(), &candidates) {
         Ok(code) => action.code = Some(code),
         Err(p) => action.problems.push(p),
     }
-    action.dependencies = dependencies(a.dependencies);
-    if let Some(RawSecrets::List(secrets)) = a.secrets {
-        action.secrets = secrets
-            .into_iter()
-            .map(|s| Secret {
-                has_value: is_value(&s.value),
-                name: s.name,
-            })
-            .collect();
-    }
-    action.triggers = a.supported_triggers.into_iter().map(|t| t.id).collect();
+    let problems = &mut action.problems;
+    action.dependencies = dependencies(a.dependencies.take("dependencies", &origin, problems));
+    action.secrets = a
+        .secrets
+        .take("secrets", &origin, problems)
+        .into_iter()
+        .map(|s| Secret {
+            has_value: is_value(&s.value),
+            name: s.name,
+        })
+        .collect();
+    action.triggers = a
+        .supported_triggers
+        .take("supported_triggers", &origin, problems)
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
     action.modules = a
         .modules
+        .take("modules", &origin, problems)
         .into_iter()
         .map(|m| (m.module_name, m.module_version_number.map(|v| v.text())))
         .collect();
     action
 }
 
-fn module(m: RawModule, origin: Origin, candidates: &[PathBuf]) -> Module {
+/// A Module, its code read from inside `root`.
+fn module(m: RawModule, origin: Origin, root: &Path) -> Module {
     let mut module = Module::new(m.name.value, origin.clone());
-    match load_code(&origin, m.code.as_deref(), candidates) {
+    let candidates = code_candidates(root, m.code.as_deref(), "action-modules", &module.name);
+    match load_code(root, &origin, m.code.as_deref(), &candidates) {
         Ok(code) => module.code = Some(code),
         Err(p) => module.problems.push(p),
     }
-    module.dependencies = dependencies(m.dependencies);
-    if let Some(RawSecrets::List(secrets)) = m.secrets {
-        module.secrets = secrets.into_iter().map(|s| s.name).collect();
-    }
+    let problems = &mut module.problems;
+    module.dependencies = dependencies(m.dependencies.take("dependencies", &origin, problems));
+    module.secrets = m
+        .secrets
+        .take("secrets", &origin, problems)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     module.version = m.latest_version_number.map(|v| v.text());
     module
 }

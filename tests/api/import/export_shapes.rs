@@ -1,0 +1,203 @@
+//! `detour import` on what real exports hold beyond the happy path: the
+//! Deploy CLI's keyword markers and obfuscated values, code paths outside
+//! the export, Terraform's write-only secrets, and exports with nothing in
+//! them.
+
+use std::path::Path;
+
+use super::{config_of, import, line_about};
+
+const CODE: &str = "exports.onExecutePostLogin = async (event, api) => {};\n";
+
+/// A Deploy CLI `tenant.yaml` action entry bound to post-login.
+fn yaml_action(name: &str, code: &str, extra: &str) -> String {
+    format!(
+        "  - name: {name}\n    code: {code}\n    supported_triggers:\n      - id: post-login\n        version: v3\n{extra}"
+    )
+}
+
+fn write_tenant(dir: &Path, actions: &[String]) -> std::path::PathBuf {
+    let names: Vec<String> = actions
+        .iter()
+        .filter_map(|a| a.lines().next())
+        .map(|l| l.trim_start_matches("  - name: ").to_owned())
+        .collect();
+    let bindings: String = names
+        .iter()
+        .map(|n| format!("    - action_name: {n}\n"))
+        .collect();
+    let path = dir.join("tenant.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "actions:\n{}triggers:\n  post-login:\n{bindings}",
+            actions.concat()
+        ),
+    )
+    .expect("write tenant.yaml");
+    path
+}
+
+#[test]
+fn a_deploy_cli_code_path_outside_the_export_is_not_read_whether_relative_absolute_or_a_symlink() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    let export = root.path().join("export");
+    std::fs::create_dir_all(export.join("actions")).expect("mkdir");
+    let outside = root.path().join("id_rsa");
+    std::fs::write(&outside, "OUTSIDE-PRIVATE-CONTENT").expect("write outside");
+    std::os::unix::fs::symlink(&outside, export.join("actions/link.js")).expect("symlink");
+    let source = write_tenant(
+        &export,
+        &[
+            yaml_action("Dots", "../id_rsa", ""),
+            yaml_action("Absolute", &outside.to_string_lossy(), ""),
+            yaml_action("Linked", "./actions/link.js", ""),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    for name in ["Dots", "Absolute", "Linked"] {
+        let line = line_about(&run.stdout, name);
+        assert!(
+            line.contains("not imported") && line.contains("resolves outside the export directory"),
+            "{line}"
+        );
+    }
+    for entry in std::fs::read_dir(out.join("actions")).expect("actions/") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default();
+        assert!(!text.contains("OUTSIDE-PRIVATE-CONTENT"));
+    }
+}
+
+#[test]
+fn deploy_cli_keyword_markers_are_reported_by_name_and_obfuscated_values_are_not_values() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(root.path().join("code")).expect("mkdir");
+    std::fs::write(root.path().join("code/plain.js"), CODE).expect("write");
+    std::fs::write(
+        root.path().join("code/marked.js"),
+        "exports.onExecutePostLogin = async (event, api) => {\n  await fetch('##API_URL##/audit');\n};\n",
+    )
+    .expect("write");
+    let source = write_tenant(
+        root.path(),
+        &[
+            yaml_action("Marked Code", "./code/marked.js", ""),
+            yaml_action(
+                "Keyword Secrets",
+                "./code/plain.js",
+                "    secrets: '@@KEYWORD_SECRETS@@'\n",
+            ),
+            yaml_action(
+                "Bare Dependencies",
+                "./code/plain.js",
+                "    dependencies: @@DEPS@@\n",
+            ),
+            yaml_action(
+                "Hidden Values",
+                "./code/plain.js",
+                "    secrets:\n      - name: SHOWN_NOT\n        value: _VALUE_NOT_SHOWN_\n      - name: MAPPED\n        value: '##HIDDEN_MAPPED##'\n",
+            ),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let marked = line_about(&run.stdout, "Marked Code");
+    assert!(
+        marked.contains("actions/marked-code.js:2: holds the keyword marker ##API_URL##"),
+        "{marked}"
+    );
+    let secrets = line_about(&run.stdout, "Keyword Secrets");
+    assert!(
+        secrets.contains("`secrets` is the keyword marker @@KEYWORD_SECRETS@@"),
+        "{secrets}"
+    );
+    let deps = line_about(&run.stdout, "Bare Dependencies");
+    assert!(
+        deps.contains("`dependencies` is the keyword marker @@DEPS@@"),
+        "{deps}"
+    );
+    let hidden = line_about(&run.stdout, "Hidden Values");
+    assert!(hidden.contains("imported"), "{hidden}");
+    for var in [
+        "DETOUR_HIDDEN_VALUES_SHOWN_NOT",
+        "DETOUR_HIDDEN_VALUES_MAPPED",
+    ] {
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.contains(var))
+            .unwrap_or_else(|| panic!("{var} not printed:\n{}", run.stdout));
+        assert!(!line.contains("literal value"), "{line}");
+    }
+}
+
+#[test]
+fn terraform_write_only_secrets_are_mapped_and_only_literal_strings_count_as_values() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        root.path().join("main.tf"),
+        format!(
+            "resource \"auth0_action\" \"a\" {{\n  name = \"WO\"\n  code = <<-EOT\n    {CODE}  EOT\n  supported_triggers {{\n    id = \"post-login\"\n    version = \"v3\"\n  }}\n  secrets_wo {{\n    name  = \"API_KEY\"\n    value = var.api_key\n  }}\n  secrets_wo {{\n    name  = \"TEMPLATED\"\n    value = \"${{var.prefix}}-x\"\n  }}\n}}\nresource \"auth0_trigger_actions\" \"login\" {{\n  trigger = \"post-login\"\n  actions {{\n    id = auth0_action.a.id\n  }}\n}}\n"
+        ),
+    )
+    .expect("write main.tf");
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(root.path(), &out);
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let config = config_of(&out);
+    let secrets = &config["actions"][0]["secrets"];
+    assert_eq!(secrets["API_KEY"].as_str(), Some("DETOUR_WO_API_KEY"));
+    assert_eq!(secrets["TEMPLATED"].as_str(), Some("DETOUR_WO_TEMPLATED"));
+    for line in run.stdout.lines().filter(|l| l.contains("DETOUR_WO_")) {
+        assert!(!line.contains("literal value"), "{line}");
+    }
+}
+
+#[test]
+fn an_export_with_no_actions_or_of_the_wrong_shape_is_one_line_and_writes_nothing() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("empty.yaml", ""),
+        ("empty.tf", ""),
+        ("object.json", "{}"),
+        ("empty.json", ""),
+        ("wrong-type.json", "{\"actions\": 5}"),
+        ("wrong-type.yaml", "actions:\n  - name: [1, 2]\n"),
+        ("not-hcl.tf", "resource \"auth0_action\" {{{\n"),
+    ];
+    for (file, text) in cases {
+        let source = root.path().join(file);
+        std::fs::write(&source, text).expect("write the export");
+        let out = root.path().join("out");
+
+        let run = import(&source, &out);
+
+        assert_eq!(run.code, 2, "{file}: {}{}", run.stdout, run.stderr);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{file}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(file), "{file}: {}", run.stderr);
+        assert!(!out.exists(), "{file}: wrote {}", out.display());
+    }
+}
