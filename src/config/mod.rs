@@ -6,10 +6,14 @@
 //! code. Nothing here is global: the resulting [`Settings`] is passed down
 //! explicitly.
 
+mod actions;
 mod file;
+mod load;
 pub mod modules;
+mod raw;
 pub mod resolve;
 mod sample;
+mod upstreams;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,8 +23,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-pub use file::{EnvLookup, MIN_RESULT_SECRET_BYTES, OVERRIDABLE};
+pub use file::{EnvLookup, OVERRIDABLE};
 pub use sample::sample_settings;
+pub use upstreams::MIN_RESULT_SECRET_BYTES;
 
 /// Everything Detour needs to run, validated and with secrets resolved.
 #[derive(Debug, Clone)]
@@ -284,7 +289,7 @@ impl Settings {
         env: &EnvLookup<'_>,
     ) -> Result<Self, ConfigError> {
         let raw = file::parse(toml, env)?;
-        file::resolve(raw, env, file::Sources::Disk(base_dir))
+        load::settings(raw, env, actions::Sources::Disk(base_dir))
     }
 
     /// The `package.json` for a config file's Actions and Modules: every

@@ -4,6 +4,7 @@
 //! works from any directory.
 
 use super::file::{self, EnvLookup};
+use super::load;
 use super::{ConfigError, Settings};
 
 const SAMPLE_CONFIG: &str = include_str!("../../actions/detour.toml");
@@ -52,7 +53,7 @@ pub fn sample_settings(env: &EnvLookup<'_>) -> Result<(Settings, Vec<&'static st
         })
     };
     let raw = file::parse(SAMPLE_CONFIG, &with_demo)?;
-    let settings = file::resolve_embedded(raw, &with_demo, SAMPLE_FILES)?;
+    let settings = load::embedded_settings(raw, &with_demo, SAMPLE_FILES)?;
     Ok((settings, defaulted))
 }
 

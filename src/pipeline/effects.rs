@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::limits::{MAX_SAML_ATTRIBUTES, MAX_SAML_ATTRIBUTES_BYTES, MAX_SESSION_METADATA_KEYS};
 use crate::engine::{AuthenticationKind, CookieMode, ExpiryField, Target};
 
 /// `api.authentication` effects.
@@ -194,13 +195,15 @@ impl Effects {
             ("refresh token", &self.refresh_token),
         ] {
             let set = lifetime.metadata.values().filter(|v| !v.is_null()).count();
-            if set > 25 {
-                return Some(format!("more than 25 {what} metadata keys"));
+            if set > MAX_SESSION_METADATA_KEYS {
+                return Some(format!(
+                    "more than {MAX_SESSION_METADATA_KEYS} {what} metadata keys"
+                ));
             }
         }
         if let Some(Value::Object(attrs)) = self.saml_response.get("attributes") {
             let bytes = serde_json::to_vec(attrs).map_or(usize::MAX, |v| v.len());
-            if attrs.len() > 100 || bytes > 10 * 1024 {
+            if attrs.len() > MAX_SAML_ATTRIBUTES || bytes > MAX_SAML_ATTRIBUTES_BYTES {
                 return Some("more than 100 SAML attributes or 10 KB of them".into());
             }
         }

@@ -21,6 +21,7 @@ mod details;
 pub mod effects;
 mod error;
 pub mod event;
+pub mod limits;
 pub mod mutations;
 pub mod outcome;
 mod runner;
@@ -56,9 +57,7 @@ use outcome::{DenyCode, Detail, Outcome};
 use runner::{Login, RunEnd, StartAt};
 use transaction::{RECORD_VERSION, SuspendedLogin};
 
-/// Redirects allowed in one login; past this the login is denied, so a
-/// misbehaving Action cannot bounce a browser forever.
-pub const MAX_REDIRECTS: u32 = 10;
+pub use limits::MAX_REDIRECTS;
 
 /// How long a delivered result's execution details wait for the upstream's
 /// back channel (`result_details = "back_channel"`): longer than the result

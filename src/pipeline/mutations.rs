@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::effects::Effects;
+use super::limits::{
+    MAX_ADDED_SCOPES, MAX_CLAIMS_BYTES, MAX_METADATA_BYTES, MAX_TRANSACTION_METADATA_BYTES,
+};
 use crate::engine::Command;
 use crate::store::cache::{CacheChanges, CacheEntry};
 
@@ -74,15 +77,6 @@ const RESTRICTED_CLAIMS: &[&str] = &[
     "x5t#S256",
     "scope",
 ];
-
-/// Auth0's limit on the custom claims of one login (docs/auth0-compatibility.md#custom-claims).
-const MAX_CLAIMS_BYTES: usize = 100 * 1024;
-/// Auth0 persists at most 32 kB each of user and app metadata per login.
-const MAX_METADATA_BYTES: usize = 32 * 1024;
-/// `api.transaction.setMetadata`: at most 16 KB in all.
-const MAX_TRANSACTION_METADATA_BYTES: usize = 16 * 1024;
-/// `api.accessToken.addScope`: at most 1000 added scopes.
-const MAX_ADDED_SCOPES: usize = 1000;
 
 /// Namespaces reserved by Auth0.
 const RESERVED_NAMESPACES: &[&str] = &["auth0.com", "webtask.io", "webtask.run"];
