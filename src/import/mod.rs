@@ -246,7 +246,11 @@ pub fn detect(source: &Path) -> Result<Format, ImportError> {
         if entries.iter().any(|p| extension(p) == "tf") {
             return Ok(Format::Terraform);
         }
-        if source.join("actions").is_dir() || source.join("triggers").is_dir() {
+        if source.join("actions").is_dir()
+            || source.join("triggers").is_dir()
+            || source.join("tenant.yaml").is_file()
+            || source.join("tenant.yml").is_file()
+        {
             return Ok(Format::DeployCli);
         }
         if source.join(management_api::ACTIONS_FILE).is_file() {

@@ -151,11 +151,24 @@ struct RawBinding {
 }
 
 /// Reads `tenant.yaml` or a Deploy CLI directory.
+/// A directory holding `tenant.yaml` (the YAML export, its code in
+/// `actions/<name>/code.js` beside it) is read as that YAML file.
 pub fn read(source: &Path) -> Result<Tenant, ImportError> {
-    if source.is_dir() {
-        read_directory(source)
-    } else {
-        read_yaml(source)
+    if !source.is_dir() {
+        return read_yaml(source);
+    }
+    let yaml = ["tenant.yaml", "tenant.yml"]
+        .iter()
+        .map(|name| source.join(name))
+        .find(|path| path.is_file());
+    let has_json = std::fs::read_dir(source.join("actions")).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+    });
+    match yaml {
+        Some(yaml) if !has_json => read_yaml(&yaml),
+        _ => read_directory(source),
     }
 }
 

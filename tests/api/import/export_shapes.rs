@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{config_of, import, line_about};
+use super::{action_names, config_of, copy_tree, fixtures, import, line_about};
 
 const CODE: &str = "exports.onExecutePostLogin = async (event, api) => {};\n";
 
@@ -200,4 +200,42 @@ fn an_export_with_no_actions_or_of_the_wrong_shape_is_one_line_and_writes_nothin
         assert!(run.stderr.contains(file), "{file}: {}", run.stderr);
         assert!(!out.exists(), "{file}: wrote {}", out.display());
     }
+}
+
+#[test]
+fn a_deploy_cli_yaml_export_named_by_its_directory_is_read_from_its_tenant_yaml() {
+    // Arrange: `a0deploy export --format yaml --output_folder export`
+    // writes export/tenant.yaml and export/actions/<name>/code.js.
+    let export = tempfile::tempdir().expect("temp dir");
+    let source = fixtures().join("deploy-cli");
+    std::fs::copy(
+        source.join("tenant.yaml"),
+        export.path().join("tenant.yaml"),
+    )
+    .expect("copy");
+    copy_tree(&source.join("actions"), &export.path().join("actions"));
+    copy_tree(
+        &source.join("action-modules"),
+        &export.path().join("action-modules"),
+    );
+    for entry in std::fs::read_dir(export.path().join("actions")).expect("actions/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::remove_file(path).expect("remove the directory format's JSON");
+        }
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+
+    // Act
+    let run = import(export.path(), out.path());
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("(Auth0 Deploy CLI)"), "{}", run.stdout);
+    assert_eq!(
+        action_names(&config_of(out.path())).len(),
+        4,
+        "{}",
+        run.stdout
+    );
 }
