@@ -79,8 +79,23 @@ pub fn plan(tenant: &Tenant) -> Plan {
             vars.push(var.clone());
             secrets.push((secret.name.clone(), var, secret.has_value));
         }
+        let mut action = action.clone();
+        // Auth0 refuses such a binding: the export disagrees with itself,
+        // and the Action's code was written for another trigger.
+        if !action.triggers.is_empty() && !action.triggers.iter().any(|t| t == "post-login") {
+            action.problems.insert(
+                0,
+                Problem {
+                    origin: binding.origin.clone(),
+                    message: format!(
+                        "bound to post-login, but the Action supports only the {} trigger (Auth0 refuses such a binding): check the export",
+                        action.triggers.join(", ")
+                    ),
+                },
+            );
+        }
         plan.actions.push(Planned {
-            action: action.clone(),
+            action,
             file: format!("actions/{slug}.js"),
             secrets,
             modules: BTreeMap::new(),

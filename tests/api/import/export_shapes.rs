@@ -239,3 +239,27 @@ fn a_deploy_cli_yaml_export_named_by_its_directory_is_read_from_its_tenant_yaml(
         run.stdout
     );
 }
+
+#[test]
+fn an_action_of_another_trigger_bound_to_post_login_is_stopped_not_run_or_dropped() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        root.path().join("main.tf"),
+        "resource \"auth0_action\" \"m2m\" {\n  name = \"M2M\"\n  code = \"exports.onExecuteCredentialsExchange = async () => {};\"\n  supported_triggers {\n    id = \"credentials-exchange\"\n    version = \"v2\"\n  }\n}\nresource \"auth0_trigger_action\" \"bound\" {\n  trigger = \"post-login\"\n  action_id = auth0_action.m2m.id\n}\n",
+    )
+    .expect("write main.tf");
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(root.path(), &out);
+
+    // Assert
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = line_about(&run.stdout, "M2M");
+    assert!(
+        line.contains("not imported: main.tf:9: bound to post-login, but the Action supports only the credentials-exchange trigger"),
+        "{line}"
+    );
+    assert_eq!(action_names(&config_of(&out)), ["M2M"]);
+}
