@@ -199,3 +199,32 @@ fn unique_slug_of(name: String, taken: &[String]) -> String {
 pub fn module_problem(module: &PlannedModule) -> Option<&Problem> {
     module.module.problems.first()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{Action, Binding, Module, Origin};
+
+    #[test]
+    fn two_modules_whose_detour_names_would_collide_get_their_own() {
+        let origin = Origin::new("t", 0);
+        let mut action = Action::new("A", origin.clone());
+        action.modules = vec![("a b".into(), None), ("a-b".into(), None)];
+        let tenant = Tenant {
+            actions: vec![action],
+            modules: vec![
+                Module::new("a b", origin.clone()),
+                Module::new("a-b", origin.clone()),
+            ],
+            post_login: vec![Binding {
+                action: "A".into(),
+                origin,
+            }],
+            notes: Vec::new(),
+        };
+        let plan = plan(&tenant);
+        let names: Vec<&str> = plan.modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["a-b", "a-b-2"]);
+        assert_eq!(plan.actions[0].modules.len(), 2);
+    }
+}
