@@ -74,6 +74,8 @@ struct RawSecret {
 #[derive(Deserialize)]
 struct RawTrigger {
     id: String,
+    #[serde(default)]
+    version: Option<String>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -216,7 +218,12 @@ pub fn read(source: &Path) -> Result<Tenant, ImportError> {
                 has_value: false,
             })
             .collect();
-        action.triggers = a.supported_triggers.into_iter().map(|t| t.id).collect();
+        for trigger in a.supported_triggers {
+            if trigger.id == "post-login" {
+                action.post_login_version = trigger.version;
+            }
+            action.triggers.push(trigger.id);
+        }
         action.modules = pins
             .into_iter()
             .filter_map(|p| {

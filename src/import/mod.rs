@@ -128,6 +128,9 @@ pub struct Action {
     pub secrets: Vec<Secret>,
     /// The triggers it supports (`post-login`, …).
     pub triggers: Vec<String>,
+    /// The post-login trigger version it is written for (`v3`), when the
+    /// export says.
+    pub post_login_version: Option<String>,
     /// Actions Modules it pins: name and version number when known.
     pub modules: Vec<(String, Option<String>)>,
     /// What stops it (unreadable code, an expression that cannot be
@@ -144,6 +147,7 @@ impl Action {
             dependencies: Vec::new(),
             secrets: Vec::new(),
             triggers: Vec::new(),
+            post_login_version: None,
             modules: Vec::new(),
             problems: Vec::new(),
         }

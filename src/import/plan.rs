@@ -80,6 +80,12 @@ pub fn plan(tenant: &Tenant) -> Plan {
             secrets.push((secret.name.clone(), var, secret.has_value));
         }
         let mut action = action.clone();
+        if let Some(version) = action.post_login_version.as_deref().filter(|v| *v != "v3") {
+            plan.notes.push(format!(
+                "{}: action \"{}\" is written for post-login {version}; Detour runs Actions as post-login v3, the version Auth0 supports: check it against Auth0's post-login migration guide",
+                action.origin, action.name
+            ));
+        }
         // Auth0 refuses such a binding: the export disagrees with itself,
         // and the Action's code was written for another trigger.
         if !action.triggers.is_empty() && !action.triggers.iter().any(|t| t == "post-login") {

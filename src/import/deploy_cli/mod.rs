@@ -113,6 +113,8 @@ struct RawSecret {
 #[derive(Deserialize)]
 struct RawTrigger {
     id: String,
+    #[serde(default)]
+    version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -326,12 +328,15 @@ fn action(a: RawAction, origin: Origin, root: &Path) -> Action {
             name: s.name,
         })
         .collect();
-    action.triggers = a
+    for trigger in a
         .supported_triggers
         .take("supported_triggers", &origin, problems)
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
+    {
+        if trigger.id == "post-login" {
+            action.post_login_version = trigger.version;
+        }
+        action.triggers.push(trigger.id);
+    }
     action.modules = a
         .modules
         .take("modules", &origin, problems)

@@ -143,7 +143,15 @@ impl Reader {
         }
         for trigger in block.body.get_blocks("supported_triggers") {
             match string_attr(file, &trigger.body, &resource, "id") {
-                Some(Ok(id)) => action.triggers.push(id),
+                Some(Ok(id)) => {
+                    if id == "post-login"
+                        && let Some(Ok(version)) =
+                            string_attr(file, &trigger.body, &resource, "version")
+                    {
+                        action.post_login_version = Some(version);
+                    }
+                    action.triggers.push(id);
+                }
                 Some(Err(p)) => action.problems.push(p),
                 None => {}
             }

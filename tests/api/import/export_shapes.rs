@@ -263,3 +263,36 @@ fn an_action_of_another_trigger_bound_to_post_login_is_stopped_not_run_or_droppe
     );
     assert_eq!(action_names(&config_of(&out)), ["M2M"]);
 }
+
+#[test]
+fn an_action_written_for_an_older_post_login_version_is_imported_with_a_note_naming_it() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(root.path().join("plain.js"), CODE).expect("write");
+    let source = write_tenant(
+        root.path(),
+        &[
+            yaml_action("Current", "./plain.js", ""),
+            yaml_action("Older", "./plain.js", "").replace("version: v3", "version: v2"),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let notes: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("is written for post-login"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", run.stdout);
+    assert!(
+        notes[0].starts_with("note: tenant.yaml:")
+            && notes[0].contains("action \"Older\" is written for post-login v2; Detour runs Actions as post-login v3"),
+        "{}",
+        notes[0]
+    );
+}
