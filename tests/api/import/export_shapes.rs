@@ -296,3 +296,41 @@ fn an_action_written_for_an_older_post_login_version_is_imported_with_a_note_nam
         notes[0]
     );
 }
+
+#[test]
+fn a_secret_or_package_listed_twice_still_gives_a_detour_toml_that_loads() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(root.path().join("plain.js"), CODE).expect("write");
+    let source = write_tenant(
+        root.path(),
+        &[
+            yaml_action(
+                "Twice",
+                "./plain.js",
+                "    secrets:\n      - name: KEY\n      - name: KEY\n    dependencies:\n      - name: lodash\n        version: 4.17.21\n      - name: lodash\n        version: 4.17.21\n",
+            ),
+            yaml_action(
+                "Two Versions",
+                "./plain.js",
+                "    dependencies:\n      - name: lodash\n        version: 4.17.21\n      - name: lodash\n        version: 4.17.20\n",
+            ),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let config = config_of(&out);
+    assert_eq!(action_names(&config), ["Twice", "Two Versions"]);
+    let twice = line_about(&run.stdout, "Twice");
+    assert!(twice.contains("imported"), "{twice}");
+    let versions = line_about(&run.stdout, "Two Versions");
+    assert!(
+        versions.contains("dependency lodash is listed at 4.17.21 and at 4.17.20"),
+        "{versions}"
+    );
+}
