@@ -114,7 +114,16 @@ pub fn plan(tenant: &Tenant) -> Plan {
             modules: BTreeMap::new(),
         });
     }
-    for action in &tenant.actions {
+    for (i, action) in tenant.actions.iter().enumerate() {
+        // Auth0 names are unique in a tenant; an export that repeats one
+        // (two files, two resources) gets the first, and says so.
+        if tenant.actions[..i].iter().any(|a| a.name == action.name) {
+            plan.notes.push(format!(
+                "{}: action \"{}\" is defined again here; the first definition is the one imported",
+                action.origin, action.name
+            ));
+            continue;
+        }
         if plan.actions.iter().any(|p| p.action.name == action.name) {
             continue;
         }

@@ -334,3 +334,33 @@ fn a_secret_or_package_listed_twice_still_gives_a_detour_toml_that_loads() {
         "{versions}"
     );
 }
+
+#[test]
+fn an_action_defined_twice_is_imported_once_and_the_second_definition_is_named() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(root.path().join("plain.js"), CODE).expect("write");
+    let source = write_tenant(
+        root.path(),
+        &[
+            yaml_action("Twice", "./plain.js", ""),
+            yaml_action("Twice", "./plain.js", ""),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(action_names(&config_of(&out)), ["Twice"]);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("note: tenant.yaml:")
+                && l.contains("action \"Twice\" is defined again here")),
+        "{}",
+        run.stdout
+    );
+}
