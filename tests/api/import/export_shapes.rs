@@ -364,3 +364,26 @@ fn an_action_defined_twice_is_imported_once_and_the_second_definition_is_named()
         run.stdout
     );
 }
+
+#[test]
+fn a_dependency_without_a_version_is_one_line_naming_the_missing_field_and_its_line() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let source = root.path().join("tenant.yaml");
+    std::fs::write(
+        &source,
+        "actions:\n  - name: a\n    code: ./a.js\n    dependencies:\n      - name: lodash\n",
+    )
+    .expect("write");
+
+    let run = import(&source, &root.path().join("out"));
+
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("tenant.yaml")
+            && run.stderr.contains("line 5")
+            && run.stderr.contains("missing field `version`"),
+        "{}",
+        run.stderr
+    );
+}
