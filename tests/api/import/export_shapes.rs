@@ -387,3 +387,28 @@ fn a_dependency_without_a_version_is_one_line_naming_the_missing_field_and_its_l
         run.stderr
     );
 }
+
+#[test]
+fn a_management_api_export_with_null_lists_imports() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let source = root.path().join("export.json");
+    let export = serde_json::json!({
+        "actions": [{
+            "name": "Nulls",
+            "code": CODE,
+            "dependencies": null,
+            "secrets": null,
+            "modules": null,
+            "supported_triggers": [{ "id": "post-login", "version": "v3" }],
+        }],
+        "bindings": [{ "action": { "name": "Nulls" } }],
+        "modules": null,
+    });
+    std::fs::write(&source, export.to_string()).expect("write");
+    let out = root.path().join("out");
+
+    let run = import(&source, &out);
+
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(action_names(&config_of(&out)), ["Nulls"]);
+}
