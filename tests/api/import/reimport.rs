@@ -39,6 +39,30 @@ fn a_symlink_where_a_code_file_goes_is_replaced_not_written_through() {
 }
 
 #[test]
+fn the_temporary_files_an_interrupted_import_left_are_removed_by_the_next() {
+    // Arrange: what an import killed between writing and renaming leaves.
+    let out = tempfile::tempdir().expect("temp dir");
+    assert_eq!(import(&fixtures().join("terraform"), out.path()).code, 0);
+    let leftovers = [
+        out.path().join(".detour.toml.detour-import-4242.tmp"),
+        out.path()
+            .join("actions/.consent-redirect.js.detour-import-4242.tmp"),
+    ];
+    for path in &leftovers {
+        std::fs::write(path, "half").expect("write a leftover");
+    }
+
+    // Act
+    let run = import(&fixtures().join("terraform"), out.path());
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for path in &leftovers {
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+}
+
+#[test]
 fn a_code_directory_that_is_a_symlink_out_of_out_is_one_line_and_nothing_is_written_there() {
     // Arrange
     let root = tempfile::tempdir().expect("temp dir");
