@@ -183,6 +183,10 @@ fn replace(path: &Path, contents: &[u8]) -> Result<(), ImportError> {
             .create_new(true)
             .open(&temp)?;
         file.write_all(contents)?;
+        // The file keeps its mode (an operator's 0600 detour.toml stays so).
+        if let Ok(meta) = std::fs::metadata(path) {
+            file.set_permissions(meta.permissions())?;
+        }
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();

@@ -63,6 +63,24 @@ fn the_temporary_files_an_interrupted_import_left_are_removed_by_the_next() {
 }
 
 #[test]
+fn importing_again_keeps_the_mode_the_operator_gave_detour_toml() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Arrange
+    let out = tempfile::tempdir().expect("temp dir");
+    assert_eq!(import(&fixtures().join("terraform"), out.path()).code, 0);
+    let path = out.path().join("detour.toml");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+
+    // Act
+    let run = import(&fixtures().join("terraform"), out.path());
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
 fn a_code_directory_that_is_a_symlink_out_of_out_is_one_line_and_nothing_is_written_there() {
     // Arrange
     let root = tempfile::tempdir().expect("temp dir");
