@@ -24,11 +24,11 @@ pub const MODULES_FILE: &str = "modules.json";
 
 #[derive(Deserialize, Default)]
 struct Export {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     actions: Vec<RawAction>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     bindings: Vec<RawBinding>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     modules: Vec<RawModule>,
 }
 
@@ -37,13 +37,13 @@ struct RawAction {
     name: String,
     #[serde(default)]
     code: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     dependencies: Vec<RawDependency>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     secrets: Vec<RawSecret>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     supported_triggers: Vec<RawTrigger>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     modules: Vec<RawModulePin>,
     #[serde(default)]
     deployed_version: Option<RawVersion>,
@@ -74,6 +74,8 @@ struct RawSecret {
 #[derive(Deserialize)]
 struct RawTrigger {
     id: String,
+    #[serde(default)]
+    version: Option<String>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -99,12 +101,21 @@ struct RawModule {
     name: String,
     #[serde(default)]
     code: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     dependencies: Vec<RawDependency>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     secrets: Vec<RawSecret>,
     #[serde(default)]
     latest_version_number: Option<u64>,
+}
+
+/// A list the API may give as `null`: empty.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<Vec<T>>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 /// One file's text, for messages and lines.
@@ -216,7 +227,12 @@ pub fn read(source: &Path) -> Result<Tenant, ImportError> {
                 has_value: false,
             })
             .collect();
-        action.triggers = a.supported_triggers.into_iter().map(|t| t.id).collect();
+        for trigger in a.supported_triggers {
+            if trigger.id == "post-login" {
+                action.post_login_version = trigger.version;
+            }
+            action.triggers.push(trigger.id);
+        }
         action.modules = pins
             .into_iter()
             .filter_map(|p| {

@@ -128,6 +128,9 @@ pub struct Action {
     pub secrets: Vec<Secret>,
     /// The triggers it supports (`post-login`, …).
     pub triggers: Vec<String>,
+    /// The post-login trigger version it is written for (`v3`), when the
+    /// export says.
+    pub post_login_version: Option<String>,
     /// Actions Modules it pins: name and version number when known.
     pub modules: Vec<(String, Option<String>)>,
     /// What stops it (unreadable code, an expression that cannot be
@@ -144,6 +147,7 @@ impl Action {
             dependencies: Vec::new(),
             secrets: Vec::new(),
             triggers: Vec::new(),
+            post_login_version: None,
             modules: Vec::new(),
             problems: Vec::new(),
         }
@@ -246,7 +250,11 @@ pub fn detect(source: &Path) -> Result<Format, ImportError> {
         if entries.iter().any(|p| extension(p) == "tf") {
             return Ok(Format::Terraform);
         }
-        if source.join("actions").is_dir() || source.join("triggers").is_dir() {
+        if source.join("actions").is_dir()
+            || source.join("triggers").is_dir()
+            || source.join("tenant.yaml").is_file()
+            || source.join("tenant.yml").is_file()
+        {
             return Ok(Format::DeployCli);
         }
         if source.join(management_api::ACTIONS_FILE).is_file() {

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::names::{module_name, secret_var, unique_slug, unique_var};
-use super::{Action, Module, Problem, Tenant};
+use super::{Action, Dependency, Module, Origin, Problem, Tenant};
 
 /// A bound post-login Action as it will be written.
 #[derive(Debug)]
@@ -73,20 +73,57 @@ pub fn plan(tenant: &Tenant) -> Plan {
         }
         let slug = unique_slug(&action.name, &slugs);
         slugs.push(slug.clone());
-        let mut secrets = Vec::with_capacity(action.secrets.len());
+        let mut secrets: Vec<(String, String, bool)> = Vec::with_capacity(action.secrets.len());
         for secret in &action.secrets {
+            // Listed twice, it would be a duplicate TOML key: one variable.
+            if secrets.iter().any(|(name, ..)| *name == secret.name) {
+                continue;
+            }
             let var = unique_var(&secret_var(&slug, &secret.name), &vars);
             vars.push(var.clone());
             secrets.push((secret.name.clone(), var, secret.has_value));
         }
+        let mut action = action.clone();
+        if let Some(version) = action.post_login_version.as_deref().filter(|v| *v != "v3") {
+            plan.notes.push(format!(
+                "{}: action \"{}\" is written for post-login {version}; Detour runs Actions as post-login v3, the version Auth0 supports: check it against Auth0's post-login migration guide",
+                action.origin, action.name
+            ));
+        }
+        if let Some(problem) = dedupe(&mut action.dependencies, &action.origin) {
+            action.problems.push(problem);
+        }
+        // Auth0 refuses such a binding: the export disagrees with itself,
+        // and the Action's code was written for another trigger.
+        if !action.triggers.is_empty() && !action.triggers.iter().any(|t| t == "post-login") {
+            action.problems.insert(
+                0,
+                Problem {
+                    origin: binding.origin.clone(),
+                    message: format!(
+                        "bound to post-login, but the Action supports only the {} trigger (Auth0 refuses such a binding): check the export",
+                        action.triggers.join(", ")
+                    ),
+                },
+            );
+        }
         plan.actions.push(Planned {
-            action: action.clone(),
+            action,
             file: format!("actions/{slug}.js"),
             secrets,
             modules: BTreeMap::new(),
         });
     }
-    for action in &tenant.actions {
+    for (i, action) in tenant.actions.iter().enumerate() {
+        // Auth0 names are unique in a tenant; an export that repeats one
+        // (two files, two resources) gets the first, and says so.
+        if tenant.actions[..i].iter().any(|a| a.name == action.name) {
+            plan.notes.push(format!(
+                "{}: action \"{}\" is defined again here; the first definition is the one imported",
+                action.origin, action.name
+            ));
+            continue;
+        }
         if plan.actions.iter().any(|p| p.action.name == action.name) {
             continue;
         }
@@ -140,14 +177,19 @@ pub fn plan(tenant: &Tenant) -> Plan {
                             module.secrets.join(", ")
                         ));
                     }
+                    let mut module = module.clone();
+                    if let Some(problem) = dedupe(&mut module.dependencies, &module.origin) {
+                        module.problems.push(problem);
+                    }
+                    let pinned = version
+                        .clone()
+                        .or_else(|| module.version.clone())
+                        .unwrap_or_else(|| "1".into());
                     plan.modules.push(PlannedModule {
-                        module: module.clone(),
+                        module,
                         name: detour_name,
                         file: format!("modules/{slug}.js"),
-                        version: version
-                            .clone()
-                            .or_else(|| module.version.clone())
-                            .unwrap_or_else(|| "1".into()),
+                        version: pinned,
                     });
                     plan.modules.len() - 1
                 }
@@ -169,6 +211,31 @@ pub fn plan(tenant: &Tenant) -> Plan {
     plan
 }
 
+/// Drops repeated npm packages (a duplicate TOML key otherwise); one
+/// listed at two versions is a problem: which one the tenant runs is not
+/// in the export.
+fn dedupe(dependencies: &mut Vec<Dependency>, origin: &Origin) -> Option<Problem> {
+    let mut kept: Vec<Dependency> = Vec::with_capacity(dependencies.len());
+    let mut problem = None;
+    for dependency in dependencies.drain(..) {
+        match kept.iter().find(|d| d.name == dependency.name) {
+            None => kept.push(dependency),
+            Some(first) if first.version == dependency.version => {}
+            Some(first) => {
+                problem.get_or_insert_with(|| Problem {
+                    origin: origin.clone(),
+                    message: format!(
+                        "dependency {} is listed at {} and at {}: keep the one the tenant runs",
+                        dependency.name, first.version, dependency.version
+                    ),
+                });
+            }
+        }
+    }
+    *dependencies = kept;
+    problem
+}
+
 /// `name`, or `name-2`, `name-3`… when `taken` has it.
 fn unique_slug_of(name: String, taken: &[String]) -> String {
     let mut candidate = name.clone();
@@ -183,4 +250,33 @@ fn unique_slug_of(name: String, taken: &[String]) -> String {
 /// The first problem of a Module, if any.
 pub fn module_problem(module: &PlannedModule) -> Option<&Problem> {
     module.module.problems.first()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{Action, Binding, Module};
+
+    #[test]
+    fn two_modules_whose_detour_names_would_collide_get_their_own() {
+        let origin = Origin::new("t", 0);
+        let mut action = Action::new("A", origin.clone());
+        action.modules = vec![("a b".into(), None), ("a-b".into(), None)];
+        let tenant = Tenant {
+            actions: vec![action],
+            modules: vec![
+                Module::new("a b", origin.clone()),
+                Module::new("a-b", origin.clone()),
+            ],
+            post_login: vec![Binding {
+                action: "A".into(),
+                origin,
+            }],
+            notes: Vec::new(),
+        };
+        let plan = plan(&tenant);
+        let names: Vec<&str> = plan.modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["a-b", "a-b-2"]);
+        assert_eq!(plan.actions[0].modules.len(), 2);
+    }
 }

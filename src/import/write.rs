@@ -183,6 +183,10 @@ fn replace(path: &Path, contents: &[u8]) -> Result<(), ImportError> {
             .create_new(true)
             .open(&temp)?;
         file.write_all(contents)?;
+        // The file keeps its mode (an operator's 0600 detour.toml stays so).
+        if let Ok(meta) = std::fs::metadata(path) {
+            file.set_permissions(meta.permissions())?;
+        }
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
@@ -190,6 +194,20 @@ fn replace(path: &Path, contents: &[u8]) -> Result<(), ImportError> {
         let _ = std::fs::remove_file(&temp);
     }
     result.map_err(io)
+}
+
+/// Removes the temporary files an interrupted import left in `dir` (its
+/// own names only: `.<file>.detour-import-<pid>.tmp`).
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".detour-import-") && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `dir` as a real directory inside `out` (created if missing): a symlink
@@ -236,8 +254,13 @@ pub fn write(plan: &Plan, out: &Path) -> Result<Written, ImportError> {
     };
     std::fs::create_dir_all(out)
         .map_err(|e| ImportError(format!("cannot write {}: {e}", out.display())))?;
-    code_dir(out.join("actions"))?;
-    code_dir(out.join("modules"))?;
+    for dir in [
+        out.to_path_buf(),
+        code_dir(out.join("actions"))?,
+        code_dir(out.join("modules"))?,
+    ] {
+        remove_leftovers(&dir);
+    }
     let codes = plan
         .actions
         .iter()

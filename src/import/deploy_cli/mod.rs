@@ -11,6 +11,7 @@
 //! hold) has none.
 
 mod files;
+mod lists;
 
 use std::path::{Path, PathBuf};
 
@@ -19,8 +20,9 @@ use serde_saphyr::Spanned;
 
 pub use self::files::marker_in;
 use self::files::{code_candidates, keyword_marker, load_code, quote_bare_markers};
+use self::lists::ListOr;
 use super::messages::scrub;
-use super::{Action, Binding, Dependency, ImportError, Module, Origin, Problem, Secret, Tenant};
+use super::{Action, Binding, Dependency, ImportError, Module, Origin, Secret, Tenant};
 
 #[derive(Deserialize, Default)]
 struct RawTenant {
@@ -66,43 +68,6 @@ struct RawDependency {
     version: String,
 }
 
-/// A list, or in its place a string: a keyword-replacement marker
-/// (`"@@SECRETS@@"`, which the Deploy CLI's own dump writes for secrets
-/// kept as keywords).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ListOr<T> {
-    List(Vec<T>),
-    Text(String),
-}
-
-impl<T> Default for ListOr<T> {
-    fn default() -> Self {
-        ListOr::List(Vec::new())
-    }
-}
-
-impl<T> ListOr<T> {
-    /// The list, or why there is none (naming the field) in `problems`.
-    fn take(self, field: &str, origin: &Origin, problems: &mut Vec<Problem>) -> Vec<T> {
-        match self {
-            ListOr::List(list) => list,
-            ListOr::Text(text) => {
-                problems.push(Problem {
-                    origin: origin.clone(),
-                    message: match keyword_marker(&text) {
-                        Some(marker) => format!(
-                            "`{field}` is the keyword marker {marker}, which the Deploy CLI fills from AUTH0_KEYWORD_REPLACE_MAPPINGS when it deploys: detour import reads no mappings; write the list in the export"
-                        ),
-                        None => format!("`{field}` is a string where a list belongs"),
-                    },
-                });
-                Vec::new()
-            }
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct RawSecret {
     name: String,
@@ -113,6 +78,8 @@ struct RawSecret {
 #[derive(Deserialize)]
 struct RawTrigger {
     id: String,
+    #[serde(default)]
+    version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -151,11 +118,24 @@ struct RawBinding {
 }
 
 /// Reads `tenant.yaml` or a Deploy CLI directory.
+/// A directory holding `tenant.yaml` (the YAML export, its code in
+/// `actions/<name>/code.js` beside it) is read as that YAML file.
 pub fn read(source: &Path) -> Result<Tenant, ImportError> {
-    if source.is_dir() {
-        read_directory(source)
-    } else {
-        read_yaml(source)
+    if !source.is_dir() {
+        return read_yaml(source);
+    }
+    let yaml = ["tenant.yaml", "tenant.yml"]
+        .iter()
+        .map(|name| source.join(name))
+        .find(|path| path.is_file());
+    let has_json = std::fs::read_dir(source.join("actions")).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| e.path().extension().is_some_and(|x| x == "json"))
+    });
+    match yaml {
+        Some(yaml) if !has_json => read_yaml(&yaml),
+        _ => read_directory(source),
     }
 }
 
@@ -313,12 +293,15 @@ fn action(a: RawAction, origin: Origin, root: &Path) -> Action {
             name: s.name,
         })
         .collect();
-    action.triggers = a
+    for trigger in a
         .supported_triggers
         .take("supported_triggers", &origin, problems)
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
+    {
+        if trigger.id == "post-login" {
+            action.post_login_version = trigger.version;
+        }
+        action.triggers.push(trigger.id);
+    }
     action.modules = a
         .modules
         .take("modules", &origin, problems)

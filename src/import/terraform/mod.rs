@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 mod values;
 
 use hcl_edit::Span as _;
-use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 
-use self::values::{Reference, one_line, reference, string_attr};
+use self::values::{
+    Reference, dependencies, is_literal, is_post_login, one_line, reference, string_attr,
+};
 use super::names::line_of;
-use super::{Action, Binding, Dependency, ImportError, Module, Origin, Problem, Secret, Tenant};
+use super::{Action, Binding, ImportError, Module, Origin, Problem, Secret, Tenant};
 
 /// One `.tf` file being read.
 struct Source {
@@ -142,7 +143,15 @@ impl Reader {
         }
         for trigger in block.body.get_blocks("supported_triggers") {
             match string_attr(file, &trigger.body, &resource, "id") {
-                Some(Ok(id)) => action.triggers.push(id),
+                Some(Ok(id)) => {
+                    if id == "post-login"
+                        && let Some(Ok(version)) =
+                            string_attr(file, &trigger.body, &resource, "version")
+                    {
+                        action.post_login_version = Some(version);
+                    }
+                    action.triggers.push(id);
+                }
                 Some(Err(p)) => action.problems.push(p),
                 None => {}
             }
@@ -314,23 +323,6 @@ impl Reader {
     }
 }
 
-/// Whether `expr` is a literal string (`"…"`, or a heredoc without
-/// interpolation): a value the export holds, not one it refers to.
-fn is_literal(expr: &Expression) -> bool {
-    match expr {
-        Expression::String(_) => true,
-        Expression::HeredocTemplate(h) => h
-            .template
-            .iter()
-            .all(|e| matches!(e, hcl_edit::template::Element::Literal(_))),
-        _ => false,
-    }
-}
-
-fn is_post_login(file: &Source, body: &Body) -> bool {
-    matches!(string_attr(file, body, "", "trigger"), Some(Ok(t)) if t == "post-login")
-}
-
 /// `count` and `for_each` make one resource many Actions: not read.
 fn meta_arguments(file: &Source, body: &Body, resource: &str, problems: &mut Vec<Problem>) {
     for key in ["count", "for_each"] {
@@ -351,28 +343,6 @@ fn meta_arguments(file: &Source, body: &Body, resource: &str, problems: &mut Vec
             ),
         });
     }
-}
-
-fn dependencies(
-    file: &Source,
-    body: &Body,
-    resource: &str,
-    problems: &mut Vec<Problem>,
-) -> Vec<Dependency> {
-    let mut out = Vec::new();
-    for block in body.get_blocks("dependencies") {
-        let name = string_attr(file, &block.body, resource, "name");
-        let version = string_attr(file, &block.body, resource, "version");
-        match (name, version) {
-            (Some(Ok(name)), Some(Ok(version))) => out.push(Dependency { name, version }),
-            (Some(Err(p)), _) | (_, Some(Err(p))) => problems.push(p),
-            _ => problems.push(Problem {
-                origin: file.origin(block.span()),
-                message: format!("{resource}: a `dependencies` block needs `name` and `version`"),
-            }),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

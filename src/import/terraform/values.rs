@@ -9,7 +9,7 @@ use hcl_edit::structure::Body;
 use hcl_edit::template::{Element, Template};
 
 use super::Source;
-use crate::import::Problem;
+use crate::import::{Dependency, Problem};
 
 /// A resource reference, `auth0_action.label.id` → `("auth0_action", "label")`.
 pub(super) type Reference = (String, String);
@@ -121,4 +121,46 @@ pub(super) fn reference(
         }
         _ => Err(problem("not a reference to a resource in these files")),
     }
+}
+
+/// Whether `expr` is a literal string (`"…"`, or a heredoc without
+/// interpolation): a value the export holds, not one it refers to.
+pub(super) fn is_literal(expr: &Expression) -> bool {
+    match expr {
+        Expression::String(_) => true,
+        Expression::HeredocTemplate(h) => h
+            .template
+            .iter()
+            .all(|e| matches!(e, hcl_edit::template::Element::Literal(_))),
+        _ => false,
+    }
+}
+
+/// Whether a trigger resource binds post-login.
+pub(super) fn is_post_login(file: &Source, body: &Body) -> bool {
+    matches!(string_attr(file, body, "", "trigger"), Some(Ok(t)) if t == "post-login")
+}
+
+/// The `dependencies` blocks of a resource (a block without `name` and
+/// `version` is a problem).
+pub(super) fn dependencies(
+    file: &Source,
+    body: &Body,
+    resource: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    for block in body.get_blocks("dependencies") {
+        let name = string_attr(file, &block.body, resource, "name");
+        let version = string_attr(file, &block.body, resource, "version");
+        match (name, version) {
+            (Some(Ok(name)), Some(Ok(version))) => out.push(Dependency { name, version }),
+            (Some(Err(p)), _) | (_, Some(Err(p))) => problems.push(p),
+            _ => problems.push(Problem {
+                origin: file.origin(block.span()),
+                message: format!("{resource}: a `dependencies` block needs `name` and `version`"),
+            }),
+        }
+    }
+    out
 }

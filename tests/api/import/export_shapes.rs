@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{config_of, import, line_about};
+use super::{action_names, config_of, copy_tree, fixtures, import, line_about};
 
 const CODE: &str = "exports.onExecutePostLogin = async (event, api) => {};\n";
 
@@ -200,4 +200,215 @@ fn an_export_with_no_actions_or_of_the_wrong_shape_is_one_line_and_writes_nothin
         assert!(run.stderr.contains(file), "{file}: {}", run.stderr);
         assert!(!out.exists(), "{file}: wrote {}", out.display());
     }
+}
+
+#[test]
+fn a_deploy_cli_yaml_export_named_by_its_directory_is_read_from_its_tenant_yaml() {
+    // Arrange: `a0deploy export --format yaml --output_folder export`
+    // writes export/tenant.yaml and export/actions/<name>/code.js.
+    let export = tempfile::tempdir().expect("temp dir");
+    let source = fixtures().join("deploy-cli");
+    std::fs::copy(
+        source.join("tenant.yaml"),
+        export.path().join("tenant.yaml"),
+    )
+    .expect("copy");
+    copy_tree(&source.join("actions"), &export.path().join("actions"));
+    copy_tree(
+        &source.join("action-modules"),
+        &export.path().join("action-modules"),
+    );
+    for entry in std::fs::read_dir(export.path().join("actions")).expect("actions/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::remove_file(path).expect("remove the directory format's JSON");
+        }
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+
+    // Act
+    let run = import(export.path(), out.path());
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("(Auth0 Deploy CLI)"), "{}", run.stdout);
+    assert_eq!(
+        action_names(&config_of(out.path())).len(),
+        4,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_action_of_another_trigger_bound_to_post_login_is_stopped_not_run_or_dropped() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        root.path().join("main.tf"),
+        "resource \"auth0_action\" \"m2m\" {\n  name = \"M2M\"\n  code = \"exports.onExecuteCredentialsExchange = async () => {};\"\n  supported_triggers {\n    id = \"credentials-exchange\"\n    version = \"v2\"\n  }\n}\nresource \"auth0_trigger_action\" \"bound\" {\n  trigger = \"post-login\"\n  action_id = auth0_action.m2m.id\n}\n",
+    )
+    .expect("write main.tf");
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(root.path(), &out);
+
+    // Assert
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let line = line_about(&run.stdout, "M2M");
+    assert!(
+        line.contains("not imported: main.tf:9: bound to post-login, but the Action supports only the credentials-exchange trigger"),
+        "{line}"
+    );
+    assert_eq!(action_names(&config_of(&out)), ["M2M"]);
+}
+
+#[test]
+fn an_action_written_for_an_older_post_login_version_is_imported_with_a_note_naming_it() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(root.path().join("plain.js"), CODE).expect("write");
+    let source = write_tenant(
+        root.path(),
+        &[
+            yaml_action("Current", "./plain.js", ""),
+            yaml_action("Older", "./plain.js", "").replace("version: v3", "version: v2"),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let notes: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("is written for post-login"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", run.stdout);
+    assert!(
+        notes[0].starts_with("note: tenant.yaml:")
+            && notes[0].contains("action \"Older\" is written for post-login v2; Detour runs Actions as post-login v3"),
+        "{}",
+        notes[0]
+    );
+}
+
+#[test]
+fn a_secret_or_package_listed_twice_still_gives_a_detour_toml_that_loads() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(root.path().join("plain.js"), CODE).expect("write");
+    let source = write_tenant(
+        root.path(),
+        &[
+            yaml_action(
+                "Twice",
+                "./plain.js",
+                "    secrets:\n      - name: KEY\n      - name: KEY\n    dependencies:\n      - name: lodash\n        version: 4.17.21\n      - name: lodash\n        version: 4.17.21\n",
+            ),
+            yaml_action(
+                "Two Versions",
+                "./plain.js",
+                "    dependencies:\n      - name: lodash\n        version: 4.17.21\n      - name: lodash\n        version: 4.17.20\n",
+            ),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let config = config_of(&out);
+    assert_eq!(action_names(&config), ["Twice", "Two Versions"]);
+    let twice = line_about(&run.stdout, "Twice");
+    assert!(twice.contains("imported"), "{twice}");
+    let versions = line_about(&run.stdout, "Two Versions");
+    assert!(
+        versions.contains("dependency lodash is listed at 4.17.21 and at 4.17.20"),
+        "{versions}"
+    );
+}
+
+#[test]
+fn an_action_defined_twice_is_imported_once_and_the_second_definition_is_named() {
+    // Arrange
+    let root = tempfile::tempdir().expect("temp dir");
+    std::fs::write(root.path().join("plain.js"), CODE).expect("write");
+    let source = write_tenant(
+        root.path(),
+        &[
+            yaml_action("Twice", "./plain.js", ""),
+            yaml_action("Twice", "./plain.js", ""),
+        ],
+    );
+    let out = root.path().join("out");
+
+    // Act
+    let run = import(&source, &out);
+
+    // Assert
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(action_names(&config_of(&out)), ["Twice"]);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("note: tenant.yaml:")
+                && l.contains("action \"Twice\" is defined again here")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_dependency_without_a_version_is_one_line_naming_the_missing_field_and_its_line() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let source = root.path().join("tenant.yaml");
+    std::fs::write(
+        &source,
+        "actions:\n  - name: a\n    code: ./a.js\n    dependencies:\n      - name: lodash\n",
+    )
+    .expect("write");
+
+    let run = import(&source, &root.path().join("out"));
+
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("tenant.yaml")
+            && run.stderr.contains("line 5")
+            && run.stderr.contains("missing field `version`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_management_api_export_with_null_lists_imports() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let source = root.path().join("export.json");
+    let export = serde_json::json!({
+        "actions": [{
+            "name": "Nulls",
+            "code": CODE,
+            "dependencies": null,
+            "secrets": null,
+            "modules": null,
+            "supported_triggers": [{ "id": "post-login", "version": "v3" }],
+        }],
+        "bindings": [{ "action": { "name": "Nulls" } }],
+        "modules": null,
+    });
+    std::fs::write(&source, export.to_string()).expect("write");
+    let out = root.path().join("out");
+
+    let run = import(&source, &out);
+
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(action_names(&config_of(&out)), ["Nulls"]);
 }
