@@ -11,6 +11,8 @@
   // context is set up for every execution under per-execution isolation,
   // and most never touch these classes.
   const loadModule = host.loadModule;
+  // Taken now, and never throwing for a global object the Action froze.
+  const tryDefine = Reflect.defineProperty;
 
   // prelude.js hands over its setTimeout/clearTimeout (an execution's
   // timers end with it).
@@ -24,7 +26,7 @@
   // property like any other global.
   for (const name of ['Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Headers', 'Blob', 'File', 'FormData', 'Request', 'Response']) {
     const settle = (value) => {
-      Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
+      tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable: false, configurable: true });
     };
     Object.defineProperty(globalThis, name, {
       get() { const value = get().classes[name]; settle(value); return value; },
