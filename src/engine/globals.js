@@ -11,29 +11,34 @@
   'use strict';
 
   const { defineProperty, freeze } = Object;
-  // Never throws for a global object the Action froze: the getter still
-  // answers.
   const tryDefine = Reflect.defineProperty;
   const loadModule = host.loadModule;
   let built = null;
   const get = () => built || (built = loadModule('globals')(host));
 
-  const lazyGlobal = (name, enumerable, read) => {
-    const settle = (value) => {
-      tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable, configurable: true });
-    };
-    defineProperty(globalThis, name, {
-      __proto__: null,
-      get() { const value = read(); settle(value); return value; },
-      set(value) { settle(value); },
-      enumerable,
-      configurable: true,
-    });
+  // A global read (or assigned) for the first time becomes a plain
+  // property holding `value`; the getter still answers if the Action froze
+  // the global object.
+  const settle = (name, enumerable, value) => {
+    tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable, configurable: true });
+    return value;
   };
   for (const name of ['Buffer', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'structuredClone', 'URL', 'URLSearchParams', 'crypto']) {
-    lazyGlobal(name, true, () => get().globals[name]);
+    defineProperty(globalThis, name, {
+      __proto__: null,
+      get() { return settle(name, true, get().globals[name]); },
+      set(value) { settle(name, true, value); },
+      enumerable: true,
+      configurable: true,
+    });
   }
-  lazyGlobal('CryptoKey', false, () => get().cryptoKey());
+  defineProperty(globalThis, 'CryptoKey', {
+    __proto__: null,
+    get() { return settle('CryptoKey', false, get().cryptoKey()); },
+    set(value) { settle('CryptoKey', false, value); },
+    enumerable: false,
+    configurable: true,
+  });
 
   const modules = { perf_hooks: freeze({ performance: globalThis.performance }) };
   for (const name of ['url', 'querystring', 'util', 'util/types', 'buffer', 'crypto']) {

@@ -42,9 +42,10 @@
   }
   const settle = (value) => {
     Reflect.defineProperty(globalThis, 'process', { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+    return value;
   };
   Object.defineProperty(globalThis, 'process', {
-    get() { const value = getExtra().process; settle(value); return value; },
+    get() { return settle(getExtra().process); },
     set(value) { settle(value); },
     enumerable: true,
     configurable: true,

@@ -24,13 +24,14 @@
 
   // Each global is an accessor until first read, then a plain writable
   // property like any other global.
+  const settle = (name, value) => {
+    tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable: false, configurable: true });
+    return value;
+  };
   for (const name of ['Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Headers', 'Blob', 'File', 'FormData', 'Request', 'Response']) {
-    const settle = (value) => {
-      tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable: false, configurable: true });
-    };
     Object.defineProperty(globalThis, name, {
-      get() { const value = get().classes[name]; settle(value); return value; },
-      set(value) { settle(value); },
+      get() { return settle(name, get().classes[name]); },
+      set(value) { settle(name, value); },
       enumerable: false,
       configurable: true,
     });
