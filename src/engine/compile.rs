@@ -249,7 +249,7 @@ pub fn load<'js>(
     ctx: &Ctx<'js>,
     source: &ActionSource,
     links: host::Links,
-    fetcher: Option<super::fetch::LazyFetcher>,
+    fetcher: Option<super::fetch::Fetcher>,
     single_use: bool,
 ) -> Result<Loaded<'js>, CompileError> {
     let startup = |e: String| CompileError::Startup(e);

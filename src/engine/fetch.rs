@@ -44,48 +44,6 @@ pub struct FetchLimits {
     pub proxy: Option<Url>,
 }
 
-/// One Action's HTTP client on one engine thread, built when the Action
-/// first calls `fetch`: building one loads the system's root certificates
-/// (about 560 M instructions), which every engine thread used to pay per
-/// Action at start, and every spare engine again when hired.
-#[derive(Clone)]
-pub struct LazyFetcher(std::rc::Rc<LazyInner>);
-
-struct LazyInner {
-    action: String,
-    allow_hosts: Vec<String>,
-    limits: FetchLimits,
-    built: std::cell::OnceCell<Option<Fetcher>>,
-}
-
-impl LazyFetcher {
-    /// The client of `action`, not built yet.
-    pub fn new(action: &str, allow_hosts: &[String], limits: FetchLimits) -> Self {
-        Self(std::rc::Rc::new(LazyInner {
-            action: action.to_owned(),
-            allow_hosts: allow_hosts.to_vec(),
-            limits,
-            built: std::cell::OnceCell::new(),
-        }))
-    }
-
-    /// The client, built on first use; `None` (logged once) when it cannot
-    /// be built.
-    pub fn get(&self) -> Option<Fetcher> {
-        let inner = &self.0;
-        inner
-            .built
-            .get_or_init(|| {
-                Fetcher::new(&inner.allow_hosts, inner.limits.clone())
-                    .map_err(|e| {
-                        tracing::error!(action = %inner.action, error = %e, "fetch is unavailable");
-                    })
-                    .ok()
-            })
-            .clone()
-    }
-}
-
 /// One Action's HTTP client.
 #[derive(Clone)]
 pub struct Fetcher {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, watch};
 
 use super::crypto;
-use super::fetch::LazyFetcher;
+use super::fetch::Fetcher;
 use crate::token::session::{self, Expected};
 
 /// Console output one execution may leave; past it one marker line says
@@ -114,7 +114,7 @@ impl Links {
 }
 
 /// Installs `globalThis.__detour_host`; the prelude takes it and deletes it.
-pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<LazyFetcher>) -> rquickjs::Result<()> {
+pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickjs::Result<()> {
     let Links {
         logs,
         ended,
@@ -160,7 +160,7 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<LazyFetcher>) -> rqu
             Function::new(
                 ctx.clone(),
                 Async(move |url: String, request: String, owned: Opt<bool>, token: Opt<u32>| {
-                    let fetcher = fetcher.get();
+                    let fetcher = fetcher.clone();
                     let over = owned.0.unwrap_or(true).then(|| ended.subscribe());
                     let abort = token.0.map(|t| {
                         let notify = Rc::new(Notify::new());
@@ -175,14 +175,8 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<LazyFetcher>) -> rqu
                                 None => std::future::pending().await,
                             }
                         };
-                        let request = async {
-                            match fetcher {
-                                Some(fetcher) => fetcher.fetch(url, request).await,
-                                None => json!({"ok": false, "error": "fetch is unavailable: the HTTP client could not be created"}).to_string(),
-                            }
-                        };
                         let reply = tokio::select! {
-                            reply = request => reply,
+                            reply = fetcher.fetch(url, request) => reply,
                             () = until_ended(over) => {
                                 json!({"ok": false, "error": "the execution ended"}).to_string()
                             }
@@ -419,7 +413,6 @@ fn build_url(url: String, query: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fetch::Fetcher;
     use super::*;
 
     #[test]

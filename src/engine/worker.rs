@@ -15,7 +15,7 @@ use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent,
 
 use super::compile::{self, ActionSource};
 use super::crew::{Crew, Member};
-use super::fetch::{FetchLimits, LazyFetcher};
+use super::fetch::{FetchLimits, Fetcher};
 use super::host::Links;
 use super::memory::{Budget, Limited};
 use super::pacer::Pacer;
@@ -60,8 +60,8 @@ pub fn spawn(n: usize, member: Member) -> std::io::Result<()> {
 async fn serve(mut member: Member) {
     let crew = member.crew().clone();
     let (queue, sources, settings) = (&crew.queue, &crew.sources, &crew.settings);
-    // One HTTP client per Action per thread (connection pools stay on the
-    // runtime that drives them), built when the Action first fetches.
+    // One HTTP client per Action per thread: connection pools stay on the
+    // runtime that drives them.
     let limits = FetchLimits {
         timeout: settings.fetch_timeout,
         max_response_bytes: settings.fetch_max_response_bytes,
@@ -69,10 +69,16 @@ async fn serve(mut member: Member) {
         resolve_overrides: settings.resolve_overrides.clone(),
         proxy: settings.fetch_proxy.clone(),
     };
-    let fetchers: Rc<Vec<LazyFetcher>> = Rc::new(
+    let fetchers: Rc<Vec<Option<Fetcher>>> = Rc::new(
         sources
             .iter()
-            .map(|s| LazyFetcher::new(&s.name, &s.allow_hosts, limits.clone()))
+            .map(|s| {
+                Fetcher::new(&s.allow_hosts, limits.clone())
+                    .map_err(
+                        |e| tracing::error!(action = %s.name, error = %e, "fetch is unavailable"),
+                    )
+                    .ok()
+            })
             .collect(),
     );
     // Building an engine allocates nothing in QuickJS: each Action's
@@ -123,7 +129,7 @@ struct Engine {
     slots: Vec<Option<Slot>>,
     pacer: Rc<Pacer>,
     links: Links,
-    fetchers: Rc<Vec<LazyFetcher>>,
+    fetchers: Rc<Vec<Option<Fetcher>>>,
     isolation: Isolation,
     /// A trigger run's budget (`engine.timeout`).
     timeout: std::time::Duration,
@@ -136,7 +142,7 @@ struct Engine {
 const MAX_REPORT_BYTES: usize = 2 << 20;
 
 impl Engine {
-    fn new(crew: &Arc<Crew>, fetchers: Rc<Vec<LazyFetcher>>) -> Self {
+    fn new(crew: &Arc<Crew>, fetchers: Rc<Vec<Option<Fetcher>>>) -> Self {
         let settings = &crew.settings;
         Self {
             slots: (0..fetchers.len()).map(|_| None).collect(),
@@ -203,7 +209,7 @@ impl Engine {
     ) -> Result<(Persistent<Function<'static>>, AsyncContext), EngineError> {
         let isolation = self.isolation;
         let links = self.links.clone();
-        let fetcher = self.fetchers.get(index).cloned();
+        let fetcher = self.fetchers.get(index).cloned().flatten();
         let slot = self.slot(index).await?;
         if isolation == Isolation::PerInstance
             && let Some(loaded) = &slot.loaded
