@@ -5,8 +5,8 @@
 // for every execution under per-execution isolation, and most executions
 // never touch them. Until then each global is an accessor; once read (or
 // assigned) it is a plain property like any other global. prelude.js takes
-// `__detour_builtin_modules` and `__detour_internal` into its closure and
-// deletes them.
+// `__detour_builtin_modules`, `__detour_lazy_modules` and
+// `__detour_internal` into its closure and deletes them.
 (function (host) {
   'use strict';
 
@@ -40,15 +40,15 @@
     configurable: true,
   });
 
-  const modules = { perf_hooks: freeze({ performance: globalThis.performance }) };
-  for (const name of ['url', 'querystring', 'util', 'util/types', 'buffer', 'crypto']) {
-    defineProperty(modules, name, { get() { return get().modules[name]; }, enumerable: true, configurable: true });
-  }
-  globalThis.__detour_builtin_modules = modules;
-  // For web.js and node.js, which build on these; prelude.js deletes it.
-  const internal = {};
-  for (const name of ['utf8Encode', 'utf8Decode', 'bytesOf', 'concatBytes', 'randomBytes', 'Buffer', 'util']) {
-    defineProperty(internal, name, { get() { return get().internal[name]; }, enumerable: true });
-  }
-  globalThis.__detour_internal = internal;
+  globalThis.__detour_builtin_modules = { perf_hooks: freeze({ performance: globalThis.performance }) };
+  // Built-in modules built on first require: name -> loader(name). Plain
+  // properties, not accessors: defining an accessor costs a context
+  // several times more, and only prelude.js's `require` reads these.
+  const lazyModules = { __proto__: null };
+  const fromGlobals = (name) => get().modules[name];
+  for (const name of ['url', 'querystring', 'util', 'util/types', 'buffer', 'crypto']) lazyModules[name] = fromGlobals;
+  globalThis.__detour_lazy_modules = lazyModules;
+  // For web.js and node.js, whose modules build on these (`globals()`
+  // builds them first); prelude.js deletes it.
+  globalThis.__detour_internal = { globals: () => get().internal };
 })(globalThis.__detour_host);

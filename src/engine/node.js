@@ -9,7 +9,7 @@
 (function (internal, host) {
   'use strict';
 
-  const modules = globalThis.__detour_builtin_modules;
+  const lazyModules = globalThis.__detour_lazy_modules;
 
   const nextTick = (fn, ...args) => queueMicrotask(() => fn(...args));
 
@@ -18,12 +18,9 @@
   // under per-execution isolation.
   const loadModule = host.loadModule;
   let built = null;
+  const fromNode = (name) => (built || (built = loadModule('node')(internal.globals(), nextTick)))[name];
   for (const name of ['events', 'stream', 'stream/promises', 'string_decoder', 'assert', 'assert/strict', 'path', 'path/posix', 'os', 'tty']) {
-    Object.defineProperty(modules, name, {
-      get() { built = built || loadModule('node')(internal, nextTick); return built[name]; },
-      enumerable: true,
-      configurable: true,
-    });
+    lazyModules[name] = fromNode;
   }
 
   // ---- zlib, process ------------------------------------------------------------
@@ -33,13 +30,9 @@
   const started = performance.now();
   let extra = null;
   const getExtra = () => extra || (extra = loadModule('process')(host, nextTick, started));
-  for (const name of ['zlib', 'process']) {
-    Object.defineProperty(modules, name, {
-      get() { return getExtra()[name]; },
-      enumerable: true,
-      configurable: true,
-    });
-  }
+  const fromExtra = (name) => getExtra()[name];
+  lazyModules.zlib = fromExtra;
+  lazyModules.process = fromExtra;
   const settle = (value) => {
     Reflect.defineProperty(globalThis, 'process', { __proto__: null, value, writable: true, enumerable: true, configurable: true });
     return value;

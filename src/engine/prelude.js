@@ -202,7 +202,9 @@ const internals = (function (host) {
   // refused built-ins throw there) and evaluated from bytecode the first
   // time this context requires it, then cached per context by file id.
   const builtins = globalThis.__detour_builtin_modules;
+  const lazyBuiltins = globalThis.__detour_lazy_modules; // name -> loader(name)
   delete globalThis.__detour_builtin_modules;
+  delete globalThis.__detour_lazy_modules;
   builtins.timers = freeze(assign({ promises: timersPromises }, timers));
   builtins['timers/promises'] = timersPromises;
   let hostResolve = null;
@@ -250,7 +252,11 @@ const internals = (function (host) {
   }
   const builtinOf = (spec) => {
     const key = spec.startsWith('node:') ? spec.slice(5) : spec;
-    return hasOwn(builtins, key) ? builtins[key] : undefined;
+    if (hasOwn(builtins, key)) return builtins[key];
+    if (!hasOwn(lazyBuiltins, key)) return undefined;
+    const module = lazyBuiltins[key](key);
+    builtins[key] = module;
+    return module;
   };
   const dirnameOf = (name) => (name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.');
   function requireId(id) {

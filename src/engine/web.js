@@ -19,7 +19,7 @@
   const timers = { setTimeout: null, clearTimeout: null };
 
   let built = null;
-  const get = () => built || (built = loadModule('web')(internal, timers));
+  const get = () => built || (built = loadModule('web')(internal.globals(), timers));
   internal.web = { timers, get };
 
   // Each global is an accessor until first read, then a plain writable
