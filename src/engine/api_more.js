@@ -1,17 +1,186 @@
-// The rest of the post-login `api` (docs/auth0-compatibility.md#apiauthentication and after):
-// authentication, session, refreshToken, samlResponse, rules, validation and
-// prompt. Evaluated before prelude.js, which takes `__detour_api_more` into
-// its closure and deletes it. Like the rest of the api, every method only
-// records a command; Rust merges them (src/pipeline/effects.rs).
+// The post-login `api` past access, idToken, accessToken and user:
+// multifactor, transaction, cache, redirect, then
+// (docs/auth0-compatibility.md#apiauthentication and after) authentication,
+// session, refreshToken, samlResponse, rules, validation and prompt. Compiled to its own bytecode and loaded into a context when an
+// execution first reads one of these namespaces (prelude.js,
+// `host.loadModule('api')`): under per-execution isolation a context
+// serves one execution, and most never use them. Like the rest of the
+// api, every method only records a command; Rust merges them
+// (src/pipeline/effects.rs).
 //
 // These objects are built once per context, not once per execution (building
 // ~70 closures per login cost a quarter of the engine's time). A method finds
 // its execution through `cur()`, which throws once that execution has ended;
 // per-execution state (metadata seen so far, SAML attributes, ...) lives on
 // the execution record, created on first use.
-globalThis.__detour_api_more = function (api, cur, cmd, self, helpers) {
-  'use strict';
-  const { jsonValue, utf8Length: utf8 } = helpers; // shared with the prelude
+export function build(api, cur, cmd, self, helpers) {
+  apiCore(api, cur, cmd, self, helpers);
+  apiMore(api, cur, cmd, self, helpers);
+  apiPrompt(api, cur, cmd);
+}
+
+const utf8Length = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
+
+function apiCore(api, cur, cmd, self, helpers) {
+  const { jsonValue, jsonParse, jsonStringify, host } = helpers; // the prelude's
+  const MFA_PROVIDERS = ['any', 'duo', 'guardian', 'google-authenticator', 'none'];
+
+  // api.cache limits (docs/auth0-compatibility.md#apicache); the default lifetime is the one
+  // of Auth0's types and reference implementation.
+  const CACHE = { defaultTtl: 15 * 60 * 1000, maxTtl: 24 * 60 * 60 * 1000, maxKey: 64,
+                  maxValue: 4096, maxTotal: 8192, maxEntries: 20, maxWrites: 20 };
+  // This execution's view of its Action's cache: the stored entries plus
+  // its own writes, created on first use.
+  function cacheOf() {
+    const run = cur();
+    if (!run.cache) {
+      run.cache = { entries: Object.assign(Object.create(null), run.input.cache || {}), writes: 0 };
+    }
+    return run.cache;
+  }
+  function makeCache() {
+    const live = (entries, k) => { const e = entries[k]; return e && e.expires_at > Date.now() ? e : undefined; };
+    const fail = (code) => ({ type: 'error', code });
+    return Object.freeze({
+      get(key) {
+        const e = live(cacheOf().entries, String(key));
+        return e ? { value: e.value, expires_at: e.expires_at } : undefined;
+      },
+      set(key, value, options) {
+        key = String(key);
+        value = String(value);
+        const c = cacheOf();
+        const entries = c.entries;
+        if (c.writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
+        if (utf8Length(key) > CACHE.maxKey) return fail('CacheKeySizeExceeded');
+        if (utf8Length(value) > CACHE.maxValue) return fail('CacheValueSizeExceeded');
+        const now = Date.now();
+        const o = options || {};
+        let expires = now + CACHE.defaultTtl;
+        if (o.ttl !== undefined || o.expires_at !== undefined) {
+          const candidates = [];
+          if (o.ttl !== undefined) {
+            if (typeof o.ttl !== 'number' || !Number.isFinite(o.ttl) || o.ttl <= 0) return fail('InvalidExpiry');
+            candidates.push(now + o.ttl);
+          }
+          if (o.expires_at !== undefined) {
+            if (typeof o.expires_at !== 'number' || !Number.isFinite(o.expires_at)) return fail('InvalidExpiry');
+            if (o.expires_at <= now) return fail('ItemAlreadyExpired');
+            candidates.push(o.expires_at);
+          }
+          expires = Math.min(...candidates);
+        }
+        expires = Math.floor(Math.min(expires, now + CACHE.maxTtl));
+        const others = Object.keys(entries).filter((k) => k !== key && live(entries, k));
+        if (others.length >= CACHE.maxEntries) return fail('CacheSizeExceeded');
+        const total = others.reduce((n, k) => n + utf8Length(k) + utf8Length(entries[k].value), 0);
+        if (total + utf8Length(key) + utf8Length(value) > CACHE.maxTotal) return fail('CacheSizeExceeded');
+        c.writes++;
+        const record = { value, expires_at: expires };
+        entries[key] = record;
+        cmd({ op: 'cache_set', key, value, expires_at: expires });
+        return { type: 'success', record: { value, expires_at: expires } };
+      },
+      delete(key) {
+        key = String(key);
+        const c = cacheOf();
+        if (c.writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
+        if (!live(c.entries, key)) return fail('CacheKeyDoesNotExist');
+        c.writes++;
+        delete c.entries[key];
+        cmd({ op: 'cache_delete', key });
+        return { type: 'success' };
+      },
+    });
+  }
+
+  api.multifactor = Object.freeze({
+    enable(provider, options) {
+      if (!MFA_PROVIDERS.includes(provider)) {
+        throw new Error(`Invalid MFA provider "${provider}". Expected one of: ${MFA_PROVIDERS.join(', ')}.`);
+      }
+      const o = options || {};
+      const mfa = { provider, allow_remember_browser: o.allowRememberBrowser === true };
+      if (o.providerOptions !== undefined) mfa.provider_options = jsonValue(o.providerOptions);
+      cmd({ op: 'multifactor', value: mfa });
+      return self();
+    },
+  });
+  api.transaction = Object.freeze({
+    setMetadata(key, value) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > 64) {
+        throw new Error('The transaction metadata key must be a string of 1 to 64 characters.');
+      }
+      const t = typeof value;
+      if (!(value === null || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(value)))) {
+        throw new TypeError('Transaction metadata values must be a string, number, boolean or null.');
+      }
+      if (t === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+        throw new RangeError('Transaction metadata numbers must be safe integers.');
+      }
+      const md = cur().event.transaction.metadata;
+      if (value === null) delete md[key]; else md[key] = value;
+      cmd({ op: 'transaction_metadata', key, value });
+    },
+  });
+  api.cache = makeCache();
+  api.redirect = Object.freeze({
+    canRedirect() { return cur().input.can_redirect === true; },
+    encodeToken(options) {
+      const event = cur().event;
+      const o = options || {};
+      if (typeof o.secret !== 'string' || o.secret.length === 0) {
+        throw new TypeError('encodeToken: "secret" must be a non-empty string.');
+      }
+      const expiresIn = o.expiresInSeconds === undefined ? 900 : o.expiresInSeconds;
+      if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+        throw new TypeError('encodeToken: "expiresInSeconds" must be a positive number.');
+      }
+      const iat = Math.floor(Date.now() / 1000);
+      const claims = Object.assign({
+        iat,
+        iss: event.request.hostname,
+        sub: event.user.user_id,
+        exp: iat + Math.floor(expiresIn),
+        ip: event.request.ip,
+      }, jsonValue(o.payload) || {});
+      return host.sign(o.secret, jsonStringify(claims));
+    },
+    sendUserTo(url, options) {
+      const run = cur();
+      const query = (options && options.query) || {};
+      const r = jsonParse(host.buildUrl(String(url), jsonStringify(query)));
+      if (!r.ok) throw new TypeError(r.error);
+      if (run.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
+      run.redirected = true;
+      cmd({ op: 'redirect', url: r.url });
+      return run.api;
+    },
+    validateToken(options) {
+      const run = cur();
+      const event = run.event;
+      const o = options || {};
+      const name = o.tokenParameterName === undefined ? 'session_token' : String(o.tokenParameterName);
+      if (typeof o.secret !== 'string' || o.secret.length === 0) {
+        throw new TypeError('validateToken: "secret" must be a non-empty string.');
+      }
+      const cont = run.input.continue;
+      const params = Object.assign({}, event.request.query, event.request.body);
+      const token = params[name];
+      if (typeof token !== 'string') {
+        throw new Error(`There is no parameter called '${name}' available in either the POST body or query string.`);
+      }
+      const state = cont ? cont.state : '';
+      const r = jsonParse(host.verify(token, o.secret, state, String(event.user.user_id)));
+      if (!r.ok) throw new Error(`The session token is invalid: ${r.reason}`);
+      return r.payload;
+    },
+  });
+}
+
+function apiMore(api, cur, cmd, self, helpers) {
+  const { jsonValue } = helpers; // shared with the prelude
+  const utf8 = utf8Length;
   const isString = (v) => typeof v === 'string';
   const nonEmpty = (v) => isString(v) && v.length > 0;
 
@@ -285,12 +454,11 @@ globalThis.__detour_api_more = function (api, cur, cmd, self, helpers) {
       return self();
     },
   });
-};
+}
 
 // api.prompt.render (docs/auth0-compatibility.md#apipromptrender): suspends like a redirect; the upstream renders
 // the Form and the browser comes back to /continue with its fields.
-globalThis.__detour_api_prompt = function (api, cur, cmd) {
-  'use strict';
+function apiPrompt(api, cur, cmd) {
   api.prompt = Object.freeze({
     render(formId, options) {
       const run = cur();
@@ -311,4 +479,4 @@ globalThis.__detour_api_prompt = function (api, cur, cmd) {
       cmd({ op: 'render', id: formId, fields: parsed.fields, vars: parsed.vars });
     },
   });
-};
+}

@@ -17,12 +17,15 @@ use crate::config::{ActionSpec, EngineSettings};
 use super::{host, script};
 
 /// The JS half of the engine boundary: the helper scripts first, then the
-/// prelude, which takes what they define into its closure.
+/// prelude, which takes what they define into its closure. Only what every
+/// execution needs is here (about 17 KB of bytecode): the Node and Web
+/// globals, `process` and most of the `api` are [`LAZY_MODULES`], loaded
+/// into a context when an Action first touches them, because under
+/// per-execution isolation every execution sets up a context.
 pub const PRELUDE: &str = concat!(
     include_str!("globals.js"),
     include_str!("web.js"),
     include_str!("node.js"),
-    include_str!("api_more.js"),
     include_str!("prelude.js")
 );
 
@@ -115,7 +118,11 @@ impl CompiledCode {
 
 /// The parts of the JS surface a context loads only when an Action first
 /// uses them (`host.loadModule(name)`): each a module exporting `build`.
-const LAZY_MODULES: [(&str, &str); 3] = [
+const LAZY_MODULES: [(&str, &str); 7] = [
+    ("http", include_str!("http_client.js")),
+    ("api", include_str!("api_more.js")),
+    ("globals", include_str!("base_globals.js")),
+    ("process", include_str!("node_process.js")),
     ("crypto", include_str!("crypto_module.js")),
     ("web", include_str!("web_classes.js")),
     ("node", include_str!("node_builtins.js")),
@@ -236,12 +243,15 @@ pub struct Loaded<'js> {
     pub load_error: Option<String>,
 }
 
-/// Evaluates the prelude and the Action in `ctx`.
+/// Evaluates the prelude and the Action in `ctx`. `single_use`: the
+/// context serves one execution (per-execution isolation), so the parts
+/// of the api most Actions never read are built only if it reads them.
 pub fn load<'js>(
     ctx: &Ctx<'js>,
     source: &ActionSource,
     links: host::Links,
     fetcher: Option<super::fetch::Fetcher>,
+    single_use: bool,
 ) -> Result<Loaded<'js>, CompileError> {
     let startup = |e: String| CompileError::Startup(e);
     host::install(ctx, links, fetcher).map_err(|e| startup(e.to_string()))?;
@@ -305,7 +315,14 @@ pub fn load<'js>(
     })
     .map_err(|e| startup(e.to_string()))?;
     let load_error: Option<String> = define
-        .call((source.access.entry, resolve, load_file, name, refused))
+        .call((
+            source.access.entry,
+            resolve,
+            load_file,
+            name,
+            refused,
+            single_use,
+        ))
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
     Ok(Loaded { run, load_error })
@@ -342,7 +359,7 @@ pub fn check(source: &ActionSource, settings: &EngineSettings) -> Result<(), Com
     rt.set_interrupt_handler(Some(Box::new(move || Instant::now() >= deadline)));
     let ctx = Context::full(&rt).map_err(startup)?;
     let load_error = ctx.with(|ctx| {
-        load(&ctx, source, host::Links::check(), None).map(|loaded| loaded.load_error)
+        load(&ctx, source, host::Links::check(), None, false).map(|loaded| loaded.load_error)
     })?;
     // Auth0 would report it on every execution; refusing it here stops
     // start-up (and `detour check`) naming the Action instead.

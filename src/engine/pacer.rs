@@ -39,7 +39,12 @@ fn pause_after(cpu: Duration) -> Option<Duration> {
 #[derive(Default)]
 pub struct Pacer {
     deadline: Cell<Option<Instant>>,
-    cpu_at_start: Cell<Duration>,
+    /// The thread's CPU time when the execution's own count began: read at
+    /// the first interrupt, not at the start, because reading a thread's
+    /// CPU clock is a system call (no vDSO) and most executions end before
+    /// QuickJS first calls the handler. What runs before that first call
+    /// (a few thousand bytecodes) is not counted.
+    cpu_at_start: Cell<Option<Duration>>,
     cpu_at_pause: Cell<Duration>,
     /// Told when the execution goes slow and when it ends.
     crew: Option<Arc<Crew>>,
@@ -75,12 +80,11 @@ impl Pacer {
         self.quiet.set(true);
     }
 
-    /// Counts CPU time from now: what the engine spent before the Action's
-    /// code starts (setting up its context) is not the Action's.
+    /// Counts CPU time from now (from the next interrupt): what the engine
+    /// spent before the Action's code starts (setting up its context) is
+    /// not the Action's.
     pub fn restart(&self) {
-        let cpu = thread_cpu_time();
-        self.cpu_at_start.set(cpu);
-        self.cpu_at_pause.set(cpu);
+        self.cpu_at_start.set(None);
     }
 
     /// The running execution is slow: the crew may hire a spare in its
@@ -115,7 +119,12 @@ impl Pacer {
             return true;
         }
         let cpu = thread_cpu_time();
-        let used = cpu.saturating_sub(self.cpu_at_start.get());
+        let Some(start) = self.cpu_at_start.get() else {
+            self.cpu_at_start.set(Some(cpu));
+            self.cpu_at_pause.set(cpu);
+            return false;
+        };
+        let used = cpu.saturating_sub(start);
         if cpu.saturating_sub(self.cpu_at_pause.get()) >= SLICE
             && let Some(pause) = pause_after(used)
         {
@@ -168,6 +177,7 @@ mod tests {
     fn a_busy_execution_is_paused_only_after_its_grace() {
         let pacer = Pacer::default();
         pacer.arm(Instant::now() + Duration::from_secs(60));
+        assert!(!pacer.interrupt(), "the first call only starts the count");
         let before = pacer.cpu_at_pause.get();
         spin(SLICE * 2);
         assert!(!pacer.interrupt());

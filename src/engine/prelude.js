@@ -1,8 +1,10 @@
 // Detour's JS side of the engine boundary. Evaluated once in every context,
 // as a module, before the Action's own code. It exports, to Rust only (a
 // module's exports are not on the global object):
-//   define(entryId, resolve, load, name)  requires the Action as a CommonJS
-//     module through Rust's resolver and loader;
+//   define(entryId, resolve, load, name, refused, lazyApi)  requires the
+//     Action as a CommonJS module through Rust's resolver and loader
+//     (lazyApi: build the less used api namespaces on first use, for a
+//     context that serves one execution);
 //   run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
 //     with a fresh `event` and `api`, and resolves to the JSON report
 //     {commands, error}. Console lines go straight to Rust (host.log), so
@@ -37,15 +39,13 @@ const internals = (function (host) {
   const ErrorCtor = Error;
   const hasOwn = Object.hasOwn;
   const apply = Reflect.apply;
+  const tryDefine = Reflect.defineProperty;
   // Appends without Array.prototype.push or an index setter an Action
   // could have put on Array.prototype.
   const append = (list, item) => {
     defineProperty(list, list.length, { value: item, writable: true, enumerable: true, configurable: true });
   };
-  const apiMore = globalThis.__detour_api_more;
-  const apiPrompt = globalThis.__detour_api_prompt;
-  delete globalThis.__detour_api_more;
-  delete globalThis.__detour_api_prompt;
+  const loadModule = host.loadModule;
   let current = null; // the running execution's recorder
   let moduleExports = null;
   let loadError = null;
@@ -202,7 +202,9 @@ const internals = (function (host) {
   // refused built-ins throw there) and evaluated from bytecode the first
   // time this context requires it, then cached per context by file id.
   const builtins = globalThis.__detour_builtin_modules;
+  const lazyBuiltins = globalThis.__detour_lazy_modules; // name -> loader(name)
   delete globalThis.__detour_builtin_modules;
+  delete globalThis.__detour_lazy_modules;
   builtins.timers = freeze(assign({ promises: timersPromises }, timers));
   builtins['timers/promises'] = timersPromises;
   let hostResolve = null;
@@ -217,73 +219,9 @@ const internals = (function (host) {
   // module loaders and interop helpers make without using the module
   // (typeof, symbols such as Symbol.toStringTag, __esModule, then, key
   // enumeration) stay harmless.
-  // Node's http(s).request/get as a client over fetch: a ClientRequest
-  // that sends on end(), and an IncomingMessage that emits 'data'/'end'
-  // and can be read with for await. Enough for packages that fetch JSON.
-  function httpClient(scheme) {
-    const protocol = `${scheme}:`;
-    function request(input, options, callback) {
-      if (typeof options === 'function') { callback = options; options = undefined; }
-      let href;
-      let o = options || {};
-      if (typeof input === 'string' || (input && typeof input.href === 'string')) {
-        href = String(input.href || input);
-      } else {
-        o = input || {};
-        const host = o.hostname || o.host || 'localhost';
-        href = `${o.protocol || protocol}//${host}${o.port ? `:${o.port}` : ''}${o.path || '/'}`;
-      }
-      if (!href.startsWith(protocol)) {
-        throw new TypeError(`Protocol "${href.split(':')[0]}:" not supported. Expected "${protocol}"`);
-      }
-      const { EventEmitter } = builtinOf('events');
-      const req = new EventEmitter();
-      const controller = new AbortController();
-      const chunks = [];
-      let timer = null;
-      let sent = false;
-      const stop = () => { if (timer !== null) { clearTimeout(timer); timer = null; } };
-      if (o.timeout) timer = setTimeout(() => { timer = null; req.emit('timeout'); }, Number(o.timeout));
-      if (typeof callback === 'function') req.once('response', callback);
-      req.setTimeout = (ms, cb) => { stop(); timer = setTimeout(() => { timer = null; req.emit('timeout'); }, ms); if (cb) req.once('timeout', cb); return req; };
-      req.setHeader = (k, v) => { o.headers = assign({}, o.headers, { [k]: v }); };
-      req.write = (chunk) => { chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk)); return true; };
-      req.destroy = (err) => { stop(); controller.abort(); if (err) req.emit('error', err); return req; };
-      req.abort = req.destroy;
-      req.end = (chunk) => {
-        if (chunk !== undefined) req.write(chunk);
-        if (sent) return req;
-        sent = true;
-        const body = chunks.length === 0 ? undefined
-          : chunks.every((c) => typeof c === 'string') ? chunks.join('') : Buffer.concat(chunks.map((c) => Buffer.from(c)));
-        fetch(href, { method: o.method || 'GET', headers: o.headers, body, signal: controller.signal }).then(async (r) => {
-          const bytes = Buffer.from(await r.arrayBuffer());
-          stop();
-          const res = new EventEmitter();
-          res.statusCode = r.status;
-          res.statusMessage = r.statusText;
-          res.headers = {};
-          r.headers.forEach((v, k) => { res.headers[k] = v; });
-          let encoding = null;
-          res.setEncoding = (e) => { encoding = e; return res; };
-          res.resume = () => res;
-          res[Symbol.asyncIterator] = async function* () { yield encoding ? bytes.toString(encoding) : bytes; };
-          req.emit('response', res);
-          queueMicrotask(() => {
-            if (bytes.length) res.emit('data', encoding ? bytes.toString(encoding) : bytes);
-            res.emit('end');
-          });
-        }, (e) => { stop(); req.emit('error', e); });
-        return req;
-      };
-      return req;
-    }
-    return freeze({
-      request,
-      get(input, options, callback) { const req = request(input, options, callback); req.end(); return req; },
-    });
-  }
-
+  // http(s).request/get over fetch (http_client.js), loaded on first use.
+  let httpBuild = null;
+  const httpClient = (scheme) => (httpBuild || (httpBuild = loadModule('http')))(scheme, { builtinOf, assign, freeze });
   const refusedModules = create(null);
   function refusedModule(key, message) {
     if (refusedModules[key]) return refusedModules[key];
@@ -314,7 +252,11 @@ const internals = (function (host) {
   }
   const builtinOf = (spec) => {
     const key = spec.startsWith('node:') ? spec.slice(5) : spec;
-    return hasOwn(builtins, key) ? builtins[key] : undefined;
+    if (hasOwn(builtins, key)) return builtins[key];
+    if (!hasOwn(lazyBuiltins, key)) return undefined;
+    const module = lazyBuiltins[key](key);
+    builtins[key] = module;
+    return module;
   };
   const dirnameOf = (name) => (name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.');
   function requireId(id) {
@@ -360,7 +302,8 @@ const internals = (function (host) {
     return require;
   }
 
-  function define(entryId, resolveFn, loadFn, nameFn, refusedFn) {
+  function define(entryId, resolveFn, loadFn, nameFn, refusedFn, lazyApi) {
+    if (!lazyApi) fullParts();
     hostRefused = refusedFn;
     hostResolve = resolveFn;
     hostLoad = loadFn;
@@ -396,78 +339,6 @@ const internals = (function (host) {
       throw new Error(`Unexpected ${which} format. Must be a valid JSON object`);
     }
   }
-  const MFA_PROVIDERS = ['any', 'duo', 'guardian', 'google-authenticator', 'none'];
-
-  // api.cache limits (docs/auth0-compatibility.md#apicache); the default lifetime is the one
-  // of Auth0's types and reference implementation.
-  const CACHE = { defaultTtl: 15 * 60 * 1000, maxTtl: 24 * 60 * 60 * 1000, maxKey: 64,
-                  maxValue: 4096, maxTotal: 8192, maxEntries: 20, maxWrites: 20 };
-  const utf8Length = (s) => { let n = 0; for (const ch of s) { const c = ch.codePointAt(0); n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; } return n; };
-  // This execution's view of its Action's cache: the stored entries plus
-  // its own writes, created on first use.
-  function cacheOf() {
-    const run = cur();
-    if (!run.cache) {
-      run.cache = { entries: Object.assign(Object.create(null), run.input.cache || {}), writes: 0 };
-    }
-    return run.cache;
-  }
-  function makeCache() {
-    const live = (entries, k) => { const e = entries[k]; return e && e.expires_at > Date.now() ? e : undefined; };
-    const fail = (code) => ({ type: 'error', code });
-    return Object.freeze({
-      get(key) {
-        const e = live(cacheOf().entries, String(key));
-        return e ? { value: e.value, expires_at: e.expires_at } : undefined;
-      },
-      set(key, value, options) {
-        key = String(key);
-        value = String(value);
-        const c = cacheOf();
-        const entries = c.entries;
-        if (c.writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
-        if (utf8Length(key) > CACHE.maxKey) return fail('CacheKeySizeExceeded');
-        if (utf8Length(value) > CACHE.maxValue) return fail('CacheValueSizeExceeded');
-        const now = Date.now();
-        const o = options || {};
-        let expires = now + CACHE.defaultTtl;
-        if (o.ttl !== undefined || o.expires_at !== undefined) {
-          const candidates = [];
-          if (o.ttl !== undefined) {
-            if (typeof o.ttl !== 'number' || !Number.isFinite(o.ttl) || o.ttl <= 0) return fail('InvalidExpiry');
-            candidates.push(now + o.ttl);
-          }
-          if (o.expires_at !== undefined) {
-            if (typeof o.expires_at !== 'number' || !Number.isFinite(o.expires_at)) return fail('InvalidExpiry');
-            if (o.expires_at <= now) return fail('ItemAlreadyExpired');
-            candidates.push(o.expires_at);
-          }
-          expires = Math.min(...candidates);
-        }
-        expires = Math.floor(Math.min(expires, now + CACHE.maxTtl));
-        const others = Object.keys(entries).filter((k) => k !== key && live(entries, k));
-        if (others.length >= CACHE.maxEntries) return fail('CacheSizeExceeded');
-        const total = others.reduce((n, k) => n + utf8Length(k) + utf8Length(entries[k].value), 0);
-        if (total + utf8Length(key) + utf8Length(value) > CACHE.maxTotal) return fail('CacheSizeExceeded');
-        c.writes++;
-        const record = { value, expires_at: expires };
-        entries[key] = record;
-        cmd({ op: 'cache_set', key, value, expires_at: expires });
-        return { type: 'success', record: { value, expires_at: expires } };
-      },
-      delete(key) {
-        key = String(key);
-        const c = cacheOf();
-        if (c.writes >= CACHE.maxWrites) return fail('MaxSideEffectsExceeded');
-        if (!live(c.entries, key)) return fail('CacheKeyDoesNotExist');
-        c.writes++;
-        delete c.entries[key];
-        cmd({ op: 'cache_delete', key });
-        return { type: 'success' };
-      },
-    });
-  }
-
   // ---- the api ------------------------------------------------------------
   const cur = () => {
     if (current === null) {
@@ -505,91 +376,56 @@ const internals = (function (host) {
     setUserMetadata: metadataSetter('user_metadata', 'user_metadata'),
     setAppMetadata: metadataSetter('app_metadata', 'app_metadata'),
   });
-  parts.multifactor = Object.freeze({
-    enable(provider, options) {
-      if (!MFA_PROVIDERS.includes(provider)) {
-        throw new Error(`Invalid MFA provider "${provider}". Expected one of: ${MFA_PROVIDERS.join(', ')}.`);
-      }
-      const o = options || {};
-      const mfa = { provider, allow_remember_browser: o.allowRememberBrowser === true };
-      if (o.providerOptions !== undefined) mfa.provider_options = jsonValue(o.providerOptions);
-      cmd({ op: 'multifactor', value: mfa });
-      return self();
-    },
-  });
-  parts.transaction = Object.freeze({
-    setMetadata(key, value) {
-      if (typeof key !== 'string' || key.length === 0 || key.length > 64) {
-        throw new Error('The transaction metadata key must be a string of 1 to 64 characters.');
-      }
-      const t = typeof value;
-      if (!(value === null || t === 'string' || t === 'boolean' || (t === 'number' && Number.isFinite(value)))) {
-        throw new TypeError('Transaction metadata values must be a string, number, boolean or null.');
-      }
-      if (t === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        throw new RangeError('Transaction metadata numbers must be safe integers.');
-      }
-      const md = cur().event.transaction.metadata;
-      if (value === null) delete md[key]; else md[key] = value;
-      cmd({ op: 'transaction_metadata', key, value });
-    },
-  });
-  parts.cache = makeCache();
-  parts.redirect = Object.freeze({
-    canRedirect() { return cur().input.can_redirect === true; },
-    encodeToken(options) {
-      const event = cur().event;
-      const o = options || {};
-      if (typeof o.secret !== 'string' || o.secret.length === 0) {
-        throw new TypeError('encodeToken: "secret" must be a non-empty string.');
-      }
-      const expiresIn = o.expiresInSeconds === undefined ? 900 : o.expiresInSeconds;
-      if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-        throw new TypeError('encodeToken: "expiresInSeconds" must be a positive number.');
-      }
-      const iat = Math.floor(Date.now() / 1000);
-      const claims = Object.assign({
-        iat,
-        iss: event.request.hostname,
-        sub: event.user.user_id,
-        exp: iat + Math.floor(expiresIn),
-        ip: event.request.ip,
-      }, jsonValue(o.payload) || {});
-      return host.sign(o.secret, jsonStringify(claims));
-    },
-    sendUserTo(url, options) {
-      const run = cur();
-      const query = (options && options.query) || {};
-      const r = jsonParse(host.buildUrl(String(url), jsonStringify(query)));
-      if (!r.ok) throw new TypeError(r.error);
-      if (run.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
-      run.redirected = true;
-      cmd({ op: 'redirect', url: r.url });
-      return run.api;
-    },
-    validateToken(options) {
-      const run = cur();
-      const event = run.event;
-      const o = options || {};
-      const name = o.tokenParameterName === undefined ? 'session_token' : String(o.tokenParameterName);
-      if (typeof o.secret !== 'string' || o.secret.length === 0) {
-        throw new TypeError('validateToken: "secret" must be a non-empty string.');
-      }
-      const cont = run.input.continue;
-      const params = Object.assign({}, event.request.query, event.request.body);
-      const token = params[name];
-      if (typeof token !== 'string') {
-        throw new Error(`There is no parameter called '${name}' available in either the POST body or query string.`);
-      }
-      const state = cont ? cont.state : '';
-      const r = jsonParse(host.verify(token, o.secret, state, String(event.user.user_id)));
-      if (!r.ok) throw new Error(`The session token is invalid: ${r.reason}`);
-      return r.payload;
-    },
-  });
-  apiMore(parts, cur, cmd, self, { jsonValue, utf8Length });
-  apiPrompt(parts, cur, cmd);
   Object.freeze(parts);
+  // The rest of the api (api_more.js: multifactor and after) is built on
+  // first use: under
+  // per-execution isolation a context serves one execution, and most never
+  // read these namespaces. Until then each is an accessor on the
+  // execution's api; once read (or assigned) a plain property. Contexts
+  // that serve many executions build it at load (`define`), so every api
+  // is a plain copy.
+  const LAZY_PARTS = freeze(['multifactor', 'transaction', 'cache', 'redirect', 'authentication', 'session', 'refreshToken', 'samlResponse', 'rules', 'validation', 'prompt']);
+  let allParts = null;
+  function fullParts() {
+    if (allParts === null) {
+      const all = assign({}, parts);
+      loadModule('api')(all, cur, cmd, self, { jsonValue, jsonParse, jsonStringify, host });
+      allParts = freeze(all);
+    }
+    return allParts;
+  }
+  // One accessor per lazy namespace, made once per context and shared by
+  // its executions' api objects (the getter settles the value on the
+  // object it was read from). Descriptors have no prototype, so nothing an
+  // Action puts on Object.prototype changes what they say.
+  let lazyDescriptors = null;
+  function descriptors() {
+    if (lazyDescriptors !== null) return lazyDescriptors;
+    lazyDescriptors = create(null);
+    // An index loop: an Action may have replaced the array iterator.
+    for (let i = 0; i < LAZY_PARTS.length; i++) {
+      const name = LAZY_PARTS[i];
+      // Not settled on an object the Action froze: read, it still answers.
+      const settle = (target, value) => {
+        tryDefine(target, name, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+      };
+      lazyDescriptors[name] = {
+        __proto__: null,
+        get() { const value = fullParts()[name]; settle(this, value); return value; },
+        set(value) { settle(this, value); },
+        enumerable: true,
+        configurable: true,
+      };
+    }
+    return lazyDescriptors;
+  }
+  function newApi() {
+    if (allParts !== null) return assign({}, allParts);
+    const api = assign({}, parts);
+    const lazy = descriptors();
+    for (let i = 0; i < LAZY_PARTS.length; i++) defineProperty(api, LAZY_PARTS[i], lazy[LAZY_PARTS[i]]);
+    return api;
+  }
 
   // What the Action threw, as plain strings. The thrown value is the
   // Action's: its getters may throw or lie, so every read is guarded.
@@ -613,7 +449,7 @@ const internals = (function (host) {
       commands: [], event, input, handler: handlerName, redirected: false, rendered: false, logsFull: false,
       // Per execution and not frozen: an Action may hang its own helpers
       // on it (`api.noop = ...`); the shared parts under it are frozen.
-      api: assign({}, parts),
+      api: newApi(),
     };
     current = rec;
     try {

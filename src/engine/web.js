@@ -11,24 +11,27 @@
   // context is set up for every execution under per-execution isolation,
   // and most never touch these classes.
   const loadModule = host.loadModule;
+  // Taken now, and never throwing for a global object the Action froze.
+  const tryDefine = Reflect.defineProperty;
 
   // prelude.js hands over its setTimeout/clearTimeout (an execution's
   // timers end with it).
   const timers = { setTimeout: null, clearTimeout: null };
 
   let built = null;
-  const get = () => built || (built = loadModule('web')(internal, timers));
+  const get = () => built || (built = loadModule('web')(internal.globals(), timers));
   internal.web = { timers, get };
 
   // Each global is an accessor until first read, then a plain writable
   // property like any other global.
+  const settle = (name, value) => {
+    tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable: false, configurable: true });
+    return value;
+  };
   for (const name of ['Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Headers', 'Blob', 'File', 'FormData', 'Request', 'Response']) {
-    const settle = (value) => {
-      Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
-    };
     Object.defineProperty(globalThis, name, {
-      get() { const value = get().classes[name]; settle(value); return value; },
-      set(value) { settle(value); },
+      get() { return settle(name, get().classes[name]); },
+      set(value) { settle(name, value); },
       enumerable: false,
       configurable: true,
     });

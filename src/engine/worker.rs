@@ -221,8 +221,14 @@ impl Engine {
             .map_err(|e| EngineError::Internal(e.to_string()))?;
         let run = ctx
             .with(|ctx| {
-                compile::load(&ctx, source, links, fetcher)
-                    .map(|loaded| Persistent::save(&ctx, loaded.run))
+                compile::load(
+                    &ctx,
+                    source,
+                    links,
+                    fetcher,
+                    isolation == Isolation::PerExecution,
+                )
+                .map(|loaded| Persistent::save(&ctx, loaded.run))
             })
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;

@@ -7,8 +7,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ActionFixture, RETURN_TO, StoreKind, claim, executions, login_event, result_from_redirect,
-    spawn_app,
+    ActionFixture, RETURN_TO, StoreKind, TestConfig, claim, executions, login_event,
+    result_from_redirect, spawn_app, spawn_app_with,
 };
 
 fn copy(name: &'static str) -> ActionFixture {
@@ -46,6 +46,57 @@ async fn denied_with(case: &str) -> String {
     assert_eq!(outcome["outcome"], "deny", "{outcome:#}");
     assert_eq!(outcome["error"], "access_denied");
     outcome["error_description"].as_str().unwrap().to_owned()
+}
+
+/// `outcome` without what differs from one run to the next.
+fn steady(mut outcome: Value) -> Value {
+    if let Some(records) = outcome["executions"].as_array_mut() {
+        for record in records {
+            if let Some(record) = record.as_object_mut() {
+                record.remove("duration_ms");
+            }
+        }
+    }
+    outcome
+}
+
+#[tokio::test]
+async fn every_namespace_answers_alike_when_each_execution_gets_a_fresh_context() {
+    // Arrange: per_execution builds these namespaces on first use.
+    let cases = [
+        "challenge",
+        "enroll",
+        "bad_factor",
+        "primary_user",
+        "session",
+        "session_bad_mode",
+        "session_evict",
+        "refresh",
+        "refresh_revoke",
+        "saml",
+        "saml_bad_alg",
+        "rules",
+        "validation",
+        "validation_bad",
+    ];
+    let mut outcomes = Vec::new();
+    for isolation in ["per_instance", "per_execution"] {
+        let mut config = TestConfig::new(StoreKind::InMemory, vec![copy("first"), copy("second")]);
+        config.isolation = isolation;
+        let app = spawn_app_with(config).await;
+
+        // Act
+        let mut answers = Vec::new();
+        for case in cases {
+            answers.push(steady(app.post_login_outcome(event_for(case)).await));
+        }
+        outcomes.push(answers);
+    }
+
+    // Assert
+    for (case, (shared, fresh)) in cases.iter().zip(outcomes[0].iter().zip(&outcomes[1])) {
+        assert_eq!(shared, fresh, "{case}");
+    }
 }
 
 #[tokio::test]

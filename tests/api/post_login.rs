@@ -253,6 +253,46 @@ async fn per_execution_isolation_runs_every_login_in_a_fresh_module_scope() {
 }
 
 #[tokio::test]
+async fn globals_and_api_namespaces_look_the_same_to_an_action_under_either_isolation() {
+    // Arrange: under per_execution most of them are built on first use.
+    let mut seen = Vec::new();
+    for isolation in ["per_instance", "per_execution"] {
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("lazy-surface")],
+        );
+        config.isolation = isolation;
+        let app = spawn_app_with(config).await;
+
+        // Act: twice, so a context that served one login serves another.
+        for _ in 0..2 {
+            let outcome = app.post_login_outcome(login_event()).await;
+            let lazy = claim(&outcome, "id_token", "https://detour.test/lazy").cloned();
+            seen.push((isolation, lazy.unwrap_or_else(|| panic!("{outcome:#}"))));
+        }
+    }
+
+    // Assert
+    let expected = json!({
+        "url": "mine",
+        "rules": "mine",
+        "mfa": "function",
+        "canRedirect": true,
+        "keys": ["access", "idToken", "accessToken", "user", "multifactor", "transaction",
+                 "cache", "redirect", "authentication", "session", "refreshToken",
+                 "samlResponse", "rules", "validation", "prompt"],
+        "buffer": "aGk=",
+        "process": "object",
+        "util": "n=1",
+        "own": [true, true, true, true, true, true, true],
+        "enumerable": ["Buffer", "crypto", "process"],
+    });
+    for (isolation, lazy) in seen {
+        assert_eq!(lazy, expected, "{isolation}");
+    }
+}
+
+#[tokio::test]
 async fn per_instance_isolation_keeps_module_scope_across_logins() {
     // Arrange: a pool of at most 8 engines must reuse one within 9 logins.
     let app = spawn_app(
