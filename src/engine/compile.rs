@@ -118,7 +118,8 @@ impl CompiledCode {
 
 /// The parts of the JS surface a context loads only when an Action first
 /// uses them (`host.loadModule(name)`): each a module exporting `build`.
-const LAZY_MODULES: [(&str, &str); 7] = [
+const LAZY_MODULES: [(&str, &str); 8] = [
+    ("timers", include_str!("timers.js")),
     ("http", include_str!("http_client.js")),
     ("api", include_str!("api_more.js")),
     ("globals", include_str!("base_globals.js")),
