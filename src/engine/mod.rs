@@ -17,6 +17,7 @@ mod crew;
 mod crypto;
 pub mod fetch;
 mod host;
+mod job;
 mod memory;
 mod pacer;
 mod script;
@@ -34,6 +35,8 @@ use crate::config::{ActionSpec, EngineSettings};
 
 pub use command::{AuthenticationKind, Command, CookieMode, ExpiryField, Target};
 pub use compile::CompileError;
+pub(crate) use job::Job;
+use job::{Carrier, Single};
 
 /// Which handler of an Action to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,71 +152,6 @@ pub trait Sequence: Send + 'static {
     fn next(&mut self) -> Option<Execution>;
     /// The result of the execution `next` returned last.
     fn done(&mut self, result: Result<ActionReport, Failure>);
-}
-
-/// What the engine threads take from the queue: a sequence and the way
-/// back to whoever waits for it.
-pub(crate) trait Job: Send {
-    fn next(&mut self) -> Option<Execution>;
-    fn done(&mut self, result: Result<ActionReport, Failure>);
-    /// Nobody waits for the result any more (the login was abandoned).
-    fn abandoned(&self) -> bool;
-    /// Hands the sequence back.
-    fn finish(self: Box<Self>);
-}
-
-/// Carries a sequence to an engine thread and back. Dropped unfinished
-/// (the thread panicked), it still sends the sequence back, so the caller
-/// learns which execution never reported instead of losing the login.
-struct Carrier<S: Sequence> {
-    sequence: Option<S>,
-    back: Option<oneshot::Sender<S>>,
-}
-
-impl<S: Sequence> Job for Carrier<S> {
-    fn next(&mut self) -> Option<Execution> {
-        self.sequence.as_mut()?.next()
-    }
-    fn done(&mut self, result: Result<ActionReport, Failure>) {
-        if let Some(sequence) = self.sequence.as_mut() {
-            sequence.done(result);
-        }
-    }
-    fn abandoned(&self) -> bool {
-        self.back.as_ref().is_none_or(oneshot::Sender::is_closed)
-    }
-    fn finish(mut self: Box<Self>) {
-        self.send_back();
-    }
-}
-
-impl<S: Sequence> Carrier<S> {
-    fn send_back(&mut self) {
-        if let (Some(sequence), Some(back)) = (self.sequence.take(), self.back.take()) {
-            let _ = back.send(sequence);
-        }
-    }
-}
-
-impl<S: Sequence> Drop for Carrier<S> {
-    fn drop(&mut self) {
-        self.send_back();
-    }
-}
-
-/// A sequence of one execution.
-struct Single {
-    execution: Option<Execution>,
-    result: Option<Result<ActionReport, Failure>>,
-}
-
-impl Sequence for Single {
-    fn next(&mut self) -> Option<Execution> {
-        self.execution.take()
-    }
-    fn done(&mut self, result: Result<ActionReport, Failure>) {
-        self.result = Some(result);
-    }
 }
 
 /// The engine threads and the queue that feeds them. Cheap to clone.
