@@ -183,7 +183,7 @@ impl EnginePool {
         }
         let sources = Arc::new(sources);
         let (tx, rx) = async_channel::bounded(settings.queue_capacity);
-        crew::Crew::start(rx, sources, settings.clone())
+        crew::Crew::start(rx, sources, settings.clone(), worker::spawn)
             .map_err(|e| CompileError::Startup(e.to_string()))?;
         Ok(Self { queue: tx })
     }
