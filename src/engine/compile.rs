@@ -118,9 +118,21 @@ impl CompiledCode {
 
 /// The parts of the JS surface a context loads only when an Action first
 /// uses them (`host.loadModule(name)`): each a module exporting `build`.
-const LAZY_MODULES: [(&str, &str); 7] = [
+const LAZY_MODULES: [(&str, &str); 8] = [
+    ("timers", include_str!("timers.js")),
     ("http", include_str!("http_client.js")),
-    ("api", include_str!("api_more.js")),
+    (
+        "api",
+        concat!(
+            include_str!("api_more.js"),
+            include_str!("api_cache.js"),
+            include_str!("api_redirect.js"),
+            include_str!("api_authentication.js"),
+            include_str!("api_session.js"),
+            include_str!("api_saml.js"),
+            include_str!("api_prompt.js"),
+        ),
+    ),
     ("globals", include_str!("base_globals.js")),
     ("process", include_str!("node_process.js")),
     ("crypto", include_str!("crypto_module.js")),

@@ -10,13 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::Job;
 use super::compile::ActionSource;
-use super::worker;
 use crate::config::EngineSettings;
 
 /// The most engine threads, as a multiple of `engine.workers`: spares are
 /// cheap while they wait (a thread and a QuickJS runtime, a few MiB), and
 /// Actions that call APIs spend most of their time waiting.
 pub const MAX_THREADS_PER_WORKER: usize = 4;
+
+/// Starts engine thread `n` for a member of the crew.
+pub type Spawn = fn(usize, Member) -> std::io::Result<()>;
 
 /// The queue the engine threads serve.
 pub type Queue = async_channel::Receiver<Box<dyn Job>>;
@@ -26,6 +28,9 @@ pub struct Crew {
     pub(super) queue: Queue,
     pub(super) sources: Arc<Vec<ActionSource>>,
     pub(super) settings: EngineSettings,
+    /// Starts a thread for a member (the engine's `worker::spawn`): given,
+    /// so the crew does not depend on what its threads run.
+    spawn: Spawn,
     /// Hiring and leaving decide on both counts at once.
     counts: Mutex<Counts>,
 }
@@ -98,11 +103,13 @@ impl Crew {
         queue: Queue,
         sources: Arc<Vec<ActionSource>>,
         settings: EngineSettings,
+        spawn: Spawn,
     ) -> std::io::Result<Arc<Self>> {
         let crew = Arc::new(Self {
             queue,
             sources,
             settings,
+            spawn,
             counts: Mutex::default(),
         });
         for _ in 0..crew.settings.workers {
@@ -130,7 +137,7 @@ impl Crew {
         };
         // On failure the member comes back inside the error's closure and
         // is dropped, which un-counts it.
-        worker::spawn(n, member)
+        (self.spawn)(n, member)
     }
 
     fn hire(self: &Arc<Self>) {
@@ -141,7 +148,7 @@ impl Crew {
 
     /// An execution on one of the threads went slow: hire a spare, up to
     /// [`MAX_THREADS_PER_WORKER`] × `workers` threads in all.
-    pub fn went_slow(self: &Arc<Self>) {
+    fn hire_for_slow(self: &Arc<Self>) {
         let workers = self.settings.workers;
         let hire = {
             let mut counts = self.counts();
@@ -154,8 +161,21 @@ impl Crew {
     }
 
     /// The slow execution ended.
-    pub fn back_to_normal(&self) {
+    fn slow_ended(&self) {
         let mut counts = self.counts();
         counts.slow = counts.slow.saturating_sub(1);
+    }
+}
+
+/// What a thread's pacer tells its crew. Implemented on the crew's handle,
+/// so the pacer does not depend on the crew.
+pub struct CrewHandle(pub Arc<Crew>);
+
+impl super::pacer::SlowListener for CrewHandle {
+    fn went_slow(&self) {
+        self.0.hire_for_slow();
+    }
+    fn back_to_normal(&self) {
+        self.0.slow_ended();
     }
 }

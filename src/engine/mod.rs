@@ -11,11 +11,13 @@
 //! JSON, an [`ActionReport`] carries the recorded [`Command`]s and console
 //! output.
 
+mod command;
 mod compile;
 mod crew;
 mod crypto;
 pub mod fetch;
 mod host;
+mod job;
 mod memory;
 mod pacer;
 mod script;
@@ -25,14 +27,16 @@ mod zlib;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Deserialize;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::config::{ActionSpec, EngineSettings};
 
+pub use command::{AuthenticationKind, Command, CookieMode, ExpiryField, Target};
 pub use compile::CompileError;
+pub(crate) use job::Job;
+use job::{Carrier, Single};
 
 /// Which handler of an Action to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,224 +69,6 @@ pub struct Execution {
     pub input: String,
     /// When the trigger run's budget ends.
     pub deadline: Instant,
-}
-
-/// A command an Action issued through `api`, in call order.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Command {
-    /// `api.access.deny(reason)`.
-    Deny {
-        /// Shown to the user.
-        reason: String,
-    },
-    /// `api.idToken.setCustomClaim`.
-    IdClaim {
-        /// Claim name.
-        key: String,
-        /// Claim value.
-        #[serde(default)]
-        value: Value,
-    },
-    /// `api.accessToken.setCustomClaim`.
-    AccessClaim {
-        /// Claim name.
-        key: String,
-        /// Claim value.
-        #[serde(default)]
-        value: Value,
-    },
-    /// `api.accessToken.addScope`.
-    AddScope {
-        /// The trimmed scope.
-        scope: String,
-    },
-    /// `api.accessToken.removeScope`.
-    RemoveScope {
-        /// The trimmed scope.
-        scope: String,
-    },
-    /// `api.user.setUserMetadata`.
-    UserMetadata {
-        /// Top-level key.
-        key: String,
-        /// New value; `null` deletes.
-        #[serde(default)]
-        value: Value,
-    },
-    /// `api.user.setAppMetadata`.
-    AppMetadata {
-        /// Top-level key.
-        key: String,
-        /// New value; `null` deletes.
-        #[serde(default)]
-        value: Value,
-    },
-    /// `api.multifactor.enable`.
-    Multifactor {
-        /// `{provider, allow_remember_browser, provider_options?}`.
-        value: Value,
-    },
-    /// `api.transaction.setMetadata`.
-    TransactionMetadata {
-        /// Key.
-        key: String,
-        /// Scalar value; `null` deletes.
-        #[serde(default)]
-        value: Value,
-    },
-    /// `api.cache.set`.
-    CacheSet {
-        /// Cache key.
-        key: String,
-        /// Cached string.
-        value: String,
-        /// Expiry, ms since the epoch.
-        expires_at: u64,
-    },
-    /// `api.cache.delete`.
-    CacheDelete {
-        /// Cache key.
-        key: String,
-    },
-    /// `api.authentication.challengeWith*` / `enrollWith*`.
-    Authentication {
-        /// Challenge or enrolment.
-        kind: AuthenticationKind,
-        /// `true` for the `*Any` forms (the user picks).
-        any: bool,
-        /// Factor selectors, in order.
-        factors: Vec<Value>,
-    },
-    /// `api.authentication.recordMethod`.
-    RecordMethod {
-        /// The method's http(s) URL.
-        url: String,
-        /// When it was recorded (ISO 8601).
-        timestamp: String,
-    },
-    /// `api.authentication.setPrimaryUser`.
-    PrimaryUser {
-        /// The new subject.
-        user_id: String,
-    },
-    /// `api.session.revoke` / `api.refreshToken.revoke`.
-    Revoke {
-        /// Which one.
-        target: Target,
-        /// Shown to the user.
-        reason: String,
-        /// `session.revoke`'s `preserveRefreshTokens`.
-        #[serde(default)]
-        preserve_refresh_tokens: bool,
-    },
-    /// `setExpiresAt` / `setIdleExpiresAt` of the session or refresh token.
-    Expiry {
-        /// Which one.
-        target: Target,
-        /// Absolute or idle expiry.
-        field: ExpiryField,
-        /// Milliseconds since the epoch.
-        at: u64,
-    },
-    /// `api.session.setCookieMode`.
-    CookieMode {
-        /// The mode.
-        mode: CookieMode,
-    },
-    /// Session / refresh-token `setMetadata` and `deleteMetadata`.
-    Metadata {
-        /// Which one.
-        target: Target,
-        /// Key.
-        key: String,
-        /// String value; `null` deletes.
-        #[serde(default)]
-        value: Value,
-    },
-    /// Session / refresh-token `evictMetadata`.
-    EvictMetadata {
-        /// Which one.
-        target: Target,
-    },
-    /// `api.samlResponse.setAttribute`.
-    SamlAttribute {
-        /// Attribute name.
-        name: String,
-        /// Value; `null` removes the attribute.
-        #[serde(default)]
-        value: Value,
-    },
-    /// Any other `api.samlResponse.set*`.
-    Saml {
-        /// Setting, snake_case (e.g. `audience`).
-        key: String,
-        /// Its value.
-        value: Value,
-    },
-    /// `api.validation.error`.
-    ValidationError {
-        /// The error code.
-        code: String,
-        /// The message.
-        message: String,
-    },
-    /// `api.prompt.render`.
-    Render {
-        /// The Form id.
-        id: String,
-        /// Data sent to the Form.
-        #[serde(default)]
-        fields: Value,
-        /// Data kept server-side, given back in `event.prompt.vars`.
-        #[serde(default)]
-        vars: Value,
-    },
-    /// `api.redirect.sendUserTo`, with the query already applied.
-    Redirect {
-        /// Absolute URL, without `state`.
-        url: String,
-    },
-}
-
-/// `challenge` or `enroll` (`api.authentication`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthenticationKind {
-    /// `challengeWith*`.
-    Challenge,
-    /// `enrollWith*`.
-    Enroll,
-}
-
-/// `api.session` or `api.refreshToken`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Target {
-    /// `api.session`.
-    Session,
-    /// `api.refreshToken`.
-    RefreshToken,
-}
-
-/// Which expiry `setExpiresAt` / `setIdleExpiresAt` sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExpiryField {
-    /// `setExpiresAt`.
-    ExpiresAt,
-    /// `setIdleExpiresAt`.
-    IdleExpiresAt,
-}
-
-/// `api.session.setCookieMode`'s argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CookieMode {
-    /// `persistent`.
-    Persistent,
-    /// `non-persistent`.
-    NonPersistent,
 }
 
 /// An error the Action threw (or a promise it rejected).
@@ -368,71 +154,6 @@ pub trait Sequence: Send + 'static {
     fn done(&mut self, result: Result<ActionReport, Failure>);
 }
 
-/// What the engine threads take from the queue: a sequence and the way
-/// back to whoever waits for it.
-pub(crate) trait Job: Send {
-    fn next(&mut self) -> Option<Execution>;
-    fn done(&mut self, result: Result<ActionReport, Failure>);
-    /// Nobody waits for the result any more (the login was abandoned).
-    fn abandoned(&self) -> bool;
-    /// Hands the sequence back.
-    fn finish(self: Box<Self>);
-}
-
-/// Carries a sequence to an engine thread and back. Dropped unfinished
-/// (the thread panicked), it still sends the sequence back, so the caller
-/// learns which execution never reported instead of losing the login.
-struct Carrier<S: Sequence> {
-    sequence: Option<S>,
-    back: Option<oneshot::Sender<S>>,
-}
-
-impl<S: Sequence> Job for Carrier<S> {
-    fn next(&mut self) -> Option<Execution> {
-        self.sequence.as_mut()?.next()
-    }
-    fn done(&mut self, result: Result<ActionReport, Failure>) {
-        if let Some(sequence) = self.sequence.as_mut() {
-            sequence.done(result);
-        }
-    }
-    fn abandoned(&self) -> bool {
-        self.back.as_ref().is_none_or(oneshot::Sender::is_closed)
-    }
-    fn finish(mut self: Box<Self>) {
-        self.send_back();
-    }
-}
-
-impl<S: Sequence> Carrier<S> {
-    fn send_back(&mut self) {
-        if let (Some(sequence), Some(back)) = (self.sequence.take(), self.back.take()) {
-            let _ = back.send(sequence);
-        }
-    }
-}
-
-impl<S: Sequence> Drop for Carrier<S> {
-    fn drop(&mut self) {
-        self.send_back();
-    }
-}
-
-/// A sequence of one execution.
-struct Single {
-    execution: Option<Execution>,
-    result: Option<Result<ActionReport, Failure>>,
-}
-
-impl Sequence for Single {
-    fn next(&mut self) -> Option<Execution> {
-        self.execution.take()
-    }
-    fn done(&mut self, result: Result<ActionReport, Failure>) {
-        self.result = Some(result);
-    }
-}
-
 /// The engine threads and the queue that feeds them. Cheap to clone.
 #[derive(Clone)]
 pub struct EnginePool {
@@ -462,7 +183,7 @@ impl EnginePool {
         }
         let sources = Arc::new(sources);
         let (tx, rx) = async_channel::bounded(settings.queue_capacity);
-        crew::Crew::start(rx, sources, settings.clone())
+        crew::Crew::start(rx, sources, settings.clone(), worker::spawn)
             .map_err(|e| CompileError::Startup(e.to_string()))?;
         Ok(Self { queue: tx })
     }

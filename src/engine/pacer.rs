@@ -20,8 +20,6 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::crew::Crew;
-
 /// CPU time an execution may use at full speed.
 pub const GRACE: Duration = Duration::from_millis(5);
 /// CPU time after which an execution counts as slow (about 50 ms of wall
@@ -33,6 +31,15 @@ pub const SLICE: Duration = Duration::from_millis(1);
 /// How long to pause after a slice, for an execution that has used `cpu`.
 fn pause_after(cpu: Duration) -> Option<Duration> {
     (cpu > GRACE).then_some(SLICE * 9)
+}
+
+/// Told when an execution goes slow and when it is back to normal (the
+/// crew, which hires a spare thread meanwhile).
+pub trait SlowListener {
+    /// An execution went slow.
+    fn went_slow(&self);
+    /// The slow execution ended.
+    fn back_to_normal(&self);
 }
 
 /// Shared by an engine and its interrupt handler.
@@ -47,7 +54,7 @@ pub struct Pacer {
     cpu_at_start: Cell<Option<Duration>>,
     cpu_at_pause: Cell<Duration>,
     /// Told when the execution goes slow and when it ends.
-    crew: Option<Arc<Crew>>,
+    crew: Option<Arc<dyn SlowListener>>,
     slow: Cell<bool>,
     /// Paced, but never reported as slow (loading Actions ahead of use).
     quiet: Cell<bool>,
@@ -61,7 +68,7 @@ impl Drop for Pacer {
 
 impl Pacer {
     /// A pacer that tells `crew` about slow executions.
-    pub fn new(crew: Option<Arc<Crew>>) -> Self {
+    pub fn new(crew: Option<Arc<dyn SlowListener>>) -> Self {
         let mut pacer = Self::default();
         pacer.crew = crew;
         pacer

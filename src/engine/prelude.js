@@ -83,62 +83,26 @@ const internals = (function (host) {
   // (with ref/unref/hasRef/refresh, and a number as their primitive value).
   const internal = globalThis.__detour_internal;
   delete globalThis.__detour_internal;
-  let nextTimer = 1;
-  const active = new Set();
-  const TIMER_ID = Symbol('timerId');
-  class Timeout {
-    constructor(id) { this[TIMER_ID] = id; }
-    ref() { return this; }
-    unref() { return this; }
-    hasRef() { return true; }
-    refresh() { return this; }
-    close() { active.delete(this[TIMER_ID]); return this; }
-    [Symbol.toPrimitive]() { return this[TIMER_ID]; }
-  }
+  // Built on first use from timers.js (a global read, `require('timers')`,
+  // or AbortSignal.timeout): most Actions never set one.
+  let timersBuilt = null;
   const sleep = host.sleep;
-  // A timer set by an execution ends with it (never fires in another
-  // one); a timer set by module code at load time belongs to no
-  // execution and runs whenever it is due.
-  function schedule(callback, delay, args, repeat) {
-    if (typeof callback !== 'function') throw new TypeError('The "callback" argument must be a function.');
-    const id = nextTimer++;
-    const owner = current;
-    const ms = Number(delay) > 0 ? Number(delay) : repeat ? 1 : 0;
-    active.add(id);
-    const wait = () => sleep(ms, owner !== null).then(() => {
-      if (!active.has(id) || (owner !== null && current !== owner)) { active.delete(id); return; }
-      if (!repeat) active.delete(id);
-      apply(callback, undefined, args);
-      if (repeat && active.has(id)) wait();
+  const timersOf = () => timersBuilt || (timersBuilt = loadModule('timers')(sleep, () => current, apply));
+  const settleTimer = (name, value) => {
+    tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']) {
+    defineProperty(globalThis, name, {
+      __proto__: null,
+      get() { return settleTimer(name, timersOf().timers[name]); },
+      set(value) { settleTimer(name, value); },
+      enumerable: true,
+      configurable: true,
     });
-    wait();
-    return new Timeout(id);
   }
-  const clear = (timer) => {
-    const id = timer instanceof Timeout ? timer[TIMER_ID] : Number(timer);
-    active.delete(id);
-  };
-  globalThis.setTimeout = function setTimeout(callback, delay, ...args) { return schedule(callback, delay, args, false); };
-  globalThis.setInterval = function setInterval(callback, delay, ...args) { return schedule(callback, delay, args, true); };
-  globalThis.setImmediate = function setImmediate(callback, ...args) { return schedule(callback, 0, args, false); };
-  globalThis.clearTimeout = function clearTimeout(timer) { clear(timer); };
-  globalThis.clearInterval = function clearInterval(timer) { clear(timer); };
-  globalThis.clearImmediate = function clearImmediate(timer) { clear(timer); };
-  const timers = {
-    setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, setImmediate: globalThis.setImmediate,
-    clearTimeout: globalThis.clearTimeout, clearInterval: globalThis.clearInterval, clearImmediate: globalThis.clearImmediate,
-  };
-  internal.web.timers.setTimeout = timers.setTimeout;
-  internal.web.timers.clearTimeout = timers.clearTimeout;
-  const timersPromises = freeze({
-    setTimeout: (ms, value, options) => new Promise((resolve, reject) => {
-      const signal = options && options.signal;
-      if (signal && signal.aborted) { reject(signal.reason); return; }
-      const t = timers.setTimeout(() => resolve(value), ms);
-      if (signal) signal.addEventListener('abort', () => { clear(t); reject(signal.reason); }, { once: true });
-    }),
-    setImmediate: (value) => new Promise((resolve) => { timers.setImmediate(() => resolve(value)); }),
-  });
+  internal.web.timers.setTimeout = (callback, delay) => timersOf().timers.setTimeout(callback, delay);
+  internal.web.timers.clearTimeout = (timer) => timersOf().timers.clearTimeout(timer);
 
   // ---- fetch (WHATWG) -------------------------------------------------------
   // Request/Response/Headers/FormData/Blob are web.js's; the request goes
@@ -205,8 +169,8 @@ const internals = (function (host) {
   const lazyBuiltins = globalThis.__detour_lazy_modules; // name -> loader(name)
   delete globalThis.__detour_builtin_modules;
   delete globalThis.__detour_lazy_modules;
-  builtins.timers = freeze(assign({ promises: timersPromises }, timers));
-  builtins['timers/promises'] = timersPromises;
+  lazyBuiltins.timers = () => timersOf().module;
+  lazyBuiltins['timers/promises'] = () => timersOf().promises;
   let hostResolve = null;
   let hostLoad = null;
   let hostName = null;

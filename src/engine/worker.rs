@@ -14,7 +14,7 @@ use std::time::Instant as StdInstant;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
 
 use super::compile::{self, ActionSource};
-use super::crew::{Crew, Member};
+use super::crew::{Crew, CrewHandle, Member};
 use super::fetch::{FetchLimits, Fetcher};
 use super::host::Links;
 use super::memory::{Budget, Limited};
@@ -146,7 +146,7 @@ impl Engine {
         let settings = &crew.settings;
         Self {
             slots: (0..fetchers.len()).map(|_| None).collect(),
-            pacer: Rc::new(Pacer::new(Some(crew.clone()))),
+            pacer: Rc::new(Pacer::new(Some(Arc::new(CrewHandle(crew.clone()))))),
             links: Links::engine(),
             fetchers,
             isolation: settings.isolation,

@@ -284,8 +284,10 @@ async fn globals_and_api_namespaces_look_the_same_to_an_action_under_either_isol
         "buffer": "aGk=",
         "process": "object",
         "util": "n=1",
-        "own": [true, true, true, true, true, true, true],
-        "enumerable": ["Buffer", "crypto", "process"],
+        "timers": "function",
+        "waited": "done",
+        "own": [true, true, true, true, true, true, true, true],
+        "enumerable": ["Buffer", "crypto", "process", "setInterval"],
     });
     for (isolation, lazy) in seen {
         assert_eq!(lazy, expected, "{isolation}");
