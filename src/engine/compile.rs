@@ -286,7 +286,7 @@ pub fn load<'js>(
         .map_err(|e| startup(e.to_string()))?;
     // `require` reaches Rust through three functions handed to the
     // prelude's closure only (never set on the global object): resolve a
-    // specifier from a file (the rules of config/modules.rs, enforced
+    // specifier from a file (the rules of config/modules/code_set.rs, enforced
     // here), load a file's factory (bytecode) or JSON text, and name a file.
     let code = source.code.clone();
     let access = source.access.clone();

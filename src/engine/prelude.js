@@ -16,7 +16,7 @@
 // The Action runs in this realm and can replace any global or prototype
 // method, so nothing here is trusted by Rust: every limit (console size,
 // cache, claims, metadata, redirect URLs) is enforced again in Rust on the
-// report (src/pipeline/commands.rs). This file still keeps its own state out
+// report (src/pipeline/commands/). This file still keeps its own state out
 // of reach: intrinsics are captured before the Action loads, records have
 // no prototype, and nothing is looked up through a global at run time.
 //
@@ -161,7 +161,7 @@ const internals = (function (host) {
 
   // ---- modules ------------------------------------------------------------
   // Node built-ins (globals.js), with or without the `node:` prefix, come
-  // first, as in Node. Everything else is resolved by Rust (config/modules.rs
+  // first, as in Node. Everything else is resolved by Rust (config/modules/code_set.rs
   // rules: the files read at start-up, declared packages, Actions Modules;
   // refused built-ins throw there) and evaluated from bytecode the first
   // time this context requires it, then cached per context by file id.
@@ -179,7 +179,7 @@ const internals = (function (host) {
   // Built-ins that would open the sandbox (http, fs, net, ...): packages
   // require them at load for paths an Action never takes (form-data's fs,
   // jose's https.get), so requiring one succeeds, but any use of what it
-  // returns throws the message Rust gave (config/resolve.rs). Reads that
+  // returns throws the message Rust gave (config/resolve/builtins.rs). Reads that
   // module loaders and interop helpers make without using the module
   // (typeof, symbols such as Symbol.toStringTag, __esModule, then, key
   // enumeration) stay harmless.
