@@ -122,14 +122,7 @@ impl Reader {
         let resource = format!("auth0_action.{label}");
         let origin = file.origin(block.span());
         let mut problems = Vec::new();
-        let name = match string_attr(file, &block.body, &resource, "name") {
-            Some(Ok(name)) => name,
-            Some(Err(p)) => {
-                problems.push(p);
-                label.to_owned()
-            }
-            None => label.to_owned(),
-        };
+        let name = name_or_label(file, &block.body, &resource, label, &mut problems);
         let mut action = Action::new(name, origin.clone());
         action.problems = problems;
         meta_arguments(file, &block.body, &resource, &mut action.problems);
@@ -199,14 +192,7 @@ impl Reader {
         let resource = format!("auth0_action_module.{label}");
         let origin = file.origin(block.span());
         let mut problems = Vec::new();
-        let name = match string_attr(file, &block.body, &resource, "name") {
-            Some(Ok(name)) => name,
-            Some(Err(p)) => {
-                problems.push(p);
-                label.to_owned()
-            }
-            None => label.to_owned(),
-        };
+        let name = name_or_label(file, &block.body, &resource, label, &mut problems);
         let mut module = Module::new(name, origin.clone());
         module.problems = problems;
         meta_arguments(file, &block.body, &resource, &mut module.problems);
@@ -324,6 +310,26 @@ impl Reader {
 }
 
 /// `count` and `for_each` make one resource many Actions: not read.
+/// The resource's `name`, or its label when it has none (Auth0 requires a
+/// name, so the label is the best the report can say) or when the name is
+/// an expression, which is then a problem of the resource.
+fn name_or_label(
+    file: &Source,
+    body: &Body,
+    resource: &str,
+    label: &str,
+    problems: &mut Vec<Problem>,
+) -> String {
+    match string_attr(file, body, resource, "name") {
+        Some(Ok(name)) => name,
+        Some(Err(p)) => {
+            problems.push(p);
+            label.to_owned()
+        }
+        None => label.to_owned(),
+    }
+}
+
 fn meta_arguments(file: &Source, body: &Body, resource: &str, problems: &mut Vec<Problem>) {
     for key in ["count", "for_each"] {
         if let Some(attr) = body.get_attribute(key) {
