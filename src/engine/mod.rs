@@ -13,7 +13,6 @@
 
 mod command;
 mod compile;
-mod crew;
 mod crypto;
 pub mod fetch;
 mod host;
@@ -21,6 +20,7 @@ mod job;
 mod memory;
 mod pacer;
 mod script;
+mod threads;
 mod worker;
 mod zlib;
 
@@ -183,7 +183,7 @@ impl EnginePool {
         }
         let sources = Arc::new(sources);
         let (tx, rx) = async_channel::bounded(settings.queue_capacity);
-        crew::Crew::start(rx, sources, settings.clone(), worker::spawn)
+        threads::ThreadPool::start(rx, sources, settings.clone(), worker::spawn)
             .map_err(|e| CompileError::Startup(e.to_string()))?;
         Ok(Self { queue: tx })
     }

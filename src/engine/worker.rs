@@ -14,11 +14,11 @@ use std::time::Instant as StdInstant;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
 
 use super::compile::{self, ActionSource};
-use super::crew::{Crew, CrewHandle, Member};
 use super::fetch::{FetchLimits, Fetcher};
 use super::host::Links;
 use super::memory::{Budget, Limited};
 use super::pacer::Pacer;
+use super::threads::{Seat, ThreadPool, ThreadPoolHandle};
 use super::{ActionReport, EngineError, Execution, Failure};
 use crate::config::Isolation;
 
@@ -28,7 +28,7 @@ const JS_STACK_BYTES: usize = 1 << 20;
 const THREAD_STACK_BYTES: usize = 8 << 20;
 
 /// Wall time after which an execution that is still running counts as
-/// slow (see crew.rs); real Actions that call no API finish in well under a
+/// slow (see threads.rs); real Actions that call no API finish in well under a
 /// millisecond.
 const SLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -36,30 +36,30 @@ const SLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 /// stuck (a promise chain that re-queues itself forever).
 const MAX_LEFTOVER_JOBS: usize = 10_000;
 
-/// Starts engine thread `n` for `member`'s crew.
-pub fn spawn(n: usize, member: Member) -> std::io::Result<()> {
+/// Starts engine thread `n` in `seat`'s pool.
+pub fn spawn(n: usize, seat: Seat) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name(format!("detour-engine-{n}"))
         .stack_size(THREAD_STACK_BYTES)
         .spawn(move || {
-            let member = member.running();
+            let seat = seat.running();
             // Built here, not by the caller: a runtime must not be dropped
             // inside another one's async context (the caller may be an
-            // engine thread hiring a spare).
+            // engine thread starting a spare).
             match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(serve(member)),
+                Ok(runtime) => runtime.block_on(serve(seat)),
                 Err(e) => tracing::error!(error = %e, "engine thread could not start its runtime"),
             }
         })?;
     Ok(())
 }
 
-async fn serve(mut member: Member) {
-    let crew = member.crew().clone();
-    let (queue, sources, settings) = (&crew.queue, &crew.sources, &crew.settings);
+async fn serve(mut seat: Seat) {
+    let pool = seat.pool().clone();
+    let (queue, sources, settings) = (&pool.queue, &pool.sources, &pool.settings);
     // One HTTP client per Action per thread: connection pools stay on the
     // runtime that drives them.
     let limits = FetchLimits {
@@ -83,7 +83,7 @@ async fn serve(mut member: Member) {
     );
     // Building an engine allocates nothing in QuickJS: each Action's
     // runtime is built (and rebuilt after a breach) by `warm` or on use.
-    let mut engine = Engine::new(&crew, fetchers.clone());
+    let mut engine = Engine::new(&pool, fetchers.clone());
     loop {
         // Load every Action (again, for one whose runtime broke a limit)
         // while idle, so no login pays for it.
@@ -99,14 +99,14 @@ async fn serve(mut member: Member) {
         while !job.abandoned()
             && let Some(execution) = job.next()
         {
-            let result = match crew.sources.get(execution.action) {
+            let result = match pool.sources.get(execution.action) {
                 Some(source) => engine.run(source, execution).await,
                 None => Err(EngineError::Internal("unknown action".into()).into()),
             };
             job.done(result);
         }
         job.finish();
-        if member.should_leave() {
+        if seat.should_leave() {
             return;
         }
     }
@@ -142,11 +142,11 @@ struct Engine {
 const MAX_REPORT_BYTES: usize = 2 << 20;
 
 impl Engine {
-    fn new(crew: &Arc<Crew>, fetchers: Rc<Vec<Option<Fetcher>>>) -> Self {
-        let settings = &crew.settings;
+    fn new(pool: &Arc<ThreadPool>, fetchers: Rc<Vec<Option<Fetcher>>>) -> Self {
+        let settings = &pool.settings;
         Self {
             slots: (0..fetchers.len()).map(|_| None).collect(),
-            pacer: Rc::new(Pacer::new(Some(Arc::new(CrewHandle(crew.clone()))))),
+            pacer: Rc::new(Pacer::new(Some(Arc::new(ThreadPoolHandle(pool.clone()))))),
             links: Links::engine(),
             fetchers,
             isolation: settings.isolation,
