@@ -12,8 +12,8 @@ use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, watch};
 
-use super::crypto;
 use super::fetch::Fetcher;
+use super::{crypto, urls};
 use crate::token::session::{self, Expected};
 
 /// Console output one execution may leave; past it one marker line says
@@ -242,13 +242,13 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
     host.set(
         "parseUrl",
         Function::new(ctx.clone(), |input: String, base: Option<String>| {
-            crypto::parse_url(&input, base.as_deref())
+            urls::parse_url(&input, base.as_deref())
         })?,
     )?;
     host.set(
         "setUrl",
         Function::new(ctx.clone(), |href: String, field: String, value: String| {
-            crypto::set_url(&href, &field, &value)
+            urls::set_url(&href, &field, &value)
         })?,
     )?;
     ctx.globals().set("__detour_host", host)?;

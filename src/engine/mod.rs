@@ -21,6 +21,7 @@ mod memory;
 mod pacer;
 mod script;
 mod threads;
+mod urls;
 mod vm;
 mod worker;
 mod zlib;
