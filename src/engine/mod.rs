@@ -13,6 +13,7 @@
 
 mod command;
 mod compile;
+mod console;
 mod crypto;
 pub mod fetch;
 mod host;

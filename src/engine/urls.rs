@@ -1,7 +1,7 @@
 //! WHATWG URL parsing and setters for the JS `URL` class, from the `url`
-//! crate. URLs cross the engine boundary as JSON.
+//! crate, and the URL rule of `api.redirect.sendUserTo`. URLs cross the engine boundary as JSON.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 fn url_parts(u: &url::Url) -> Value {
     use url::quirks;
@@ -61,5 +61,62 @@ pub fn set_url(href: &str, field: &str, value: &str) -> String {
         }
         // Like browsers, other invalid assignments leave the URL unchanged.
         _ => url_parts(&u).to_string(),
+    }
+}
+
+/// `sendUserTo`'s URL rule: absolute http(s) URL; each query entry replaces
+/// any parameter of the same name.
+pub fn build_url(url: &str, query: &str) -> String {
+    let result = (|| {
+        let mut parsed = url::Url::parse(url).map_err(|_| format!("Invalid URL: {url}"))?;
+        if parsed.scheme() != "https" && parsed.scheme() != "http" {
+            return Err(format!(
+                "Invalid URL: {url} (only http and https can be redirected to)"
+            ));
+        }
+        let query: Map<String, Value> = serde_json::from_str(query)
+            .map_err(|_| "sendUserTo: options.query must be an object".to_owned())?;
+        if !query.is_empty() {
+            let mut pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .filter(|(k, _)| !query.contains_key(k.as_ref()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            for (k, v) in &query {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                pairs.push((k.clone(), v));
+            }
+            parsed.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        Ok(parsed.to_string())
+    })();
+    match result {
+        Ok(url) => json!({"ok": true, "url": url}),
+        Err(error) => json!({"ok": false, "error": error}),
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_entries_replace_same_named_parameters() {
+        let r: Value = serde_json::from_str(&build_url(
+            "https://x.example/p?a=1&b=2",
+            r#"{"a":"9","c":"3"}"#,
+        ))
+        .unwrap();
+        assert_eq!(r["url"], "https://x.example/p?b=2&a=9&c=3");
+    }
+
+    #[test]
+    fn relative_urls_are_refused() {
+        let r: Value = serde_json::from_str(&build_url("/x", "{}")).unwrap();
+        assert_eq!(r["ok"], false);
     }
 }
