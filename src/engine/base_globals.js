@@ -5,7 +5,7 @@
 // (globals.js, `host.loadModule('globals')`): a context is set up for
 // every execution under per-execution isolation, and most never touch
 // these. Hashing, random bytes and URL parsing are Rust host functions
-// (src/engine/crypto.rs).
+// (src/engine/crypto/, src/engine/urls.rs).
 export function build(host) {
 
   // ---- bytes ---------------------------------------------------------------

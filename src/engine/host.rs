@@ -1,5 +1,8 @@
-//! Host functions the prelude calls: token signing and checking, and URL
-//! building. They speak JSON strings so the engine boundary stays narrow.
+//! Host functions the prelude calls: the console, token signing and
+//! checking, URLs, crypto, zlib, `fetch`, timers and the lazily loaded
+//! modules. They speak JSON strings and base64 so the engine boundary stays
+//! narrow; the work itself is in the modules named for it (console.rs,
+//! urls.rs, crypto/, zlib.rs, fetch.rs).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,52 +15,10 @@ use rquickjs::{Ctx, Exception, Function, Object};
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, watch};
 
-use super::crypto;
+use super::console::LogSink;
 use super::fetch::Fetcher;
+use super::{crypto, urls};
 use crate::token::session::{self, Expected};
-
-/// Console output one execution may leave; past it one marker line says
-/// the rest was dropped. Enforced here, not in JS, where an Action could
-/// change the rule.
-pub const MAX_LOG_BYTES: usize = 64 * 1024;
-
-/// The marker that ends output cut at [`MAX_LOG_BYTES`].
-pub const TRUNCATED: &str = "[console output truncated: more than 64 KiB]";
-
-/// Console lines of the running execution, collected on the Rust side so
-/// they survive an execution stopped by a limit.
-pub type LogSink = Rc<RefCell<Logs>>;
-
-/// One execution's console output, capped at [`MAX_LOG_BYTES`].
-#[derive(Debug, Default)]
-pub struct Logs {
-    lines: Vec<String>,
-    bytes: usize,
-    truncated: bool,
-}
-
-impl Logs {
-    /// Adds a line, or drops it once the cap is reached.
-    pub fn push(&mut self, line: String) {
-        if self.truncated {
-            return;
-        }
-        self.bytes = self.bytes.saturating_add(line.len());
-        if self.bytes > MAX_LOG_BYTES {
-            self.truncated = true;
-            self.lines.push(TRUNCATED.to_owned());
-        } else {
-            self.lines.push(line);
-        }
-    }
-
-    /// Takes the lines and starts over.
-    pub fn take(&mut self) -> Vec<String> {
-        let lines = std::mem::take(&mut self.lines);
-        *self = Self::default();
-        lines
-    }
-}
 
 /// Bumped by the engine when an execution ends. Timers and requests still
 /// pending then settle at once, so the engine can drain what the execution
@@ -212,17 +173,22 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
         Function::new(ctx.clone(), move |line: rquickjs::String<'_>| {
             let mut logs = logs.borrow_mut();
             // Past the cap nothing is even copied out of the engine.
-            if !logs.truncated {
+            if !logs.truncated() {
                 logs.push(line.to_string().unwrap_or_default());
             }
             // Whether more is wanted: lets the prelude stop building lines
             // nobody keeps (a hint only; the cap holds either way).
-            !logs.truncated
+            !logs.truncated()
         })?,
     )?;
     host.set("sign", Function::new(ctx.clone(), sign)?)?;
     host.set("verify", Function::new(ctx.clone(), verify)?)?;
-    host.set("buildUrl", Function::new(ctx.clone(), build_url)?)?;
+    host.set(
+        "buildUrl",
+        Function::new(ctx.clone(), |url: String, query: String| {
+            urls::build_url(&url, &query)
+        })?,
+    )?;
     host.set("digest", Function::new(ctx.clone(), digest)?)?;
     host.set("hmac", Function::new(ctx.clone(), hmac)?)?;
     host.set(
@@ -242,13 +208,13 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
     host.set(
         "parseUrl",
         Function::new(ctx.clone(), |input: String, base: Option<String>| {
-            crypto::parse_url(&input, base.as_deref())
+            urls::parse_url(&input, base.as_deref())
         })?,
     )?;
     host.set(
         "setUrl",
         Function::new(ctx.clone(), |href: String, field: String, value: String| {
-            crypto::set_url(&href, &field, &value)
+            urls::set_url(&href, &field, &value)
         })?,
     )?;
     ctx.globals().set("__detour_host", host)?;
@@ -375,68 +341,9 @@ fn verify(token: String, secret: String, state: String, sub: String) -> String {
     .to_string()
 }
 
-/// `sendUserTo`'s URL rule: absolute http(s) URL; each query entry replaces
-/// any parameter of the same name.
-fn build_url(url: String, query: String) -> String {
-    let result = (|| {
-        let mut parsed = url::Url::parse(&url).map_err(|_| format!("Invalid URL: {url}"))?;
-        if parsed.scheme() != "https" && parsed.scheme() != "http" {
-            return Err(format!(
-                "Invalid URL: {url} (only http and https can be redirected to)"
-            ));
-        }
-        let query: Map<String, Value> = serde_json::from_str(&query)
-            .map_err(|_| "sendUserTo: options.query must be an object".to_owned())?;
-        if !query.is_empty() {
-            let mut pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .filter(|(k, _)| !query.contains_key(k.as_ref()))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            for (k, v) in &query {
-                let v = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                pairs.push((k.clone(), v));
-            }
-            parsed.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-        Ok(parsed.to_string())
-    })();
-    match result {
-        Ok(url) => json!({"ok": true, "url": url}),
-        Err(error) => json!({"ok": false, "error": error}),
-    }
-    .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_entries_replace_same_named_parameters() {
-        let r: Value = serde_json::from_str(&build_url(
-            "https://x.example/p?a=1&b=2".into(),
-            r#"{"a":"9","c":"3"}"#.into(),
-        ))
-        .unwrap();
-        assert_eq!(r["url"], "https://x.example/p?b=2&a=9&c=3");
-    }
-
-    #[test]
-    fn console_output_stops_at_the_cap_with_one_marker() {
-        let mut logs = Logs::default();
-        for _ in 0..100 {
-            logs.push("x".repeat(1024));
-        }
-        let lines = logs.take();
-        assert_eq!(lines.len(), 64 + 1);
-        assert_eq!(lines.last().map(String::as_str), Some(TRUNCATED));
-        logs.push("again".into());
-        assert_eq!(logs.take(), vec!["again".to_owned()], "take starts over");
-    }
 
     /// A local server that answers `reply` and hands back the request it read.
     async fn one_shot_server(
@@ -508,11 +415,5 @@ mod tests {
             String::from_utf8_lossy(&sent)
         );
         assert!(sent.ends_with(&[0, 255, 128, 10]));
-    }
-
-    #[test]
-    fn relative_urls_are_refused() {
-        let r: Value = serde_json::from_str(&build_url("/x".into(), "{}".into())).unwrap();
-        assert_eq!(r["ok"], false);
     }
 }

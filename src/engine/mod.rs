@@ -13,7 +13,7 @@
 
 mod command;
 mod compile;
-mod crew;
+mod console;
 mod crypto;
 pub mod fetch;
 mod host;
@@ -21,6 +21,9 @@ mod job;
 mod memory;
 mod pacer;
 mod script;
+mod threads;
+mod urls;
+mod vm;
 mod worker;
 mod zlib;
 
@@ -183,7 +186,7 @@ impl EnginePool {
         }
         let sources = Arc::new(sources);
         let (tx, rx) = async_channel::bounded(settings.queue_capacity);
-        crew::Crew::start(rx, sources, settings.clone(), worker::spawn)
+        threads::ThreadPool::start(rx, sources, settings.clone(), worker::spawn)
             .map_err(|e| CompileError::Startup(e.to_string()))?;
         Ok(Self { queue: tx })
     }

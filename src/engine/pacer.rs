@@ -8,7 +8,7 @@
 //! `while (true) {}` cannot hold a core for more than a few milliseconds,
 //! and the logins on the other engine threads keep the machine until its
 //! deadline ends it. Past [`SLOW`] of CPU the execution counts as slow and
-//! the crew hires a spare thread in its place. Waiting on `fetch` or a timer
+//! the thread pool starts a spare thread in its place. Waiting on `fetch` or a timer
 //! uses no CPU and does not count.
 //!
 //! (A middle tier at half a core up to 50 ms of CPU was tried: two looping
@@ -34,12 +34,12 @@ fn pause_after(cpu: Duration) -> Option<Duration> {
 }
 
 /// Told when an execution goes slow and when it is back to normal (the
-/// crew, which hires a spare thread meanwhile).
+/// thread pool, which starts a spare thread meanwhile).
 pub trait SlowListener {
     /// An execution went slow.
-    fn went_slow(&self);
+    fn execution_went_slow(&self);
     /// The slow execution ended.
-    fn back_to_normal(&self);
+    fn slow_execution_ended(&self);
 }
 
 /// Shared by an engine and its interrupt handler.
@@ -54,7 +54,7 @@ pub struct Pacer {
     cpu_at_start: Cell<Option<Duration>>,
     cpu_at_pause: Cell<Duration>,
     /// Told when the execution goes slow and when it ends.
-    crew: Option<Arc<dyn SlowListener>>,
+    listener: Option<Arc<dyn SlowListener>>,
     slow: Cell<bool>,
     /// Paced, but never reported as slow (loading Actions ahead of use).
     quiet: Cell<bool>,
@@ -67,10 +67,10 @@ impl Drop for Pacer {
 }
 
 impl Pacer {
-    /// A pacer that tells `crew` about slow executions.
-    pub fn new(crew: Option<Arc<dyn SlowListener>>) -> Self {
+    /// A pacer that tells `listener` about slow executions.
+    pub fn new(listener: Option<Arc<dyn SlowListener>>) -> Self {
         let mut pacer = Self::default();
-        pacer.crew = crew;
+        pacer.listener = listener;
         pacer
     }
 
@@ -81,7 +81,7 @@ impl Pacer {
         self.restart();
     }
 
-    /// Starts work that must end by `deadline` and never hires a spare.
+    /// Starts work that must end by `deadline` and never starts a spare.
     pub fn arm_quiet(&self, deadline: Instant) {
         self.arm(deadline);
         self.quiet.set(true);
@@ -94,15 +94,15 @@ impl Pacer {
         self.cpu_at_start.set(None);
     }
 
-    /// The running execution is slow: the crew may hire a spare in its
+    /// The running execution is slow: the pool may start a spare in its
     /// place (once per execution; never while loading Actions).
     pub fn mark_slow(&self) {
         if !self.quiet.get()
             && self.deadline.get().is_some()
             && !self.slow.replace(true)
-            && let Some(crew) = &self.crew
+            && let Some(listener) = &self.listener
         {
-            crew.went_slow();
+            listener.execution_went_slow();
         }
     }
 
@@ -110,8 +110,8 @@ impl Pacer {
     pub fn disarm(&self) -> bool {
         self.deadline.set(None);
         let was_slow = self.slow.replace(false);
-        if was_slow && let Some(crew) = &self.crew {
-            crew.back_to_normal();
+        if was_slow && let Some(listener) = &self.listener {
+            listener.slow_execution_ended();
         }
         was_slow
     }

@@ -27,7 +27,7 @@
 // running one (of the same Action: contexts are per Action). Nothing an
 // execution leaves behind runs during a later one: when it ends, Rust
 // settles its pending timers and requests and drains the job queue
-// (worker.rs), and the callbacks below drop results that belong to an
+// (vm.rs), and the callbacks below drop results that belong to an
 // execution that is over.
 const internals = (function (host) {
   'use strict';
@@ -63,7 +63,7 @@ const internals = (function (host) {
       return String(v);
     }
   };
-  // The 64 KiB cap per execution is Rust's (host.rs): it holds whatever
+  // The 64 KiB cap per execution is Rust's (console.rs): it holds whatever
   // an Action does to this object.
   const record = (level) => (...args) => {
     const rec = current;

@@ -1,65 +1,43 @@
-//! One engine thread: a QuickJS runtime with one context per Action, and a
-//! current-thread tokio runtime that drives the Actions' promises.
-//!
-//! Executions on one thread run one at a time, each under the trigger run's
-//! deadline: the interrupt handler stops CPU loops, a tokio timeout stops
-//! promises that never settle. An engine that broke a limit is thrown away
-//! and rebuilt before it runs again, so no half-finished state leaks into
-//! the next login.
+//! One engine thread's loop: it starts its own current-thread tokio
+//! runtime, builds its [`Engine`] and serves the queue, one job at a time,
+//! until the queue closes or the thread pool no longer needs it.
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant as StdInstant;
 
-use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
-
-use super::compile::{self, ActionSource};
-use super::crew::{Crew, CrewHandle, Member};
+use super::EngineError;
 use super::fetch::{FetchLimits, Fetcher};
-use super::host::Links;
-use super::memory::{Budget, Limited};
-use super::pacer::Pacer;
-use super::{ActionReport, EngineError, Execution, Failure};
-use crate::config::Isolation;
+use super::threads::{Seat, ThreadPoolHandle};
+use super::vm::Engine;
 
-/// QuickJS's own stack limit; the thread gets a larger native stack so the
-/// limit, not the OS, is what recursion hits.
-const JS_STACK_BYTES: usize = 1 << 20;
+/// The native stack of an engine thread: larger than QuickJS's own limit
+/// ([`super::vm`]), so that limit, not the OS, is what recursion hits.
 const THREAD_STACK_BYTES: usize = 8 << 20;
 
-/// Wall time after which an execution that is still running counts as
-/// slow (see crew.rs); real Actions that call no API finish in well under a
-/// millisecond.
-const SLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// Jobs a finished execution may leave behind before its engine counts as
-/// stuck (a promise chain that re-queues itself forever).
-const MAX_LEFTOVER_JOBS: usize = 10_000;
-
-/// Starts engine thread `n` for `member`'s crew.
-pub fn spawn(n: usize, member: Member) -> std::io::Result<()> {
+/// Starts engine thread `n` in `seat`'s pool.
+pub fn spawn(n: usize, seat: Seat) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name(format!("detour-engine-{n}"))
         .stack_size(THREAD_STACK_BYTES)
         .spawn(move || {
-            let member = member.running();
+            let seat = seat.running();
             // Built here, not by the caller: a runtime must not be dropped
             // inside another one's async context (the caller may be an
-            // engine thread hiring a spare).
+            // engine thread starting a spare).
             match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
-                Ok(runtime) => runtime.block_on(serve(member)),
+                Ok(runtime) => runtime.block_on(serve(seat)),
                 Err(e) => tracing::error!(error = %e, "engine thread could not start its runtime"),
             }
         })?;
     Ok(())
 }
 
-async fn serve(mut member: Member) {
-    let crew = member.crew().clone();
-    let (queue, sources, settings) = (&crew.queue, &crew.sources, &crew.settings);
+async fn serve(mut seat: Seat) {
+    let pool = seat.pool().clone();
+    let (queue, sources, settings) = (&pool.queue, &pool.sources, &pool.settings);
     // One HTTP client per Action per thread: connection pools stay on the
     // runtime that drives them.
     let limits = FetchLimits {
@@ -83,7 +61,11 @@ async fn serve(mut member: Member) {
     );
     // Building an engine allocates nothing in QuickJS: each Action's
     // runtime is built (and rebuilt after a breach) by `warm` or on use.
-    let mut engine = Engine::new(&crew, fetchers.clone());
+    let mut engine = Engine::new(
+        settings,
+        Arc::new(ThreadPoolHandle(pool.clone())),
+        fetchers.clone(),
+    );
     loop {
         // Load every Action (again, for one whose runtime broke a limit)
         // while idle, so no login pays for it.
@@ -99,314 +81,15 @@ async fn serve(mut member: Member) {
         while !job.abandoned()
             && let Some(execution) = job.next()
         {
-            let result = match crew.sources.get(execution.action) {
+            let result = match pool.sources.get(execution.action) {
                 Some(source) => engine.run(source, execution).await,
                 None => Err(EngineError::Internal("unknown action".into()).into()),
             };
             job.done(result);
         }
         job.finish();
-        if member.should_leave() {
+        if seat.should_leave() {
             return;
         }
-    }
-}
-
-/// One Action's QuickJS runtime on this thread, with its memory budget
-/// and, in `per_instance` mode, its loaded context.
-struct Slot {
-    // Field order is drop order: every JS value and context must be freed
-    // before the runtime, or QuickJS aborts the process.
-    loaded: Option<(Persistent<Function<'static>>, AsyncContext)>,
-    runtime: AsyncRuntime,
-    budget: Rc<Budget>,
-}
-
-struct Engine {
-    /// One runtime per Action, built on first use: memory is limited and
-    /// blamed per Action, and one Action's module-scope timers never run
-    /// during another's execution.
-    slots: Vec<Option<Slot>>,
-    pacer: Rc<Pacer>,
-    links: Links,
-    fetchers: Rc<Vec<Option<Fetcher>>>,
-    isolation: Isolation,
-    /// A trigger run's budget (`engine.timeout`).
-    timeout: std::time::Duration,
-    memory_limit: usize,
-}
-
-/// What one execution's report may weigh: far above what Auth0's limits
-/// let an Action ask for (100 KB of claims, 24 KiB of Form data, 20 cache
-/// writes of 4 KiB), far below what would hurt the host.
-const MAX_REPORT_BYTES: usize = 2 << 20;
-
-impl Engine {
-    fn new(crew: &Arc<Crew>, fetchers: Rc<Vec<Option<Fetcher>>>) -> Self {
-        let settings = &crew.settings;
-        Self {
-            slots: (0..fetchers.len()).map(|_| None).collect(),
-            pacer: Rc::new(Pacer::new(Some(Arc::new(CrewHandle(crew.clone()))))),
-            links: Links::engine(),
-            fetchers,
-            isolation: settings.isolation,
-            timeout: settings.timeout,
-            memory_limit: settings.memory_limit_bytes,
-        }
-    }
-
-    /// Loads every Action into its context ahead of use (`per_instance`).
-    async fn warm(&mut self, sources: &[ActionSource]) {
-        if self.isolation != Isolation::PerInstance {
-            return;
-        }
-        for (index, source) in sources.iter().enumerate() {
-            if matches!(self.slots.get(index), Some(Some(slot)) if slot.loaded.is_some()) {
-                continue;
-            }
-            // Module code runs under the same limits as a login.
-            self.pacer.arm_quiet(StdInstant::now() + self.timeout);
-            if let Err(e) = self.context(index, source).await {
-                tracing::warn!(action = %source.name, error = %e, "could not load the Action ahead of use");
-                self.slots[index] = None;
-            }
-            let _ = self.pacer.disarm();
-        }
-    }
-
-    /// The runtime of Action `index`, built when missing.
-    async fn slot(&mut self, index: usize) -> Result<&mut Slot, EngineError> {
-        let entry = self
-            .slots
-            .get_mut(index)
-            .ok_or_else(|| EngineError::Internal("unknown action".into()))?;
-        if entry.is_none() {
-            let budget = Budget::new(self.memory_limit);
-            let runtime = AsyncRuntime::new_with_alloc(Limited::new(budget.clone()))
-                .map_err(|e| EngineError::Internal(e.to_string()))?;
-            runtime.set_max_stack_size(JS_STACK_BYTES).await;
-            let handler = self.pacer.clone();
-            runtime
-                .set_interrupt_handler(Some(Box::new(move || handler.interrupt())))
-                .await;
-            *entry = Some(Slot {
-                loaded: None,
-                runtime,
-                budget,
-            });
-        }
-        entry
-            .as_mut()
-            .ok_or_else(|| EngineError::Internal("no runtime".into()))
-    }
-
-    /// The Action's context and its `run`: the loaded one in `per_instance`
-    /// mode, a fresh one otherwise.
-    async fn context(
-        &mut self,
-        index: usize,
-        source: &ActionSource,
-    ) -> Result<(Persistent<Function<'static>>, AsyncContext), EngineError> {
-        let isolation = self.isolation;
-        let links = self.links.clone();
-        let fetcher = self.fetchers.get(index).cloned().flatten();
-        let slot = self.slot(index).await?;
-        if isolation == Isolation::PerInstance
-            && let Some(loaded) = &slot.loaded
-        {
-            return Ok(loaded.clone());
-        }
-        let ctx = AsyncContext::full(&slot.runtime)
-            .await
-            .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let run = ctx
-            .with(|ctx| {
-                compile::load(
-                    &ctx,
-                    source,
-                    links,
-                    fetcher,
-                    isolation == Isolation::PerExecution,
-                )
-                .map(|loaded| Persistent::save(&ctx, loaded.run))
-            })
-            .await
-            .map_err(|e| EngineError::Internal(e.to_string()))?;
-        if isolation == Isolation::PerInstance {
-            slot.loaded = Some((run.clone(), ctx.clone()));
-        }
-        Ok((run, ctx))
-    }
-
-    /// Runs one execution. An Action that broke a limit loses its runtime,
-    /// which is rebuilt before its next execution; other Actions keep
-    /// theirs.
-    async fn run(
-        &mut self,
-        source: &ActionSource,
-        execution: Execution,
-    ) -> Result<ActionReport, Failure> {
-        let started = StdInstant::now();
-        let _ = self.links.logs.borrow_mut().take();
-        let deadline = execution.deadline;
-        let index = execution.action;
-        self.pacer.arm(deadline.into_std());
-        let result = match self.context(index, source).await {
-            Ok((run, ctx)) => {
-                if let Some(Some(slot)) = self.slots.get(index) {
-                    // Only what this execution allocates can be its fault.
-                    let _ = slot.budget.take_refused();
-                }
-                self.pacer.restart();
-                let handler = execution.handler.export_name();
-                let input = execution.input;
-                let secrets = source.secrets_json.clone();
-                let call = ctx.async_with(async move |ctx| -> Result<String, String> {
-                    let run = run.restore(&ctx).map_err(|e| e.to_string())?;
-                    let promise: Promise = run
-                        .call((handler, input, secrets))
-                        .catch(&ctx)
-                        .map_err(|e| e.to_string())?;
-                    promise
-                        .into_future::<String>()
-                        .await
-                        .catch(&ctx)
-                        .map_err(|e| e.to_string())
-                });
-                let run = tokio::time::timeout_at(deadline, call);
-                tokio::pin!(run);
-                // An execution still waiting (on fetch, a timer) after a
-                // while counts as slow too: a spare engine takes the queue.
-                tokio::select! {
-                    result = &mut run => result,
-                    () = tokio::time::sleep(SLOW_WAIT) => {
-                        self.pacer.mark_slow();
-                        run.await
-                    }
-                }
-            }
-            Err(e) => Ok(Err(e.to_string())),
-        };
-        // Breaches are read from what the host knows (the clock, the
-        // allocator), never from the text of an error, which the Action
-        // controls.
-        let timed_out = tokio::time::Instant::now() >= deadline;
-        let out_of_memory = self
-            .slots
-            .get(index)
-            .and_then(Option::as_ref)
-            .is_some_and(|slot| slot.budget.take_refused());
-        let (result, mut healthy) = classify(result, timed_out, out_of_memory);
-        let result = result.map(|mut report| {
-            report.duration = started.elapsed();
-            if let Some(thrown) = report.error.as_mut() {
-                super::compile::name_the_callee(source, thrown);
-            }
-            report
-        });
-        // A healthy runtime must first get rid of what this execution left
-        // pending, still under the run's deadline.
-        if healthy && !self.settle_leftovers(index).await {
-            tracing::warn!(action = %source.name, "an execution left endless work behind; its runtime is rebuilt");
-            healthy = false;
-        }
-        let slow = self.pacer.disarm();
-        if slow {
-            // Operators see which Actions are paced or wait long enough to
-            // need a spare engine.
-            tracing::info!(
-                action = %source.name,
-                duration_ms = started.elapsed().as_millis() as u64,
-                "slow execution: a spare engine served the queue meanwhile"
-            );
-        }
-        if !healthy {
-            tracing::warn!(action = %source.name, "the Action broke a limit; its runtime is rebuilt before its next execution");
-            if let Some(slot) = self.slots.get_mut(index) {
-                *slot = None;
-            }
-        } else if self.isolation == Isolation::PerExecution
-            && let Some(Some(slot)) = self.slots.get(index)
-        {
-            // Nothing of this execution may be seen by the next one.
-            slot.runtime.run_gc().await;
-        }
-        let logs = self.links.logs.borrow_mut().take();
-        match result {
-            Ok(mut report) => {
-                report.logs = logs;
-                report.slow = slow;
-                Ok(report)
-            }
-            Err(error) => Err(Failure { error, logs }),
-        }
-    }
-
-    /// Settles the timers and requests the finished execution left pending
-    /// and runs the jobs that follow, while the prelude sees no execution
-    /// (so their api calls throw and their results are dropped). False when
-    /// they do not die down (a job queue that keeps refilling itself), or
-    /// when a job fails in a way JS cannot catch (the deadline's interrupt,
-    /// out of memory): the runtime is then not fit to run again.
-    async fn settle_leftovers(&self, index: usize) -> bool {
-        let Some(Some(slot)) = self.slots.get(index) else {
-            return true;
-        };
-        self.links.ended.send_modify(|n| *n = n.wrapping_add(1));
-        for _ in 0..MAX_LEFTOVER_JOBS {
-            match slot.runtime.execute_pending_job().await {
-                Ok(true) => {}
-                Ok(false) => return !slot.budget.take_refused(),
-                Err(_) => return false,
-            }
-        }
-        false
-    }
-}
-
-/// What an execution's end means, from the engine's own knowledge: whether
-/// its deadline passed and whether its runtime refused an allocation. The
-/// flag says whether the runtime may run again.
-fn classify(
-    result: Result<Result<String, String>, tokio::time::error::Elapsed>,
-    timed_out: bool,
-    out_of_memory: bool,
-) -> (Result<ActionReport, EngineError>, bool) {
-    // A refused allocation is a definite event; the deadline may merely
-    // have passed while the failure was being reported.
-    let breach = if out_of_memory {
-        Some(EngineError::OutOfMemory)
-    } else if timed_out {
-        Some(EngineError::Timeout)
-    } else {
-        None
-    };
-    match result {
-        Err(_elapsed) => (Err(breach.unwrap_or(EngineError::Timeout)), false),
-        // `run` itself failed: an uncatchable error (the deadline, memory)
-        // or an Action that broke the prelude's own error handling.
-        Ok(Err(message)) => (Err(breach.unwrap_or(EngineError::Internal(message))), false),
-        Ok(Ok(json)) if json.len() > MAX_REPORT_BYTES => (
-            Err(EngineError::Invalid(format!(
-                "the Action issued more than {} MiB of commands",
-                MAX_REPORT_BYTES >> 20
-            ))),
-            true,
-        ),
-        Ok(Ok(json)) => match serde_json::from_str::<ActionReport>(&json) {
-            // An Action that ran out of memory and caught it carries on; one
-            // that failed after running out fails for that reason.
-            Ok(report) if report.error.is_some() && breach.is_some() => {
-                (Err(breach.unwrap_or(EngineError::OutOfMemory)), false)
-            }
-            Ok(report) => (Ok(report), true),
-            // A report that is not one the prelude writes: the Action
-            // tampered with the engine's JS. Its runtime is not trusted
-            // again.
-            Err(e) => (
-                Err(EngineError::Invalid(format!("malformed report: {e}"))),
-                false,
-            ),
-        },
     }
 }

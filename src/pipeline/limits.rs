@@ -9,9 +9,9 @@
 //! resource is spent, and read from what the host knows, never from an
 //! error's text: the trigger run's deadline (`engine.timeout_ms`) and CPU
 //! pacing in `engine/pacer.rs`, memory (`engine.memory_limit_mb`) in
-//! `engine/memory.rs`, console output per execution in `engine/host.rs`
+//! `engine/memory.rs`, console output per execution in `engine/console.rs`
 //! and per login in `pipeline/runner.rs` (with the thrown message's cut),
-//! the report of one execution in `engine/worker.rs`, outbound `fetch` in
+//! the report of one execution in `engine/vm.rs`, outbound `fetch` in
 //! `engine/fetch.rs`. Request bodies are capped at the HTTP boundary
 //! (`http/mod.rs`). The user-facing table is in
 //! docs/auth0-compatibility.md#limits.

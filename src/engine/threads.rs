@@ -1,8 +1,8 @@
-//! The engine threads. `engine.workers` of them serve the queue at all
+//! The engine's thread pool: `engine.workers` threads serve the queue at all
 //! times. An execution is slow when it keeps the CPU busy past the pace's
 //! slow mark ([`super::pacer::SLOW`]; it then runs at a tenth of a core
 //! until its deadline) or is still waiting on `fetch` or a timer after
-//! 50 ms; while it is, a spare thread is hired in its place, so a looping
+//! 50 ms; while it is, a spare thread is started in its place, so a looping
 //! or waiting Action costs the other logins at most the CPU it is allowed,
 //! not an engine. A spare leaves after its job once it is no longer needed.
 
@@ -17,21 +17,21 @@ use crate::config::EngineSettings;
 /// Actions that call APIs spend most of their time waiting.
 pub const MAX_THREADS_PER_WORKER: usize = 4;
 
-/// Starts engine thread `n` for a member of the crew.
-pub type Spawn = fn(usize, Member) -> std::io::Result<()>;
+/// Starts engine thread `n` for a seat in the pool.
+pub type Spawn = fn(usize, Seat) -> std::io::Result<()>;
 
 /// The queue the engine threads serve.
 pub type Queue = async_channel::Receiver<Box<dyn Job>>;
 
-/// Who serves the queue.
-pub struct Crew {
+/// The engine threads that serve the queue.
+pub struct ThreadPool {
     pub(super) queue: Queue,
     pub(super) sources: Arc<Vec<ActionSource>>,
     pub(super) settings: EngineSettings,
-    /// Starts a thread for a member (the engine's `worker::spawn`): given,
-    /// so the crew does not depend on what its threads run.
+    /// Starts a thread for a seat (the engine's `worker::spawn`): given,
+    /// so the pool does not depend on what its threads run.
     spawn: Spawn,
-    /// Hiring and leaving decide on both counts at once.
+    /// Starting and leaving decide on both counts at once.
     counts: Mutex<Counts>,
 }
 
@@ -41,35 +41,35 @@ struct Counts {
     alive: usize,
     /// Executions running slow.
     slow: usize,
-    /// Threads ever hired, for their names.
-    hired: usize,
+    /// Threads ever started, for their names.
+    started: usize,
 }
 
-/// A thread's place in the crew: it counts as alive until this is dropped,
+/// A thread's seat in the pool: it counts as alive until this is dropped,
 /// which happens when the thread leaves, returns or panics.
-pub struct Member {
-    crew: Arc<Crew>,
+pub struct Seat {
+    pool: Arc<ThreadPool>,
     counted: bool,
     running: bool,
 }
 
-impl Member {
+impl Seat {
     /// Called first thing on the new thread.
     pub fn running(mut self) -> Self {
         self.running = true;
         self
     }
 
-    /// The crew this thread serves.
-    pub fn crew(&self) -> &Arc<Crew> {
-        &self.crew
+    /// The pool this thread serves in.
+    pub fn pool(&self) -> &Arc<ThreadPool> {
+        &self.pool
     }
 
     /// Whether this thread, between jobs, is a spare no longer needed; if
     /// so it stops counting as alive at once.
     pub fn should_leave(&mut self) -> bool {
-        let mut counts = self.crew.counts();
-        if counts.alive > self.crew.settings.workers + counts.slow {
+        let mut counts = self.pool.counts();
+        if counts.alive > self.pool.settings.workers + counts.slow {
             counts.alive -= 1;
             self.counted = false;
             return true;
@@ -78,26 +78,26 @@ impl Member {
     }
 }
 
-impl Drop for Member {
+impl Drop for Seat {
     fn drop(&mut self) {
         if !self.counted {
             return;
         }
         let short = {
-            let mut counts = self.crew.counts();
+            let mut counts = self.pool.counts();
             counts.alive -= 1;
-            counts.alive < self.crew.settings.workers
+            counts.alive < self.pool.settings.workers
         };
         // A thread that died (a bug) is replaced, so the pool never shrinks;
-        // one that could not start is the hirer's to report.
-        if short && self.running && !self.crew.queue.is_closed() {
+        // one that could not start is its starter's to report.
+        if short && self.running && !self.pool.queue.is_closed() {
             tracing::error!("an engine thread stopped unexpectedly; starting another");
-            self.crew.hire();
+            self.pool.start_thread();
         }
     }
 }
 
-impl Crew {
+impl ThreadPool {
     /// Starts `settings.workers` engine threads.
     pub fn start(
         queue: Queue,
@@ -105,17 +105,17 @@ impl Crew {
         settings: EngineSettings,
         spawn: Spawn,
     ) -> std::io::Result<Arc<Self>> {
-        let crew = Arc::new(Self {
+        let pool = Arc::new(Self {
             queue,
             sources,
             settings,
             spawn,
             counts: Mutex::default(),
         });
-        for _ in 0..crew.settings.workers {
-            crew.try_hire()?;
+        for _ in 0..pool.settings.workers {
+            pool.try_start_thread()?;
         }
-        Ok(crew)
+        Ok(pool)
     }
 
     fn counts(&self) -> MutexGuard<'_, Counts> {
@@ -123,40 +123,40 @@ impl Crew {
         self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn try_hire(self: &Arc<Self>) -> std::io::Result<()> {
+    fn try_start_thread(self: &Arc<Self>) -> std::io::Result<()> {
         let n = {
             let mut counts = self.counts();
             counts.alive += 1;
-            counts.hired += 1;
-            counts.hired
+            counts.started += 1;
+            counts.started
         };
-        let member = Member {
-            crew: self.clone(),
+        let seat = Seat {
+            pool: self.clone(),
             counted: true,
             running: false,
         };
-        // On failure the member comes back inside the error's closure and
+        // On failure the seat comes back inside the error's closure and
         // is dropped, which un-counts it.
-        (self.spawn)(n, member)
+        (self.spawn)(n, seat)
     }
 
-    fn hire(self: &Arc<Self>) {
-        if let Err(e) = self.try_hire() {
+    fn start_thread(self: &Arc<Self>) {
+        if let Err(e) = self.try_start_thread() {
             tracing::warn!(error = %e, "could not start an engine thread");
         }
     }
 
-    /// An execution on one of the threads went slow: hire a spare, up to
+    /// An execution on one of the threads went slow: start a spare, up to
     /// [`MAX_THREADS_PER_WORKER`] × `workers` threads in all.
-    fn hire_for_slow(self: &Arc<Self>) {
+    fn start_spare_for_slow(self: &Arc<Self>) {
         let workers = self.settings.workers;
-        let hire = {
+        let start = {
             let mut counts = self.counts();
             counts.slow += 1;
             counts.alive < workers + counts.slow && counts.alive < MAX_THREADS_PER_WORKER * workers
         };
-        if hire && !self.queue.is_closed() {
-            self.hire();
+        if start && !self.queue.is_closed() {
+            self.start_thread();
         }
     }
 
@@ -167,15 +167,15 @@ impl Crew {
     }
 }
 
-/// What a thread's pacer tells its crew. Implemented on the crew's handle,
-/// so the pacer does not depend on the crew.
-pub struct CrewHandle(pub Arc<Crew>);
+/// What a thread's pacer tells its pool. Implemented on the pool's handle,
+/// so the pacer does not depend on the pool.
+pub struct ThreadPoolHandle(pub Arc<ThreadPool>);
 
-impl super::pacer::SlowListener for CrewHandle {
-    fn went_slow(&self) {
-        self.0.hire_for_slow();
+impl super::pacer::SlowListener for ThreadPoolHandle {
+    fn execution_went_slow(&self) {
+        self.0.start_spare_for_slow();
     }
-    fn back_to_normal(&self) {
+    fn slow_execution_ended(&self) {
         self.0.slow_ended();
     }
 }

@@ -1,0 +1,122 @@
+//! WHATWG URL parsing and setters for the JS `URL` class, from the `url`
+//! crate, and the URL rule of `api.redirect.sendUserTo`. URLs cross the engine boundary as JSON.
+
+use serde_json::{Map, Value, json};
+
+fn url_parts(u: &url::Url) -> Value {
+    use url::quirks;
+    json!({
+        "ok": true,
+        "href": quirks::href(u), "origin": quirks::origin(u), "protocol": quirks::protocol(u),
+        "username": quirks::username(u), "password": quirks::password(u), "host": quirks::host(u),
+        "hostname": quirks::hostname(u), "port": quirks::port(u), "pathname": quirks::pathname(u),
+        "search": quirks::search(u), "hash": quirks::hash(u),
+    })
+}
+
+/// `new URL(input, base)`: the WHATWG components, or `{ok: false}`.
+pub fn parse_url(input: &str, base: Option<&str>) -> String {
+    let parsed = match base {
+        Some(base) => url::Url::parse(base).and_then(|b| b.join(input)),
+        None => url::Url::parse(input),
+    };
+    match parsed {
+        Ok(u) => url_parts(&u),
+        Err(e) => json!({ "ok": false, "error": format!("Invalid URL: {input} ({e})") }),
+    }
+    .to_string()
+}
+
+/// A WHATWG URL setter (`url.pathname = ...`): the new components.
+pub fn set_url(href: &str, field: &str, value: &str) -> String {
+    use url::quirks;
+    let Ok(mut u) = url::Url::parse(href) else {
+        return json!({ "ok": false, "error": format!("Invalid URL: {href}") }).to_string();
+    };
+    let result = match field {
+        "href" => quirks::set_href(&mut u, value).map_err(|e| e.to_string()),
+        "protocol" => quirks::set_protocol(&mut u, value).map_err(|()| String::new()),
+        "username" => quirks::set_username(&mut u, value).map_err(|()| String::new()),
+        "password" => quirks::set_password(&mut u, value).map_err(|()| String::new()),
+        "host" => quirks::set_host(&mut u, value).map_err(|()| String::new()),
+        "hostname" => quirks::set_hostname(&mut u, value).map_err(|()| String::new()),
+        "port" => quirks::set_port(&mut u, value).map_err(|()| String::new()),
+        "pathname" => {
+            quirks::set_pathname(&mut u, value);
+            Ok(())
+        }
+        "search" => {
+            quirks::set_search(&mut u, value);
+            Ok(())
+        }
+        "hash" => {
+            quirks::set_hash(&mut u, value);
+            Ok(())
+        }
+        _ => Ok(()),
+    };
+    match result {
+        Err(e) if field == "href" => {
+            json!({ "ok": false, "error": format!("Invalid URL: {value} ({e})") }).to_string()
+        }
+        // Like browsers, other invalid assignments leave the URL unchanged.
+        _ => url_parts(&u).to_string(),
+    }
+}
+
+/// `sendUserTo`'s URL rule: absolute http(s) URL; each query entry replaces
+/// any parameter of the same name.
+pub fn build_url(url: &str, query: &str) -> String {
+    let result = (|| {
+        let mut parsed = url::Url::parse(url).map_err(|_| format!("Invalid URL: {url}"))?;
+        if parsed.scheme() != "https" && parsed.scheme() != "http" {
+            return Err(format!(
+                "Invalid URL: {url} (only http and https can be redirected to)"
+            ));
+        }
+        let query: Map<String, Value> = serde_json::from_str(query)
+            .map_err(|_| "sendUserTo: options.query must be an object".to_owned())?;
+        if !query.is_empty() {
+            let mut pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .filter(|(k, _)| !query.contains_key(k.as_ref()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            for (k, v) in &query {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                pairs.push((k.clone(), v));
+            }
+            parsed.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        Ok(parsed.to_string())
+    })();
+    match result {
+        Ok(url) => json!({"ok": true, "url": url}),
+        Err(error) => json!({"ok": false, "error": error}),
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_entries_replace_same_named_parameters() {
+        let r: Value = serde_json::from_str(&build_url(
+            "https://x.example/p?a=1&b=2",
+            r#"{"a":"9","c":"3"}"#,
+        ))
+        .unwrap();
+        assert_eq!(r["url"], "https://x.example/p?b=2&a=9&c=3");
+    }
+
+    #[test]
+    fn relative_urls_are_refused() {
+        let r: Value = serde_json::from_str(&build_url("/x", "{}")).unwrap();
+        assert_eq!(r["ok"], false);
+    }
+}
