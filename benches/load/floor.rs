@@ -284,48 +284,6 @@ async fn suspend(floor: &Floor, record: SuspendedLogin) -> Result<Outcome, BoxEr
     })
 }
 
-/// The `/continue` request as the pipeline sees it: query and form body
-/// (no binding cookies on this path).
-fn continue_request(req: &HttpRequest, body: &[u8]) -> Option<ContinueRequest> {
-    let parse = |raw: &[u8]| -> Option<Map<String, Value>> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).ok()?;
-        let mut map = Map::new();
-        for (k, v) in pairs {
-            if map.insert(k, Value::String(v)).is_some() {
-                return None;
-            }
-        }
-        Some(map)
-    };
-    let query = parse(req.query_string().as_bytes())?;
-    let body = parse(body)?;
-    let state = body
-        .get("state")
-        .or_else(|| query.get("state"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let header = |name: header::HeaderName| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    Some(ContinueRequest {
-        state,
-        method: req.method().as_str().to_owned(),
-        query,
-        body,
-        ip: req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default(),
-        hostname: header(header::HOST),
-        user_agent: header(header::USER_AGENT),
-        language: None,
-        cookies: Vec::new(),
-    })
-}
-
 /// The floor of `POST /continue`.
 async fn resume(req: HttpRequest, floor: web::Data<Floor>, body: web::Bytes) -> HttpResponse {
     let invalid = || {
@@ -335,7 +293,7 @@ async fn resume(req: HttpRequest, floor: web::Data<Floor>, body: web::Bytes) -> 
             "the state is unknown, already used or expired",
         )
     };
-    let Some(request) = continue_request(&req, &body) else {
+    let Ok(request) = detour::http::continue_request(&req, &body) else {
         return invalid();
     };
     let Some(param) = request.state.as_deref().and_then(StateParam::parse) else {

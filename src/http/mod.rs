@@ -5,6 +5,10 @@ mod extractors;
 mod pages;
 mod routes;
 
+/// The pipeline's view of a `/continue` request, as the route builds it (the
+/// load benchmark's floor server parses its requests with the same code).
+pub use extractors::continue_request;
+
 use actix_web::web;
 
 /// The OpenAPI description served at `/openapi.json`.
