@@ -5,8 +5,9 @@
 //     Action as a CommonJS module through Rust's resolver and loader
 //     (lazyApi: build the less used api namespaces on first use, for a
 //     context that serves one execution);
-//   run(handler, inputJson, secretsJson) -> Promise<string>  runs one execution
-//     with a fresh `event` and `api`, and resolves to the JSON report
+//   run(handler, inputJson, secretsJson, eventFields) -> Promise<string>
+//     runs one execution with a fresh `event` and `api`, and resolves to the
+//     JSON report
 //     {commands, error}. Console lines go straight to Rust (host.log), so
 //     they survive an execution that is stopped by a limit.
 // The `api` only records commands; Rust applies them after the Action ends,
@@ -267,6 +268,7 @@ const internals = (function (host) {
   }
 
   function define(entryId, resolveFn, loadFn, nameFn, refusedFn, lazyApi) {
+    oneExecution = lazyApi;
     if (!lazyApi) fullParts();
     hostRefused = refusedFn;
     hostResolve = resolveFn;
@@ -311,22 +313,27 @@ const internals = (function (host) {
     return current;
   };
   const cmd = (c) => { append(cur().commands, c); };
+  // The most used commands are recorded as their JSON text: the value is
+  // serialized once, when the Action passes it (as a copy would be), not
+  // copied and then serialized again for the report.
+  const valueText = (v) => (v === undefined ? 'null' : jsonStringify(v) ?? 'null');
+  const keyed = (op, key, value) => `{"op":"${op}","key":${jsonStringify(key)},"value":${valueText(value)}}`;
   const self = () => cur().api;
   const claimSetter = (op) => function setCustomClaim(key, value) {
     checkClaim(key);
-    cmd({ op, key, value: jsonValue(value) });
+    cmd(keyed(op, key, value));
     return self();
   };
   const metadataSetter = (op, which) => function (key, value) {
     checkMetadata(cur().event, which);
     if (typeof key !== 'string' || key.length === 0) throw new TypeError('The metadata key must be a non-empty string.');
-    cmd({ op, key, value: jsonValue(value) });
+    cmd(keyed(op, key, value));
     return self();
   };
   const parts = {};
   parts.access = Object.freeze({
     deny(reason) {
-      cmd({ op: 'deny', reason: reason === undefined ? '' : String(reason) });
+      cmd(`{"op":"deny","reason":${jsonStringify(reason === undefined ? '' : String(reason))}}`);
       return self();
     },
   });
@@ -403,9 +410,93 @@ const internals = (function (host) {
     };
   }
 
-  async function run(handlerName, inputJson, secretsJson) {
+  // ---- the event ------------------------------------------------------------
+  // Rust hands the event over as its top-level fields, `[key, JSON text,
+  // …]`. A context that serves one execution parses it whole. A context
+  // that serves many (per_instance) parses a field when the Action first
+  // reads it: Actions read a few fields, and parsing the whole event for
+  // every Action was the largest part of an execution (docs/performance.md).
+  // Until then a field is an enumerable accessor; once read or assigned, a
+  // plain data property in its place, so keys, order, JSON.stringify,
+  // spreading and assignment see what they saw before.
+  let oneExecution = false;
+  const WeakMapCtor = WeakMap;
+  const { get: weakGet, set: weakSet } = WeakMap.prototype;
+  const getPrototypeOf = Object.getPrototypeOf;
+  const defineProperties = Object.defineProperties;
+  // event -> its fields array; a field read but not settled on the object
+  // (the Action froze it) is kept there as {value}.
+  const unread = new WeakMapCtor();
+  const settleField = (target, key, value) => {
+    tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  };
+  function readField(receiver, at, key) {
+    // The event itself, or an object made from it (Object.create(event)).
+    let target = receiver;
+    let fields;
+    while (target !== null && (typeof target === 'object' || typeof target === 'function')) {
+      fields = apply(weakGet, unread, [target]);
+      if (fields !== undefined) break;
+      target = getPrototypeOf(target);
+    }
+    if (fields === undefined) return undefined;
+    const text = fields[at + 1];
+    if (typeof text !== 'string') return text.value;
+    const value = jsonParse(text);
+    fields[at + 1] = { __proto__: null, value };
+    settleField(target, key, value);
+    return value;
+  }
+  // Descriptors per sequence of keys, made once per context (an upstream
+  // sends the same keys login after login); a few shapes are kept.
+  const descriptorSets = new Map();
+  const { get: mapGet, set: mapSet } = Map.prototype;
+  const MAX_DESCRIPTOR_SETS = 8;
+  function descriptorsOf(fields) {
+    let id = '';
+    for (let i = 0; i < fields.length; i += 2) id += `${fields[i]}\u0000`;
+    let set = apply(mapGet, descriptorSets, [id]);
+    if (set !== undefined) return set;
+    set = create(null);
+    for (let i = 0; i < fields.length; i += 2) {
+      const key = fields[i];
+      const at = i;
+      set[key] = {
+        __proto__: null,
+        get() { return readField(this, at, key); },
+        set(value) { settleField(this, key, value); },
+        enumerable: true,
+        configurable: true,
+      };
+    }
+    if (descriptorSets.size < MAX_DESCRIPTOR_SETS) apply(mapSet, descriptorSets, [id, set]);
+    return set;
+  }
+  function eventOf(fields) {
+    if (oneExecution) {
+      let json = '{';
+      for (let i = 0; i < fields.length; i += 2) json += `${i === 0 ? '' : ','}${jsonStringify(fields[i])}:${fields[i + 1]}`;
+      return jsonParse(`${json}}`);
+    }
+    const event = {};
+    defineProperties(event, descriptorsOf(fields));
+    apply(weakSet, unread, [event, fields]);
+    return event;
+  }
+
+  // The report's JSON: commands recorded as text go in as they are.
+  function reportOf(commands) {
+    let out = '{"commands":[';
+    for (let i = 0; i < commands.length; i++) {
+      const c = commands[i];
+      out += (i === 0 ? '' : ',') + (typeof c === 'string' ? c : jsonStringify(c));
+    }
+    return `${out}],"error":null}`;
+  }
+
+  async function run(handlerName, inputJson, secretsJson, eventFields) {
     const input = jsonParse(inputJson);
-    const event = input.event;
+    const event = eventOf(eventFields);
     // No prototype: a getter an Action puts on Object.prototype never sees
     // this record (its lazily created fields are read as own properties).
     const rec = {
@@ -426,7 +517,7 @@ const internals = (function (host) {
       }
       event.secrets = jsonParse(secretsJson);
       await apply(handler, moduleExports, [event, rec.api]);
-      return jsonStringify({ commands: rec.commands, error: null });
+      return reportOf(rec.commands);
     } catch (e) {
       return jsonStringify({ commands: [], error: describe(e) });
     } finally {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
-use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
+use rquickjs::{Array, AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
 
 use super::compile::{self, ActionSource};
 use super::fetch::Fetcher;
@@ -190,10 +190,15 @@ impl Engine {
                 let handler = execution.handler.export_name();
                 let input = execution.input;
                 let secrets = source.secrets_json.clone();
+                let event = execution.event;
                 let call = ctx.async_with(async move |ctx| -> Result<String, String> {
                     let run = run.restore(&ctx).map_err(|e| e.to_string())?;
+                    let fields = Array::new(ctx.clone()).map_err(|e| e.to_string())?;
+                    for (i, field) in event.iter().enumerate() {
+                        fields.set(i, field.as_str()).map_err(|e| e.to_string())?;
+                    }
                     let promise: Promise = run
-                        .call((handler, input, secrets))
+                        .call((handler, input, secrets, fields))
                         .catch(&ctx)
                         .map_err(|e| e.to_string())?;
                     promise

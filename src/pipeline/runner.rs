@@ -2,7 +2,6 @@
 //! decides where the run stops: the end, a deny, a failure, or a redirect.
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -179,11 +178,10 @@ fn unexpected(
     anyhow::Error::new(cause).context(doing).into()
 }
 
-/// What one execution gets, serialized straight from the login (no copy of
-/// the event); the prelude's `__detour_run` reads it.
+/// What one execution gets besides the event, serialized straight from the
+/// login; the prelude's `run` reads it.
 #[derive(Serialize)]
 struct Input<'a> {
-    event: &'a RawValue,
     cache: &'a Map<String, Value>,
     can_redirect: bool,
     primary_user_set: bool,
@@ -193,6 +191,16 @@ struct Input<'a> {
 #[derive(Serialize)]
 struct ContinueInput<'a> {
     state: &'a str,
+}
+
+/// The event's top-level fields as `[key, JSON text, …]`, in order.
+fn event_fields(event: &Map<String, Value>) -> serde_json::Result<Arc<[String]>> {
+    let mut fields = Vec::with_capacity(event.len() * 2);
+    for (key, value) in event {
+        fields.push(key.clone());
+        fields.push(serde_json::to_string(value)?);
+    }
+    Ok(fields.into())
 }
 
 /// One trigger run as the engine thread drives it: after each Action, the
@@ -218,9 +226,10 @@ struct TriggerRun {
     running: Option<(usize, Handler, std::time::Instant)>,
     /// Where the run stopped, once it has.
     end: Option<Result<RunEnd, PipelineError>>,
-    /// The event as JSON, kept while no Action changes it (most do not), so
-    /// it is serialized once per run rather than once per Action.
-    event_json: Option<Box<RawValue>>,
+    /// The event's fields as JSON ([`Execution::event`]), kept while no
+    /// Action changes the event (most do not), so it is serialized once per
+    /// run rather than once per Action.
+    event_json: Option<Arc<[String]>>,
 }
 
 impl Sequence for TriggerRun {
@@ -234,10 +243,10 @@ impl Sequence for TriggerRun {
         } else {
             Handler::Execute
         };
-        let event = match self.event_json.take() {
-            Some(json) => json,
-            None => match serde_json::value::to_raw_value(&self.login.event) {
-                Ok(json) => json,
+        let event = match self.event_json.clone() {
+            Some(fields) => fields,
+            None => match event_fields(&self.login.event) {
+                Ok(fields) => self.event_json.insert(fields).clone(),
                 Err(e) => {
                     // Never a silent end: a run that stops here fails.
                     self.end = Some(Err(unexpected(e, "cannot serialize the event")));
@@ -245,9 +254,7 @@ impl Sequence for TriggerRun {
                 }
             },
         };
-        let event = &*self.event_json.insert(event);
         let input = Input {
-            event,
             cache: &self.caches[index],
             can_redirect: self.redirectable,
             primary_user_set: self.login.mutations.primary_user_set(),
@@ -269,6 +276,7 @@ impl Sequence for TriggerRun {
             action: index,
             handler,
             input,
+            event,
             deadline: self.deadline,
         })
     }

@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ActionFixture, RETURN_TO, StoreKind, claim, json_body, login_event, spawn_app,
+    ActionFixture, RETURN_TO, StoreKind, TestConfig, claim, json_body, login_event, spawn_app,
+    spawn_app_with,
 };
 
 async fn outcome(fixture: &'static str, event: Value) -> Value {
@@ -153,5 +154,75 @@ async fn a_wrongly_typed_always_present_field_is_refused_by_name() {
             description.starts_with(&format!("{field} must be {expected}")),
             "{field}: {description:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn an_event_read_every_way_shows_its_own_fields_and_an_actions_changes_stay_its_own() {
+    // Fields reach a kept context one at a time, on first read
+    // (docs/performance.md): whichever way the Action reads them, it sees
+    // the event it was given, an earlier login's event kept in module scope
+    // still reads that login's fields, and what the Action changes reaches
+    // no later Action.
+    // One engine thread, so both logins meet the same kept context.
+    let mut config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![
+            ActionFixture::named("event-views"),
+            ActionFixture::named("event-echo"),
+        ],
+    );
+    config.engine_extra = "workers = 1".into();
+    let app = spawn_app_with(config).await;
+    let login = |user: &str, n: &str| {
+        let mut event = login_event();
+        deep_merge(
+            &mut event,
+            json!({ "user": { "user_id": user }, "request": { "query": { "n": n } } }),
+        );
+        event
+    };
+
+    let first = app.post_login_outcome(login("auth0|first", "1")).await;
+    let second = app.post_login_outcome(login("auth0|second", "2")).await;
+
+    let views = claim(&second, "id_token", "https://detour.test/views")
+        .unwrap_or_else(|| panic!("no views claim: {second:#}"));
+    // The keys as the next Action (which reads the whole event) sees them.
+    let echoed = claim(&second, "id_token", "https://detour.test/event")
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| panic!("no event claim: {second:#}"));
+    let mut keys: Vec<Value> = echoed.keys().map(|k| json!(k)).collect();
+    keys.push(json!("secrets"));
+    let keys = Value::Array(keys);
+    assert_eq!(views["keys"], keys, "{views:#}");
+    assert_eq!(views["json_keys"], keys, "{views:#}");
+    for check in [
+        "has_user",
+        "same_object",
+        "change_sticks",
+        "assigned",
+        "deleted",
+        "frozen_read",
+    ] {
+        assert_eq!(views[check], true, "{check}: {views:#}");
+    }
+    assert_eq!(views["through_prototype"], "auth0|second");
+    assert_eq!(views["spread"], "auth0|second");
+    assert_eq!(views["previous_user"], "auth0|first");
+    assert_eq!(views["previous_unread"], "1");
+    assert_eq!(views["keys_after"][1], "client");
+    assert!(
+        !views["keys_after"]
+            .as_array()
+            .is_some_and(|k| k.contains(&json!("connection")))
+    );
+
+    for outcome in [&first, &second] {
+        let echoed = claim(outcome, "id_token", "https://detour.test/event")
+            .unwrap_or_else(|| panic!("no event claim: {outcome:#}"));
+        assert_eq!(echoed["user"]["app_metadata"], json!({}), "{echoed:#}");
+        assert_eq!(echoed["client"]["name"], "Corp Portal", "{echoed:#}");
+        assert_eq!(echoed["connection"]["strategy"], "auth0", "{echoed:#}");
     }
 }

@@ -153,8 +153,8 @@ async fn a_forged_report_never_produces_an_outcome_rust_did_not_validate() {
     // Before the fix the Action could replace JSON.stringify and hand Rust
     // any commands: a javascript: or data: redirect went to the browser, an
     // unparsable one was a 500, and cache entries of any size and lifetime
-    // were written. Today's route (an inherited toJSON) reaches Rust too,
-    // where every command is checked.
+    // were written. Today's route (an inherited toJSON, which the error
+    // report still meets) reaches Rust too, where every command is checked.
     let app = spawn_app(
         StoreKind::Redis,
         vec![ActionFixture::named("forged-report")],
@@ -195,9 +195,9 @@ async fn an_action_that_replaces_everything_the_engine_might_use_gets_only_what_
     // The fixture replaces JSON, Object, Array and Promise methods,
     // Reflect.apply, Function.prototype.call/apply, String and Error with
     // versions that slip in a javascript: redirect and a "scope" claim,
-    // then calls the api like any Action. Its inherited toJSON still
-    // reaches the report, so Rust sees the forged commands and refuses
-    // them; before the fix the redirect went to the browser.
+    // then calls the api like any Action and throws. Its inherited toJSON
+    // still reaches the error report, so Rust sees the forged commands and
+    // refuses them; before the fix the redirect went to the browser.
     let app = spawn_app(
         StoreKind::InMemory,
         vec![ActionFixture::named("overrides-everything")],
