@@ -382,47 +382,12 @@ mod event {
             });
     }
 
-    /// Per Action: the event (cloned into a `Value` by `json!`) and the rest
-    /// of the input, serialized to the string the engine parses.
+    /// Per trigger run: the event's fields serialized one by one (what the
+    /// engine hands each Action), and the rest of the input.
     #[divan::bench]
     fn serialize_engine_input(bencher: Bencher) {
         let event = event();
         bencher.bench_local(|| engine_input(black_box(&event)));
-    }
-
-    /// The same bytes, serialized from borrowed fields instead of through a
-    /// `json!` value (which deep-clones the event first).
-    #[divan::bench]
-    fn serialize_engine_input_borrowed(bencher: Bencher) {
-        #[derive(serde::Serialize)]
-        struct Input<'a> {
-            event: &'a Map<String, Value>,
-            cache: &'a Map<String, Value>,
-            can_redirect: bool,
-            #[serde(rename = "continue")]
-            resume: Option<&'a Value>,
-        }
-        let event = event();
-        let cache = Map::new();
-        assert_eq!(
-            serde_json::to_string(&Input {
-                event: &event,
-                cache: &cache,
-                can_redirect: true,
-                resume: None
-            })
-            .ok(),
-            Some(engine_input(&event))
-        );
-        bencher.bench_local(|| {
-            serde_json::to_string(&Input {
-                event: black_box(&event),
-                cache: &cache,
-                can_redirect: true,
-                resume: None,
-            })
-            .expect("json")
-        });
     }
 
     #[divan::bench]
