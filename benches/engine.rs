@@ -58,7 +58,7 @@ fn engine_input(event: &Map<String, Value>) -> Input {
     .to_string();
     let fields: Vec<String> = event
         .iter()
-        .flat_map(|(k, v)| [k.clone(), v.to_string()])
+        .flat_map(|(k, v)| [Value::from(k.as_str()).to_string(), v.to_string()])
         .collect();
     (json, fields.into())
 }

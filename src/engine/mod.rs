@@ -70,9 +70,10 @@ pub struct Execution {
     /// `{cache, can_redirect, primary_user_set, continue}` as JSON (the
     /// engine adds the Action's secrets itself).
     pub input: String,
-    /// The event's top-level fields in order, as `[key, JSON text, key,
-    /// JSON text, …]`: a context that serves many executions parses a
-    /// field only when the Action first reads it (docs/performance.md).
+    /// The event's top-level fields in order, `[key, value, key, value,
+    /// …]`, each as JSON text: a context that serves many executions
+    /// parses a field only when the Action first reads it
+    /// (docs/performance.md).
     pub event: Arc<[String]>,
     /// When the trigger run's budget ends.
     pub deadline: Instant,

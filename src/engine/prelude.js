@@ -5,7 +5,7 @@
 //     Action as a CommonJS module through Rust's resolver and loader
 //     (lazyApi: build the less used api namespaces on first use, for a
 //     context that serves one execution);
-//   run(handler, inputJson, secretsJson, eventFields) -> Promise<string>
+//   run(handler, inputJson, secretsJson, ...eventFields) -> Promise<string>
 //     runs one execution with a fresh `event` and `api`, and resolves to the
 //     JSON report
 //     {commands, error}. Console lines go straight to Rust (host.log), so
@@ -411,8 +411,8 @@ const internals = (function (host) {
   }
 
   // ---- the event ------------------------------------------------------------
-  // Rust hands the event over as its top-level fields, `[key, JSON text,
-  // …]`. A context that serves one execution parses it whole. A context
+  // Rust hands the event over as its top-level fields, each key and value
+  // as JSON text (`[key, value, key, value, …]`). A context that serves one execution parses it whole. A context
   // that serves many (per_instance) parses a field when the Action first
   // reads it: Actions read a few fields, and parsing the whole event for
   // every Action was the largest part of an execution (docs/performance.md).
@@ -454,12 +454,12 @@ const internals = (function (host) {
   const MAX_DESCRIPTOR_SETS = 8;
   function descriptorsOf(fields) {
     let id = '';
-    for (let i = 0; i < fields.length; i += 2) id += `${fields[i]}\u0000`;
+    for (let i = 0; i < fields.length; i += 2) id += `${fields[i]}\u0000`; // keys as JSON
     let set = apply(mapGet, descriptorSets, [id]);
     if (set !== undefined) return set;
     set = create(null);
     for (let i = 0; i < fields.length; i += 2) {
-      const key = fields[i];
+      const key = jsonParse(fields[i]);
       const at = i;
       set[key] = {
         __proto__: null,
@@ -475,7 +475,7 @@ const internals = (function (host) {
   function eventOf(fields) {
     if (oneExecution) {
       let json = '{';
-      for (let i = 0; i < fields.length; i += 2) json += `${i === 0 ? '' : ','}${jsonStringify(fields[i])}:${fields[i + 1]}`;
+      for (let i = 0; i < fields.length; i += 2) json += `${i === 0 ? '' : ','}${fields[i]}:${fields[i + 1]}`;
       return jsonParse(`${json}}`);
     }
     const event = {};
@@ -494,7 +494,7 @@ const internals = (function (host) {
     return `${out}],"error":null}`;
   }
 
-  async function run(handlerName, inputJson, secretsJson, eventFields) {
+  async function run(handlerName, inputJson, secretsJson, ...eventFields) {
     const input = jsonParse(inputJson);
     const event = eventOf(eventFields);
     // No prototype: a getter an Action puts on Object.prototype never sees

@@ -12,7 +12,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
-use rquickjs::{Array, AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
+use rquickjs::function::Args;
+use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
 
 use super::compile::{self, ActionSource};
 use super::fetch::Fetcher;
@@ -193,12 +194,17 @@ impl Engine {
                 let event = execution.event;
                 let call = ctx.async_with(async move |ctx| -> Result<String, String> {
                     let run = run.restore(&ctx).map_err(|e| e.to_string())?;
-                    let fields = Array::new(ctx.clone()).map_err(|e| e.to_string())?;
-                    for (i, field) in event.iter().enumerate() {
-                        fields.set(i, field.as_str()).map_err(|e| e.to_string())?;
+                    // The fields go as arguments: the prelude gets them as
+                    // one rest array, built by QuickJS in one go.
+                    let mut args = Args::new(ctx.clone(), 3 + event.len());
+                    args.push_arg(handler).map_err(|e| e.to_string())?;
+                    args.push_arg(input).map_err(|e| e.to_string())?;
+                    args.push_arg(secrets).map_err(|e| e.to_string())?;
+                    for field in event.iter() {
+                        args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
                     }
                     let promise: Promise = run
-                        .call((handler, input, secrets, fields))
+                        .call_arg(args)
                         .catch(&ctx)
                         .map_err(|e| e.to_string())?;
                     promise

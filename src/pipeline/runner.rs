@@ -193,11 +193,11 @@ struct ContinueInput<'a> {
     state: &'a str,
 }
 
-/// The event's top-level fields as `[key, JSON text, …]`, in order.
+/// The event's top-level fields as [`Execution::event`] carries them.
 fn event_fields(event: &Map<String, Value>) -> serde_json::Result<Arc<[String]>> {
     let mut fields = Vec::with_capacity(event.len() * 2);
     for (key, value) in event {
-        fields.push(key.clone());
+        fields.push(serde_json::to_string(key)?);
         fields.push(serde_json::to_string(value)?);
     }
     Ok(fields.into())
