@@ -300,6 +300,9 @@ const internals = (function (host) {
   }
   const jsonValue = (v) => (v === undefined ? null : jsonParse(jsonStringify(v) ?? 'null'));
   function checkMetadata(event, which) {
+    // A user the Action has not read is the one Rust built, whose metadata
+    // are objects: no need to parse it just to look.
+    if (unreadField(event, 'user')) return;
     const m = event.user && event.user[which];
     if (m === null || typeof m !== 'object' || Array.isArray(m)) {
       throw new Error(`Unexpected ${which} format. Must be a valid JSON object`);
@@ -448,6 +451,13 @@ const internals = (function (host) {
   // event -> its fields array; a field read but not settled on the object
   // (the Action froze it) is kept there as {value}.
   const unread = new WeakMapCtor();
+  // Each lazy field's getter -> its key: tells a field still unread.
+  const getterKeys = new WeakMapCtor();
+  const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+  function unreadField(event, key) {
+    const d = getOwnPropertyDescriptor(event, key);
+    return d !== undefined && hasOwn(d, 'get') && apply(weakGet, getterKeys, [d.get]) === key;
+  }
   const settleField = (target, key, value) => {
     tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
   };
@@ -489,6 +499,7 @@ const internals = (function (host) {
         enumerable: true,
         configurable: true,
       };
+      apply(weakSet, getterKeys, [set[key].get, key]);
     }
     if (descriptorSets.size < MAX_DESCRIPTOR_SETS) apply(mapSet, descriptorSets, [id, set]);
     return set;

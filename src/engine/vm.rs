@@ -203,10 +203,8 @@ impl Engine {
                     for field in event.iter() {
                         args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
                     }
-                    let promise: Promise = run
-                        .call_arg(args)
-                        .catch(&ctx)
-                        .map_err(|e| e.to_string())?;
+                    let promise: Promise =
+                        run.call_arg(args).catch(&ctx).map_err(|e| e.to_string())?;
                     promise
                         .into_future::<String>()
                         .await

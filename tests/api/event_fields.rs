@@ -226,3 +226,37 @@ async fn an_event_read_every_way_shows_its_own_fields_and_an_actions_changes_sta
         assert_eq!(echoed["connection"]["strategy"], "auth0", "{echoed:#}");
     }
 }
+
+#[tokio::test]
+async fn a_metadata_setter_refuses_metadata_the_action_made_a_non_object_and_needs_no_read_otherwise()
+ {
+    // The check reads event.user only when the Action could have changed
+    // it: a user still unread is the one Detour built.
+    let app = spawn_app(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("metadata-format")],
+    )
+    .await;
+    let with_query = |query: Value| {
+        let mut event = login_event();
+        deep_merge(&mut event, json!({ "request": { "query": query } }));
+        event
+    };
+
+    let unread = app.post_login_outcome(with_query(json!({}))).await;
+    let broken = app
+        .post_login_outcome(with_query(json!({ "break": "yes" })))
+        .await;
+
+    assert_eq!(unread["outcome"], "allow", "{unread:#}");
+    assert_eq!(
+        unread["user"]["user_metadata"],
+        json!({ "checked": true }),
+        "{unread:#}"
+    );
+    assert_eq!(broken["outcome"], "deny", "{broken:#}");
+    assert_eq!(
+        broken["error_description"],
+        "Unexpected user_metadata format. Must be a valid JSON object"
+    );
+}
