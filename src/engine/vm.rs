@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use rquickjs::function::Args;
+use rquickjs::promise::PromiseState;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
 
 use super::compile::{self, ActionSource};
@@ -31,6 +32,10 @@ const JS_STACK_BYTES: usize = 1 << 20;
 /// slow (see threads.rs); real Actions that call no API finish in well under a
 /// millisecond.
 const SLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Jobs run right after the call, before waiting on the execution's promise
+/// (an async handler that calls no host API settles in a handful).
+const EAGER_JOBS: usize = 64;
 
 /// Jobs a finished execution may leave behind before its engine counts as
 /// stuck (a promise chain that re-queues itself forever).
@@ -205,6 +210,19 @@ impl Engine {
                     }
                     let promise: Promise =
                         run.call_arg(args).catch(&ctx).map_err(|e| e.to_string())?;
+                    // Most executions settle once their queued jobs have
+                    // run: their result is read directly, without the
+                    // future's callback (a function made per execution).
+                    // Executions that wait (fetch, timers) or keep queueing
+                    // jobs go on through the future, under the deadline.
+                    for _ in 0..EAGER_JOBS {
+                        if promise.state() != PromiseState::Pending || !ctx.execute_pending_job() {
+                            break;
+                        }
+                    }
+                    if let Some(result) = promise.result::<String>() {
+                        return result.catch(&ctx).map_err(|e| e.to_string());
+                    }
                     promise
                         .into_future::<String>()
                         .await
