@@ -118,8 +118,9 @@ impl CompiledCode {
 
 /// The parts of the JS surface a context loads only when an Action first
 /// uses them (`host.loadModule(name)`): each a module exporting `build`.
-const LAZY_MODULES: [(&str, &str); 8] = [
+const LAZY_MODULES: [(&str, &str); 9] = [
     ("timers", include_str!("timers.js")),
+    ("kept", include_str!("kept_context.js")),
     ("http", include_str!("http_client.js")),
     (
         "api",

@@ -268,8 +268,10 @@ const internals = (function (host) {
   }
 
   function define(entryId, resolveFn, loadFn, nameFn, refusedFn, lazyApi) {
-    oneExecution = lazyApi;
-    if (!lazyApi) fullParts();
+    if (!lazyApi) {
+      fullParts();
+      kept = loadModule('kept')(apply, jsonParse, tryDefine, ['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS]);
+    }
     hostRefused = refusedFn;
     hostResolve = resolveFn;
     hostLoad = loadFn;
@@ -360,13 +362,6 @@ const internals = (function (host) {
   // is a plain copy.
   const LAZY_PARTS = freeze(['multifactor', 'transaction', 'cache', 'redirect', 'authentication', 'session', 'refreshToken', 'samlResponse', 'rules', 'validation', 'prompt']);
   let allParts = null;
-  let sameKeys = null;
-  const keysAre = (object, expected) => {
-    const have = keys(object);
-    if (have.length !== expected.length) return false;
-    for (let i = 0; i < have.length; i++) if (have[i] !== expected[i]) return false;
-    return true;
-  };
   function fullParts() {
     if (allParts === null) {
       const all = assign({}, parts);
@@ -400,22 +395,8 @@ const internals = (function (host) {
     }
     return lazyDescriptors;
   }
-  // The api's keys in order: the four above, then LAZY_PARTS.
-  const API_KEYS = freeze(['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS]);
   function newApi() {
-    const p = allParts;
-    if (p !== null) {
-      // A literal (the same keys, in the same order, as a copy of allParts;
-      // sameKeys checks that once) costs a third of assign()'s generic copy.
-      if (sameKeys === null) sameKeys = keysAre(p, API_KEYS);
-      if (!sameKeys) return assign({}, p);
-      return {
-        access: p.access, idToken: p.idToken, accessToken: p.accessToken, user: p.user,
-        multifactor: p.multifactor, transaction: p.transaction, cache: p.cache, redirect: p.redirect,
-        authentication: p.authentication, session: p.session, refreshToken: p.refreshToken,
-        samlResponse: p.samlResponse, rules: p.rules, validation: p.validation, prompt: p.prompt,
-      };
-    }
+    if (allParts !== null) return kept !== null ? kept.copyApi(allParts) : assign({}, allParts);
     const api = assign({}, parts);
     const lazy = descriptors();
     for (let i = 0; i < LAZY_PARTS.length; i++) defineProperty(api, LAZY_PARTS[i], lazy[LAZY_PARTS[i]]);
@@ -436,85 +417,13 @@ const internals = (function (host) {
 
   // ---- the event ------------------------------------------------------------
   // Rust hands the event over as its top-level fields, each key and value
-  // as JSON text (`[key, value, key, value, …]`). A context that serves one execution parses it whole. A context
-  // that serves many (per_instance) parses a field when the Action first
-  // reads it: Actions read a few fields, and parsing the whole event for
-  // every Action was the largest part of an execution (docs/performance.md).
-  // Until then a field is an enumerable accessor; once read or assigned, a
-  // plain data property in its place, so keys, order, JSON.stringify,
-  // spreading and assignment see what they saw before.
-  let oneExecution = false;
-  const WeakMapCtor = WeakMap;
-  const { get: weakGet, set: weakSet } = WeakMap.prototype;
-  const getPrototypeOf = Object.getPrototypeOf;
-  const defineProperties = Object.defineProperties;
-  // event -> its fields array; a field read but not settled on the object
-  // (the Action froze it) is kept there as {value}.
-  const unread = new WeakMapCtor();
-  // Each lazy field's getter -> its key: tells a field still unread.
-  const getterKeys = new WeakMapCtor();
-  const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
-  function unreadField(event, key) {
-    const d = getOwnPropertyDescriptor(event, key);
-    return d !== undefined && hasOwn(d, 'get') && apply(weakGet, getterKeys, [d.get]) === key;
-  }
-  const settleField = (target, key, value) => {
-    tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
-  };
-  function readField(receiver, at, key) {
-    // The event itself, or an object made from it (Object.create(event)).
-    let target = receiver;
-    let fields;
-    while (target !== null && (typeof target === 'object' || typeof target === 'function')) {
-      fields = apply(weakGet, unread, [target]);
-      if (fields !== undefined) break;
-      target = getPrototypeOf(target);
-    }
-    if (fields === undefined) return undefined;
-    const text = fields[at + 1];
-    if (typeof text !== 'string') return text.value;
-    const value = jsonParse(text);
-    fields[at + 1] = { __proto__: null, value };
-    settleField(target, key, value);
-    return value;
-  }
-  // Descriptors per sequence of keys, made once per context (an upstream
-  // sends the same keys login after login); a few shapes are kept.
-  const descriptorSets = new Map();
-  const { get: mapGet, set: mapSet } = Map.prototype;
-  const MAX_DESCRIPTOR_SETS = 8;
-  function descriptorsOf(fields) {
-    let id = '';
-    for (let i = 0; i < fields.length; i += 2) id += `${fields[i]}\u0000`; // keys as JSON
-    let set = apply(mapGet, descriptorSets, [id]);
-    if (set !== undefined) return set;
-    set = create(null);
-    for (let i = 0; i < fields.length; i += 2) {
-      const key = jsonParse(fields[i]);
-      const at = i;
-      set[key] = {
-        __proto__: null,
-        get() { return readField(this, at, key); },
-        set(value) { settleField(this, key, value); },
-        enumerable: true,
-        configurable: true,
-      };
-      apply(weakSet, getterKeys, [set[key].get, key]);
-    }
-    if (descriptorSets.size < MAX_DESCRIPTOR_SETS) apply(mapSet, descriptorSets, [id, set]);
-    return set;
-  }
-  function eventOf(fields) {
-    if (oneExecution) {
-      let json = '{';
-      for (let i = 0; i < fields.length; i += 2) json += `${i === 0 ? '' : ','}${fields[i]}:${fields[i + 1]}`;
-      return jsonParse(`${json}}`);
-    }
-    const event = {};
-    defineProperties(event, descriptorsOf(fields));
-    apply(weakSet, unread, [event, fields]);
-    return event;
-  }
+  // as JSON text (`[key, value, key, value, …]`), or, to a context that
+  // serves one execution, as one JSON text parsed whole. A kept context
+  // (per_instance) parses a field when the Action first reads it
+  // (kept_context.js, loaded by `define`).
+  let kept = null;
+  const eventOf = (fields) => (kept !== null ? kept.eventOf(fields) : jsonParse(fields[0]));
+  const unreadField = (event, key) => kept !== null && kept.unreadField(event, key);
 
   // The report's JSON: commands recorded as text go in as they are.
   function reportOf(commands) {

@@ -33,6 +33,20 @@ const JS_STACK_BYTES: usize = 1 << 20;
 /// millisecond.
 const SLOW_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// The event's fields (`[key, value, …]`, JSON texts) as one JSON object.
+fn whole_event(fields: &[String]) -> String {
+    let mut json = String::with_capacity(fields.iter().map(|f| f.len() + 1).sum::<usize>() + 2);
+    json.push('{');
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            json.push(if i % 2 == 1 { ':' } else { ',' });
+        }
+        json.push_str(field);
+    }
+    json.push('}');
+    json
+}
+
 /// Jobs run right after the call, before waiting on the execution's promise
 /// (an async handler that calls no host API settles in a handful).
 const EAGER_JOBS: usize = 64;
@@ -197,6 +211,10 @@ impl Engine {
                 let input = execution.input;
                 let secrets = source.secrets_json.clone();
                 let event = execution.event;
+                // A kept context parses fields as the Action reads them; a
+                // fresh one parses the whole event as one JSON text.
+                let whole =
+                    (self.isolation == Isolation::PerExecution).then(|| whole_event(&event));
                 let call = ctx.async_with(async move |ctx| -> Result<String, String> {
                     let run = run.restore(&ctx).map_err(|e| e.to_string())?;
                     // The fields go as arguments: the prelude gets them as
@@ -205,8 +223,12 @@ impl Engine {
                     args.push_arg(handler).map_err(|e| e.to_string())?;
                     args.push_arg(input).map_err(|e| e.to_string())?;
                     args.push_arg(secrets).map_err(|e| e.to_string())?;
-                    for field in event.iter() {
-                        args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
+                    if let Some(whole) = whole {
+                        args.push_arg(whole).map_err(|e| e.to_string())?;
+                    } else {
+                        for field in event.iter() {
+                            args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
+                        }
                     }
                     let promise: Promise =
                         run.call_arg(args).catch(&ctx).map_err(|e| e.to_string())?;
