@@ -118,8 +118,11 @@ impl CompiledCode {
 
 /// The parts of the JS surface a context loads only when an Action first
 /// uses them (`host.loadModule(name)`): each a module exporting `build`.
-const LAZY_MODULES: [(&str, &str); 8] = [
+const LAZY_MODULES: [(&str, &str); 11] = [
     ("timers", include_str!("timers.js")),
+    ("fetch", include_str!("web_fetch.js")),
+    ("console", include_str!("console.js")),
+    ("refused", include_str!("refused_modules.js")),
     ("http", include_str!("http_client.js")),
     (
         "api",

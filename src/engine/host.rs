@@ -202,6 +202,10 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
         Function::new(ctx.clone(), |request: String| crypto::import_key(&request))?,
     )?;
     host.set("loadModule", Function::new(ctx.clone(), load_module)?)?;
+    host.set(
+        "lazyGlobals",
+        Function::new(ctx.clone(), super::lazy_globals::define)?,
+    )?;
     host.set("zlib", Function::new(ctx.clone(), zlib)?)?;
     host.set("signBytes", Function::new(ctx.clone(), sign_bytes)?)?;
     host.set("verifyBytes", Function::new(ctx.clone(), verify_bytes)?)?;
