@@ -6,7 +6,7 @@
 // `currentOf()` is the running execution's recorder, null between
 // executions (lines logged then are dropped); `jsonStringify` was taken
 // before the Action loaded.
-export function build(host, currentOf, jsonStringify) {
+function build(host, currentOf, jsonStringify) {
   const show = (v) => {
     if (typeof v === 'string') return v;
     if (v instanceof Error) return v.stack ? `${v.name}: ${v.message}\n${v.stack}` : String(v);

@@ -1,6 +1,6 @@
 // Detour's JS side of the engine boundary. Evaluated once in every context,
-// as a module, before the Action's own code. It exports, to Rust only (a
-// module's exports are not on the global object):
+// in one strict function (compile.rs), before the Action's own code. Its
+// value, `internals`, goes to Rust only (never on the global object):
 //   define(entryId, resolve, load, name, refused, lazyApi)  requires the
 //     Action as a CommonJS module through Rust's resolver and loader
 //     (lazyApi: build the less used api namespaces on first use, for a
@@ -329,5 +329,3 @@ const internals = (function (host) {
   return freeze({ run, define });
 })(globalThis.__detour_host);
 delete globalThis.__detour_host;
-export const run = internals.run;
-export const define = internals.define;

@@ -8,7 +8,7 @@
 // a context when an Action first requires such a module (prelude.js,
 // `host.loadModule('refused')`); the intrinsics it uses were taken before
 // the Action loaded.
-export function build(loadModule, builtinOf, { create, assign, freeze, keys, hasOwn, ProxyCtor, ErrorCtor }) {
+function build(loadModule, builtinOf, { create, assign, freeze, keys, hasOwn, ProxyCtor, ErrorCtor }) {
   // http(s).request/get over fetch (http_client.js), loaded on first use.
   let httpBuild = null;
   const httpClient = (scheme) => (httpBuild || (httpBuild = loadModule('http')))(scheme, { builtinOf, assign, freeze });

@@ -2,7 +2,7 @@
 // AbortSignal, Headers, Blob, File, FormData, Request, Response. Compiled
 // to its own bytecode and loaded into a context on first use (web.js,
 // `host.loadModule('web')`).
-export function build(internal, timers) {
+function build(internal, timers) {
   const { utf8Encode, utf8Decode, bytesOf, concatBytes, randomBytes } = internal;
   // ---- Event, EventTarget ----------------------------------------------------
   const LISTENERS = Symbol('listeners');

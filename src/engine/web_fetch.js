@@ -6,7 +6,7 @@
 // cross as text, others as base64. `currentOf()` is the running
 // execution's recorder, null between executions; `jsonStringify`,
 // `jsonParse` and `append` were taken before the Action loaded.
-export function build(host, web, currentOf, { jsonStringify, jsonParse, append }) {
+function build(host, web, currentOf, { jsonStringify, jsonParse, append }) {
   const hostFetch = host.fetch;
   const hostAbort = host.abortFetch;
   let nextFetch = 1;
