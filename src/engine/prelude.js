@@ -66,8 +66,7 @@ const internals = (function (host) {
   const sleep = host.sleep;
   const timersOf = () => timersBuilt || (timersBuilt = loadModule('timers')(sleep, () => current, apply));
   host.lazyGlobals(['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate'], true, (name) => timersOf().timers[name]);
-  internal.web.timers.setTimeout = (callback, delay) => timersOf().timers.setTimeout(callback, delay);
-  internal.web.timers.clearTimeout = (timer) => timersOf().timers.clearTimeout(timer);
+  internal.timers = () => timersOf().timers; // for web.js (AbortSignal.timeout)
 
   // ---- fetch (WHATWG) -------------------------------------------------------
   // Built on an Action's first fetch from web_fetch.js: the request goes

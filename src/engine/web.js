@@ -12,13 +12,11 @@
   // and most never touch these classes.
   const loadModule = host.loadModule;
 
-  // prelude.js hands over its setTimeout/clearTimeout (an execution's
-  // timers end with it).
-  const timers = { setTimeout: null, clearTimeout: null };
-
+  // `internal.timers()` is prelude.js's (an execution's timers end with
+  // it), set before any class is built.
   let built = null;
-  const get = () => built || (built = loadModule('web')(internal.globals(), timers));
-  internal.web = { timers, get };
+  const get = () => built || (built = loadModule('web')(internal.globals(), internal.timers));
+  internal.web = { get };
 
   // Each global is an accessor (lazy_globals.rs) until first read, then a
   // plain writable property like any other global.
