@@ -135,3 +135,68 @@ unsafe extern "C" fn accessor(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rquickjs::{CatchResultExt, Context, Function, Runtime};
+
+    /// Runs `script` in a context whose globals `lazyA` (enumerable) and
+    /// `lazyB` (not) are lazy, and answers what it returns, with how many
+    /// times the resolver ran.
+    fn run(script: &str) -> (String, i32) {
+        let rt = Runtime::new().unwrap();
+        let ctx = Context::full(&rt).unwrap();
+        ctx.with(|ctx| {
+            let define = Function::new(ctx.clone(), super::define).unwrap();
+            ctx.globals().set("define", define).unwrap();
+            ctx.eval::<(), _>(
+                "globalThis.built = { calls: 0 };
+                 define(['lazyA'], true, (name) => { built.calls++; return 'built ' + name; });
+                 define(['lazyB'], false, (name) => { built.calls++; return 'built ' + name; });
+                 delete globalThis.define;",
+            )
+            .unwrap();
+            let out: String = ctx
+                .eval(script)
+                .catch(&ctx)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let calls: i32 = ctx.eval("built.calls").unwrap();
+            (out, calls)
+        })
+    }
+
+    #[test]
+    fn a_lazy_global_is_built_once_on_first_read_then_is_a_plain_property() {
+        let (out, calls) = run(
+            "const before = typeof Object.getOwnPropertyDescriptor(globalThis, 'lazyA').get;
+             const keys = Object.keys(globalThis).filter((k) => k.startsWith('lazy')).join();
+             const first = lazyA; const second = lazyA;
+             const d = Object.getOwnPropertyDescriptor(globalThis, 'lazyA');
+             [before, keys, 'lazyB' in globalThis, first, second, d.value, d.writable, d.enumerable, d.configurable].join('|')",
+        );
+        assert_eq!(
+            out,
+            "function|lazyA|true|built lazyA|built lazyA|built lazyA|true|true|true"
+        );
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn assigning_or_deleting_first_never_builds_it() {
+        let (out, calls) = run("lazyA = 'mine'; delete globalThis.lazyB;
+             const d = Object.getOwnPropertyDescriptor(globalThis, 'lazyA');
+             [lazyA, d.enumerable, typeof lazyB, 'lazyB' in globalThis].join('|')");
+        assert_eq!(out, "mine|true|undefined|false");
+        assert_eq!(calls, 0);
+    }
+
+    #[test]
+    fn a_frozen_global_object_still_answers_and_the_flags_hold() {
+        let (out, calls) = run("Object.freeze(globalThis);
+             const d = Object.getOwnPropertyDescriptor(globalThis, 'lazyB');
+             [lazyB, lazyB, d.enumerable, typeof d.get].join('|')");
+        assert_eq!(out, "built lazyB|built lazyB|false|function");
+        // Nothing could be settled, so each read asks again.
+        assert_eq!(calls, 2);
+    }
+}
