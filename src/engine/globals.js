@@ -5,8 +5,8 @@
 // for every execution under per-execution isolation, and most executions
 // never touch them. Until then each global is an accessor; once read (or
 // assigned) it is a plain property like any other global. What web.js,
-// node.js and prelude.js build on is `detourInternal`, a module-scope
-// constant (the prelude is one module): never on the global object.
+// node.js and prelude.js build on is `detourInternal`, a constant of the
+// one function the prelude runs in (compile.rs): never on the global object.
 const detourInternal = (function (host) {
   'use strict';
 

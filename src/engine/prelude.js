@@ -59,7 +59,7 @@ const internals = (function (host) {
   // Timers are promises on the engine's event loop; a pending timer never
   // outlives the trigger run's deadline. Like Node, they return objects
   // (with ref/unref/hasRef/refresh, and a number as their primitive value).
-  const internal = detourInternal; // globals.js's, module scope
+  const internal = detourInternal; // globals.js's, in the prelude's scope
   // Built on first use from timers.js (a global read, `require('timers')`,
   // or AbortSignal.timeout): most Actions never set one.
   let timersBuilt = null;
