@@ -17,7 +17,7 @@
 // its execution through `cur()`, which throws once that execution has ended;
 // per-execution state (metadata seen so far, SAML attributes, ...) lives on
 // the execution record, created on first use.
-export function build(api, cur, cmd, self, helpers) {
+function build(api, cur, cmd, self, helpers) {
   const { jsonValue } = helpers; // the prelude's
   // In this order: it is the order of the api's keys.
   apiMultifactor(api, cmd, self, jsonValue);

@@ -6,7 +6,7 @@
 // every execution under per-execution isolation, and most never touch
 // these. Hashing, random bytes and URL parsing are Rust host functions
 // (src/engine/crypto/, src/engine/urls.rs).
-export function build(host) {
+function build(host) {
 
   // ---- bytes ---------------------------------------------------------------
   function utf8Encode(str) {

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Exception, Function, IntoJs, Module, Runtime, Value,
-    WriteOptions,
+    CatchResultExt, CaughtError, Context, Ctx, Exception, Function, IntoJs, Runtime, Value,
 };
 
 use crate::config::modules::{ActionCode, CodeSet};
@@ -18,25 +17,32 @@ use super::{host, script};
 
 /// The JS half of the engine boundary: the helper scripts first, then the
 /// prelude, which takes what they define into its closure. Only what every
-/// execution needs is here (about 17 KB of bytecode): the Node and Web
-/// globals, `process` and most of the `api` are [`LAZY_MODULES`], loaded
-/// into a context when an Action first touches them, because under
-/// per-execution isolation every execution sets up a context.
+/// execution needs is here (about 11 KB of bytecode): the Node and Web
+/// globals, `process`, `console`, `fetch` and most of the `api` are
+/// [`LAZY_MODULES`], loaded into a context when an Action first touches
+/// them, because under per-execution isolation every execution sets up a
+/// context. It runs as one strict function (nothing declared on the
+/// global object) whose value is the prelude's `internals` (`run` and
+/// `define`); the wrapper adds no line, so stack traces keep the files'
+/// line numbers.
 pub const PRELUDE: &str = concat!(
+    "(function () { 'use strict'; ",
     include_str!("globals.js"),
     include_str!("web.js"),
     include_str!("node.js"),
-    include_str!("prelude.js")
+    include_str!("prelude.js"),
+    "\nreturn internals;\n})()"
 );
 
 /// The prelude as QuickJS bytecode, compiled once per process: parsing
 /// and compiling ~1,200 lines of JS was 2.6 ms of the 3.2 ms it took to set
-/// up a context; loading the bytecode and running it takes about 0.5 ms.
-/// The prelude runs as a module (strict, nothing declared at its top
-/// level), which is how it is written.
+/// up a context; loading the bytecode and running it takes about 0.3 ms.
+/// A script, not a module: evaluating a module (its record, its
+/// environment, the promise of its evaluation, its namespace) cost each
+/// context about 0.1 M instructions more.
 fn prelude_bytecode() -> Result<&'static [u8], CompileError> {
     static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-    let compiled = BYTECODE.get_or_init(|| write_module("detour:prelude", PRELUDE));
+    let compiled = BYTECODE.get_or_init(|| write_internal("detour:prelude", PRELUDE));
     // A lazily loaded module that does not compile fails start-up too, not
     // the first login that needs it.
     for (name, _) in LAZY_MODULES {
@@ -117,10 +123,14 @@ impl CompiledCode {
 }
 
 /// The parts of the JS surface a context loads only when an Action first
-/// uses them (`host.loadModule(name)`): each a module exporting `build`.
-const LAZY_MODULES: [(&str, &str); 9] = [
+/// uses them (`host.loadModule(name)`): each declares `function build`,
+/// which loading it answers (see [`lazy_module_bytecode`]).
+const LAZY_MODULES: [(&str, &str); 12] = [
     ("timers", include_str!("timers.js")),
     ("kept", include_str!("kept_context.js")),
+    ("fetch", include_str!("web_fetch.js")),
+    ("console", include_str!("console.js")),
+    ("refused", include_str!("refused_modules.js")),
     ("http", include_str!("http_client.js")),
     (
         "api",
@@ -145,13 +155,18 @@ const LAZY_MODULES: [(&str, &str); 9] = [
 type Compiled = Result<Vec<u8>, String>;
 
 /// Bytecode of the lazily loaded module `name`, compiled once per process
-/// like the prelude.
+/// like the prelude, and like it a strict function, called at once, whose
+/// value is the file's `build`.
 pub fn lazy_module_bytecode(name: &str) -> Result<&'static [u8], String> {
     static BYTECODE: OnceLock<Vec<(&'static str, Compiled)>> = OnceLock::new();
     let compiled = BYTECODE.get_or_init(|| {
         LAZY_MODULES
             .iter()
-            .map(|(name, source)| (*name, write_module(&format!("detour:{name}"), source)))
+            .map(|(name, source)| {
+                let wrapped =
+                    format!("(function () {{ 'use strict'; {source}\nreturn build;\n}})()");
+                (*name, write_internal(&format!("detour:{name}"), &wrapped))
+            })
             .collect()
     });
     match compiled.iter().find(|(n, _)| *n == name) {
@@ -161,20 +176,15 @@ pub fn lazy_module_bytecode(name: &str) -> Result<&'static [u8], String> {
     }
 }
 
-/// Compiles a module to bytecode, without its source text: that is what
-/// Function.prototype.toString would show of its functions, and was more
-/// than half of every context's copy (line numbers are kept for stack
-/// traces).
-fn write_module(name: &str, source: &str) -> Result<Vec<u8>, String> {
+/// Compiles one of Detour's own scripts to bytecode, without its source
+/// text: that is what Function.prototype.toString would show of its
+/// functions, and was more than half of every context's copy (line
+/// numbers are kept for stack traces).
+fn write_internal(name: &str, source: &str) -> Result<Vec<u8>, String> {
     let rt = Runtime::new().map_err(|e| e.to_string())?;
     let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
     ctx.with(|ctx| {
-        let options = WriteOptions {
-            strip_source: true,
-            ..WriteOptions::default()
-        };
-        Module::declare(ctx.clone(), name, source)
-            .and_then(|m| m.write(options))
+        script::compile_internal(&ctx, source, name)
             .catch(&ctx)
             .map_err(|e| e.to_string())
     })
@@ -269,19 +279,12 @@ pub fn load<'js>(
     let startup = |e: String| CompileError::Startup(e);
     host::install(ctx, links, fetcher).map_err(|e| startup(e.to_string()))?;
     let bytecode = prelude_bytecode()?;
-    // SAFETY: `bytecode` is what `Module::write` made of the prelude, in
-    // this process, with this QuickJS build: valid bytecode by
-    // construction. It also lives for the whole process, so the ROM-data
-    // flag rquickjs passes could not leave QuickJS holding a dangling
-    // buffer (in the QuickJS it bundles the flag is obsolete and the bytes
-    // are copied anyway).
-    #[allow(unsafe_code)]
-    let prelude = unsafe { Module::load(ctx.clone(), bytecode) };
-    let (run, define): (Function, Function) = prelude
-        .and_then(|m| m.eval())
-        .and_then(|(module, done)| {
-            done.finish::<()>()?;
-            Ok((module.get("run")?, module.get("define")?))
+    let (run, define): (Function, Function) = script::run(ctx, bytecode)
+        .and_then(|internals| {
+            let internals = internals
+                .into_object()
+                .ok_or_else(|| Exception::throw_type(ctx, "the prelude did not load"))?;
+            Ok((internals.get("run")?, internals.get("define")?))
         })
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;

@@ -3,7 +3,7 @@
 // loaded into a context on first use (globals.js, `host.loadModule('crypto')`).
 // Every primitive is a Rust host function over aws-lc-rs (md5: the md-5
 // crate); bytes cross as base64, which QuickJS-NG encodes natively.
-export function build(internal, host) {
+function build(internal, host) {
   const { Buffer, bytesOf, concatBytes, toB64, fromB64, randomBytes, randomUUID, getRandomValues, timingSafeEqual, webcrypto } = internal;
   const output = (bytes, enc) => (enc === undefined || enc === 'buffer' ? bytes : bytes.toString(enc));
   // createHash / createHmac / createSign / createVerify share this: chunks

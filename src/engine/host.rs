@@ -202,6 +202,10 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
         Function::new(ctx.clone(), |request: String| crypto::import_key(&request))?,
     )?;
     host.set("loadModule", Function::new(ctx.clone(), load_module)?)?;
+    host.set(
+        "lazyGlobals",
+        Function::new(ctx.clone(), super::lazy_globals::define)?,
+    )?;
     host.set("zlib", Function::new(ctx.clone(), zlib)?)?;
     host.set("signBytes", Function::new(ctx.clone(), sign_bytes)?)?;
     host.set("verifyBytes", Function::new(ctx.clone(), verify_bytes)?)?;
@@ -226,13 +230,9 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
 fn load_module<'js>(ctx: Ctx<'js>, name: String) -> rquickjs::Result<Function<'js>> {
     let bytecode = super::compile::lazy_module_bytecode(&name)
         .map_err(|e| Exception::throw_message(&ctx, &e))?;
-    // SAFETY: as for the prelude (compile.rs): bytecode this process wrote
-    // with this QuickJS build, kept for the whole process.
-    #[allow(unsafe_code)]
-    let module = unsafe { rquickjs::Module::load(ctx.clone(), bytecode) }?;
-    let (module, done) = module.eval()?;
-    done.finish::<()>()?;
-    module.get("build")
+    super::script::run(&ctx, bytecode)?
+        .into_function()
+        .ok_or_else(|| Exception::throw_type(&ctx, &format!("the {name} module has no build")))
 }
 
 /// `zlib`'s one-shot operations (node.js), bytes as base64.

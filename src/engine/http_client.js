@@ -4,7 +4,7 @@
 // 'data'/'end' and can be read with for await. Enough for packages that
 // fetch JSON. Compiled to its own bytecode and loaded into a context when
 // an Action first requires http or https (`host.loadModule('http')`).
-export function build(scheme, helpers) {
+function build(scheme, helpers) {
   const { builtinOf, assign, freeze } = helpers;
   const protocol = `${scheme}:`;
   function request(input, options, callback) {

@@ -13,7 +13,7 @@
 //
 // Loaded before the Action's code runs: everything used later is taken
 // now, out of the Action's reach.
-export function build(apply, jsonParse, tryDefine, apiKeys) {
+function build(apply, jsonParse, tryDefine, apiKeys) {
   const { create, freeze, assign, keys, hasOwn, getPrototypeOf, defineProperties, getOwnPropertyDescriptor } = Object;
   const { get: weakGet, set: weakSet } = WeakMap.prototype;
   const { get: mapGet, set: mapSet } = Map.prototype;

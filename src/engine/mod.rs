@@ -18,6 +18,7 @@ mod crypto;
 pub mod fetch;
 mod host;
 mod job;
+mod lazy_globals;
 mod memory;
 mod pacer;
 mod script;

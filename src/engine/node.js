@@ -9,8 +9,6 @@
 (function (internal, host) {
   'use strict';
 
-  const lazyModules = globalThis.__detour_lazy_modules;
-
   const nextTick = (fn, ...args) => queueMicrotask(() => fn(...args));
 
   // The modules (node_builtins.js) are loaded on first require: most
@@ -19,9 +17,6 @@
   const loadModule = host.loadModule;
   let built = null;
   const fromNode = (name) => (built || (built = loadModule('node')(internal.globals(), nextTick)))[name];
-  for (const name of ['events', 'stream', 'stream/promises', 'string_decoder', 'assert', 'assert/strict', 'path', 'path/posix', 'os', 'tty']) {
-    lazyModules[name] = fromNode;
-  }
 
   // ---- zlib, process ------------------------------------------------------------
   // Built on first use from node_process.js. One-shot deflate/inflate
@@ -30,18 +25,18 @@
   const started = performance.now();
   let extra = null;
   const getExtra = () => extra || (extra = loadModule('process')(host, nextTick, started));
-  const fromExtra = (name) => getExtra()[name];
-  lazyModules.zlib = fromExtra;
-  lazyModules.process = fromExtra;
-  const settle = (value) => {
-    Reflect.defineProperty(globalThis, 'process', { __proto__: null, value, writable: true, enumerable: true, configurable: true });
-    return value;
+  const lazyBefore = internal.lazyModule;
+  internal.lazyModule = (name) => {
+    switch (name) {
+      case 'events': case 'stream': case 'stream/promises': case 'string_decoder': case 'assert':
+      case 'assert/strict': case 'path': case 'path/posix': case 'os': case 'tty':
+        return fromNode(name);
+      case 'zlib': case 'process':
+        return getExtra()[name];
+      default:
+        return lazyBefore(name);
+    }
   };
-  Object.defineProperty(globalThis, 'process', {
-    get() { return settle(getExtra().process); },
-    set(value) { settle(value); },
-    enumerable: true,
-    configurable: true,
-  });
+  host.lazyGlobals(['process'], true, () => getExtra().process);
   globalThis.global = globalThis;
-})(globalThis.__detour_internal, globalThis.__detour_host);
+})(detourInternal, globalThis.__detour_host);

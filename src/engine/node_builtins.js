@@ -3,7 +3,7 @@
 // into a context only when an Action first requires one of them
 // (node.js, `host.loadModule('node')`), so a context that never does pays
 // nothing for them.
-export function build(internal, nextTick) {
+function build(internal, nextTick) {
   const { Buffer, utf8Decode } = internal;
   // ---- events --------------------------------------------------------------
   const EVENTS = Symbol('events');

@@ -3,7 +3,7 @@
 // `host.loadModule('process')`): a context is set up for every execution
 // under per-execution isolation, and most never touch either. `started`
 // is when the context was set up (process.uptime()).
-export function build(host, nextTick, started) {
+function build(host, nextTick, started) {
   // ---- zlib -----------------------------------------------------------------------
   // One-shot deflate/inflate (raw, zlib, gzip) in Rust (zlib.rs), sync and
   // callback forms: jose 4 takes `promisify(zlib.inflateRaw)` at load.

@@ -1,6 +1,6 @@
 // Detour's JS side of the engine boundary. Evaluated once in every context,
-// as a module, before the Action's own code. It exports, to Rust only (a
-// module's exports are not on the global object):
+// in one strict function (compile.rs), before the Action's own code. Its
+// value, `internals`, goes to Rust only (never on the global object):
 //   define(entryId, resolve, load, name, refused, lazyApi)  requires the
 //     Action as a CommonJS module through Rust's resolver and loader
 //     (lazyApi: build the less used api namespaces on first use, for a
@@ -52,112 +52,32 @@ const internals = (function (host) {
   let loadError = null;
 
   // ---- console: captured per execution, capped -------------------------
-  const show = (v) => {
-    if (typeof v === 'string') return v;
-    if (v instanceof Error) return v.stack ? `${v.name}: ${v.message}\n${v.stack}` : String(v);
-    if (typeof v === 'function') return `[Function: ${v.name || 'anonymous'}]`;
-    if (v === undefined) return 'undefined';
-    try {
-      const s = jsonStringify(v);
-      return s === undefined ? String(v) : s;
-    } catch (_) {
-      return String(v);
-    }
-  };
-  // The 64 KiB cap per execution is Rust's (console.rs): it holds whatever
-  // an Action does to this object.
-  const record = (level) => (...args) => {
-    const rec = current;
-    if (!rec || rec.logsFull) return;
-    if (!host.log((level === 'log' || level === 'info' ? '' : `${level.toUpperCase()}: `) + args.map(show).join(' '))) {
-      rec.logsFull = true; // later lines would be dropped: skip building them
-    }
-  };
-  globalThis.console = Object.freeze({
-    log: record('log'), info: record('info'), warn: record('warn'),
-    error: record('error'), debug: record('debug'), trace: record('trace'),
-  });
+  // Built on first read from console.js: an accessor until then, like the
+  // lazy globals, then a plain property.
+  host.lazyGlobals(['console'], true, () => loadModule('console')(host, () => current, jsonStringify));
 
   // ---- timers ---------------------------------------------------------------
   // Timers are promises on the engine's event loop; a pending timer never
   // outlives the trigger run's deadline. Like Node, they return objects
   // (with ref/unref/hasRef/refresh, and a number as their primitive value).
-  const internal = globalThis.__detour_internal;
-  delete globalThis.__detour_internal;
+  const internal = detourInternal; // globals.js's, in the prelude's scope
   // Built on first use from timers.js (a global read, `require('timers')`,
   // or AbortSignal.timeout): most Actions never set one.
   let timersBuilt = null;
   const sleep = host.sleep;
   const timersOf = () => timersBuilt || (timersBuilt = loadModule('timers')(sleep, () => current, apply));
-  const settleTimer = (name, value) => {
-    tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
-    return value;
-  };
-  for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']) {
-    defineProperty(globalThis, name, {
-      __proto__: null,
-      get() { return settleTimer(name, timersOf().timers[name]); },
-      set(value) { settleTimer(name, value); },
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  internal.web.timers.setTimeout = (callback, delay) => timersOf().timers.setTimeout(callback, delay);
-  internal.web.timers.clearTimeout = (timer) => timersOf().timers.clearTimeout(timer);
+  host.lazyGlobals(['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate'], true, (name) => timersOf().timers[name]);
+  internal.timers = () => timersOf().timers; // for web.js (AbortSignal.timeout)
 
   // ---- fetch (WHATWG) -------------------------------------------------------
-  // Request/Response/Headers/FormData/Blob are web.js's; the request goes
-  // through the Rust client (allow_hosts, private-address guard, size and
-  // time limits). Text bodies cross as text, others as base64.
-  const hostFetch = host.fetch;
-  const hostAbort = host.abortFetch;
+  // Built on an Action's first fetch from web_fetch.js: the request goes
+  // through the Rust client, which enforces allow_hosts and the
+  // private-address guard.
   const web = internal.web;
-  let nextFetch = 1;
+  let fetchBuilt = null;
   globalThis.fetch = async function fetch(input, init) {
-    if (!hostFetch) throw new TypeError('fetch is unavailable: the HTTP client could not be created');
-    const w = web.get();
-    const req = new w.classes.Request(input, init);
-    const signal = req.signal;
-    if (signal && signal.aborted) throw signal.reason;
-    const body = w.requestBody(req);
-    const headers = [];
-    req.headers.forEach((v, k) => { append(headers, [k, v]); });
-    const request = { method: req.method, headers };
-    if (body !== null && body.text !== undefined) request.body = body.text;
-    else if (body !== null) request.body_base64 = body.bytes.toBase64();
-    // A request made by an execution ends with it: one still pending then
-    // rejects (so a promise kept in module scope can be retried), and its
-    // result never reaches a later execution. A request made by module code
-    // at load time belongs to no execution.
-    const owner = current;
-    const token = nextFetch++;
-    const pending = hostFetch(req.url, jsonStringify(request), owner !== null, token);
-    let reply;
-    if (signal) {
-      let onAbort;
-      const aborted = new Promise((_, reject) => {
-        onAbort = () => {
-          if (hostAbort) hostAbort(token);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      try {
-        reply = await Promise.race([pending, aborted]);
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
-    } else {
-      reply = await pending;
-    }
-    if (owner !== null && current !== owner) {
-      throw new TypeError('fetch failed: the execution that made this request has ended');
-    }
-    const r = jsonParse(reply);
-    if (!r.ok) throw new TypeError(`fetch failed: ${r.error}`);
-    const fields = { status: r.status, statusText: r.statusText, type: 'basic', url: r.url, redirected: r.url !== req.url };
-    const responseBody = r.base64 !== undefined ? { bytes: Uint8Array.fromBase64(r.base64) } : { text: r.body };
-    return w.response(fields, r.headers, responseBody);
+    if (fetchBuilt === null) fetchBuilt = loadModule('fetch')(host, web, () => current, { jsonStringify, jsonParse, append });
+    return fetchBuilt(input, init);
   };
 
   // ---- modules ------------------------------------------------------------
@@ -166,61 +86,33 @@ const internals = (function (host) {
   // rules: the files read at start-up, declared packages, Actions Modules;
   // refused built-ins throw there) and evaluated from bytecode the first
   // time this context requires it, then cached per context by file id.
-  const builtins = globalThis.__detour_builtin_modules;
-  const lazyBuiltins = globalThis.__detour_lazy_modules; // name -> loader(name)
-  delete globalThis.__detour_builtin_modules;
-  delete globalThis.__detour_lazy_modules;
-  lazyBuiltins.timers = () => timersOf().module;
-  lazyBuiltins['timers/promises'] = () => timersOf().promises;
+  const builtins = create(null); // built-in modules required so far
+  const lazyModule = internal.lazyModule;
+  const lazyBuiltin = (key) => {
+    if (key === 'timers') return timersOf().module;
+    if (key === 'timers/promises') return timersOf().promises;
+    return lazyModule(key);
+  };
   let hostResolve = null;
   let hostLoad = null;
   let hostName = null;
   let hostRefused = null;
   const cache = create(null);
-  // Built-ins that would open the sandbox (http, fs, net, ...): packages
-  // require them at load for paths an Action never takes (form-data's fs,
-  // jose's https.get), so requiring one succeeds, but any use of what it
-  // returns throws the message Rust gave (config/resolve/builtins.rs). Reads that
-  // module loaders and interop helpers make without using the module
-  // (typeof, symbols such as Symbol.toStringTag, __esModule, then, key
-  // enumeration) stay harmless.
-  // http(s).request/get over fetch (http_client.js), loaded on first use.
-  let httpBuild = null;
-  const httpClient = (scheme) => (httpBuild || (httpBuild = loadModule('http')))(scheme, { builtinOf, assign, freeze });
-  const refusedModules = create(null);
-  function refusedModule(key, message) {
-    if (refusedModules[key]) return refusedModules[key];
-    const fail = () => { throw new ErrorCtor(message); };
-    // http and https keep their client calls, carried by fetch (so
-    // allow_hosts and the private-address guard apply, in Rust): what
-    // packages such as jose fetch a key set with. Servers, agents and the
-    // rest stay refused.
-    const name = key.startsWith('node:') ? key.slice(5) : key;
-    const kept = name === 'http' || name === 'https' ? httpClient(name) : create(null);
-    const proxy = new ProxyCtor(create(null), {
-      get(_, prop) {
-        if (typeof prop === 'string' && hasOwn(kept, prop)) return kept[prop];
-        if (typeof prop === 'symbol' || prop === '__esModule' || prop === 'then') return undefined;
-        return fail();
-      },
-      set: fail,
-      defineProperty: fail,
-      deleteProperty: fail,
-      setPrototypeOf: fail,
-      has: (_, prop) => typeof prop === 'string' && hasOwn(kept, prop),
-      ownKeys: () => keys(kept),
-      getOwnPropertyDescriptor: (_, prop) => (typeof prop === 'string' && hasOwn(kept, prop)
-        ? { value: kept[prop], writable: false, enumerable: true, configurable: true } : undefined),
-    });
-    refusedModules[key] = proxy;
-    return proxy;
-  }
+  // Built-ins that would open the sandbox (http, fs, net, ...) are served
+  // as stand-ins that throw on use (refused_modules.js, loaded on first
+  // use; http and https keep their client calls over fetch).
+  let refusedBuilt = null;
+  const refusedModule = (key, message) => {
+    if (refusedBuilt === null) {
+      refusedBuilt = loadModule('refused')(loadModule, builtinOf, { create, assign, freeze, keys, hasOwn, ProxyCtor, ErrorCtor });
+    }
+    return refusedBuilt(key, message);
+  };
   const builtinOf = (spec) => {
     const key = spec.startsWith('node:') ? spec.slice(5) : spec;
     if (hasOwn(builtins, key)) return builtins[key];
-    if (!hasOwn(lazyBuiltins, key)) return undefined;
-    const module = lazyBuiltins[key](key);
-    builtins[key] = module;
+    const module = lazyBuiltin(key);
+    if (module !== undefined) builtins[key] = module;
     return module;
   };
   const dirnameOf = (name) => (name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '.');
@@ -468,5 +360,3 @@ const internals = (function (host) {
   return freeze({ run, define });
 })(globalThis.__detour_host);
 delete globalThis.__detour_host;
-export const run = internals.run;
-export const define = internals.define;

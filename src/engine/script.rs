@@ -12,6 +12,22 @@ use rquickjs::{Ctx, Error, Result, Value, qjs};
 /// On a syntax error the exception is pending in `ctx` (catch it with
 /// `CatchResultExt::catch`).
 pub fn compile(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<Vec<u8>> {
+    write(ctx, source, filename, qjs::JS_WRITE_OBJ_BYTECODE)
+}
+
+/// [`compile`] without the source text in the bytecode, for Detour's own
+/// scripts (the prelude, the lazily loaded modules): their functions'
+/// `toString` shows no source, and each context reads less.
+pub fn compile_internal(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<Vec<u8>> {
+    write(
+        ctx,
+        source,
+        filename,
+        qjs::JS_WRITE_OBJ_BYTECODE | qjs::JS_WRITE_OBJ_STRIP_SOURCE,
+    )
+}
+
+fn write(ctx: &Ctx<'_>, source: &str, filename: &str, write_flags: u32) -> Result<Vec<u8>> {
     // QuickJS wants the input NUL-terminated (and reads `input_len` bytes,
     // so a NUL inside the source is just a character).
     let mut input = Vec::with_capacity(source.len() + 1);
@@ -41,8 +57,7 @@ pub fn compile(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<Vec<u8>> {
     // in this context (COMPILE_ONLY); `len` is a valid out pointer. We own
     // `compiled` and free it exactly once, after writing it.
     let buffer = unsafe {
-        let buffer =
-            qjs::JS_WriteObject(raw, &mut len, compiled, qjs::JS_WRITE_OBJ_BYTECODE as i32);
+        let buffer = qjs::JS_WriteObject(raw, &mut len, compiled, write_flags as i32);
         qjs::JS_FreeValue(raw, compiled);
         buffer
     };

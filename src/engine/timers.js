@@ -6,7 +6,7 @@
 // ref/unref/hasRef/refresh, and a number as their primitive value).
 // `currentOf()` is the running execution's recorder, null between
 // executions.
-export function build(sleep, currentOf, apply) {
+function build(sleep, currentOf, apply) {
   const { freeze, assign } = Object;
   let nextTimer = 1;
   const active = new Set();

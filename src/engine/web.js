@@ -11,29 +11,14 @@
   // context is set up for every execution under per-execution isolation,
   // and most never touch these classes.
   const loadModule = host.loadModule;
-  // Taken now, and never throwing for a global object the Action froze.
-  const tryDefine = Reflect.defineProperty;
 
-  // prelude.js hands over its setTimeout/clearTimeout (an execution's
-  // timers end with it).
-  const timers = { setTimeout: null, clearTimeout: null };
-
+  // `internal.timers()` is prelude.js's (an execution's timers end with
+  // it), set before any class is built.
   let built = null;
-  const get = () => built || (built = loadModule('web')(internal.globals(), timers));
-  internal.web = { timers, get };
+  const get = () => built || (built = loadModule('web')(internal.globals(), internal.timers));
+  internal.web = { get };
 
-  // Each global is an accessor until first read, then a plain writable
-  // property like any other global.
-  const settle = (name, value) => {
-    tryDefine(globalThis, name, { __proto__: null, value, writable: true, enumerable: false, configurable: true });
-    return value;
-  };
-  for (const name of ['Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Headers', 'Blob', 'File', 'FormData', 'Request', 'Response']) {
-    Object.defineProperty(globalThis, name, {
-      get() { return settle(name, get().classes[name]); },
-      set(value) { settle(name, value); },
-      enumerable: false,
-      configurable: true,
-    });
-  }
-})(globalThis.__detour_internal, globalThis.__detour_host);
+  // Each global is an accessor (lazy_globals.rs) until first read, then a
+  // plain writable property like any other global.
+  host.lazyGlobals(['Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Headers', 'Blob', 'File', 'FormData', 'Request', 'Response'], false, (name) => get().classes[name]);
+})(detourInternal, globalThis.__detour_host);

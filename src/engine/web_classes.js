@@ -1,8 +1,8 @@
 // The Web classes behind `fetch`: Event, EventTarget, AbortController,
 // AbortSignal, Headers, Blob, File, FormData, Request, Response. Compiled
 // to its own bytecode and loaded into a context on first use (web.js,
-// `host.loadModule('web')`).
-export function build(internal, timers) {
+// `host.loadModule('web')`). `timersOf()` answers the prelude's timers.
+function build(internal, timersOf) {
   const { utf8Encode, utf8Decode, bytesOf, concatBytes, randomBytes } = internal;
   // ---- Event, EventTarget ----------------------------------------------------
   const LISTENERS = Symbol('listeners');
@@ -92,7 +92,7 @@ export function build(internal, timers) {
       const delay = Number(ms);
       if (!Number.isFinite(delay) || delay < 0) throw new RangeError('The "delay" argument must be a non-negative number');
       const s = new AbortSignal(CREATE);
-      timers.setTimeout(() => abortSignal(s, new DOMException('The operation was aborted due to timeout', 'TimeoutError')), delay);
+      timersOf().setTimeout(() => abortSignal(s, new DOMException('The operation was aborted due to timeout', 'TimeoutError')), delay);
       return s;
     }
     static any(signals) {
