@@ -1,5 +1,5 @@
-//! The Redis store: a single node through one multiplexed, self-reconnecting
-//! `ConnectionManager`, or a Redis Cluster through a `ClusterConnection`
+//! The Redis store: a single node through a multiplexed, self-reconnecting
+//! `ConnectionManager` per calling thread, or a Redis Cluster through a `ClusterConnection`
 //! (which routes by slot and follows MOVED/ASK). `SET NX EX` saves, `GETDEL`
 //! takes.
 //!
@@ -30,9 +30,47 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 enum Connection {
-    Single(ConnectionManager),
+    /// One manager per thread that calls (see [`PerThread`]).
+    Single(Arc<PerThread>),
     /// Connected on first use, so start-up does not wait for the cluster.
     Cluster(Arc<(ClusterClient, OnceCell<ClusterConnection>)>),
+}
+
+/// What a thread needs to open its own [`ConnectionManager`]. A manager's
+/// connection task runs on the runtime of the thread that first used it;
+/// shared by every actix worker, each call from another worker crossed
+/// threads twice (a wake-up to send the command, one for the reply). With
+/// one manager per thread, a call stays on the thread that makes it.
+struct PerThread {
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+}
+
+thread_local! {
+    /// This thread's managers, one per live store (a reload makes a new
+    /// store; the old one's manager goes with it).
+    static MANAGERS: std::cell::RefCell<Vec<(std::sync::Weak<PerThread>, ConnectionManager)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl PerThread {
+    /// This thread's manager, made (lazily connecting) on first use.
+    fn manager(self: &Arc<Self>) -> Result<ConnectionManager, StoreError> {
+        MANAGERS.with(|managers| {
+            let mut managers = managers.borrow_mut();
+            managers.retain(|(store, _)| store.strong_count() > 0);
+            if let Some((_, manager)) = managers
+                .iter()
+                .find(|(store, _)| std::ptr::eq(store.as_ptr(), Arc::as_ptr(self)))
+            {
+                return Ok(manager.clone());
+            }
+            let manager =
+                ConnectionManager::new_lazy_with_config(self.client.clone(), self.config.clone())?;
+            managers.push((Arc::downgrade(self), manager.clone()));
+            Ok(manager)
+        })
+    }
 }
 
 /// A handle for one call: the manager (which reconnects by itself) or the
@@ -87,9 +125,14 @@ impl RedisStore {
             .set_max_delay(Duration::from_millis(500))
             .set_connection_timeout(Some(CALL_TIMEOUT))
             .set_response_timeout(Some(CALL_TIMEOUT));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        // Checked here, so a bad configuration fails at start-up rather
+        // than at a thread's first call.
+        drop(ConnectionManager::new_lazy_with_config(
+            client.clone(),
+            config.clone(),
+        )?);
         Ok(Self {
-            conn: Connection::Single(conn),
+            conn: Connection::Single(Arc::new(PerThread { client, config })),
         })
     }
 
@@ -138,7 +181,7 @@ impl RedisStore {
 
     async fn connection(&self) -> Result<Live, StoreError> {
         Ok(match &self.conn {
-            Connection::Single(manager) => Live::Single(manager.clone()),
+            Connection::Single(per_thread) => Live::Single(per_thread.manager()?),
             Connection::Cluster(cluster_handle) => {
                 let (client, cell) = &**cluster_handle;
                 Live::Cluster(cluster(client, cell).await?)
