@@ -6,7 +6,10 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::error::JsonPayloadError;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::http::header::{ContentLength, Header as _};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, Audience, ErrorCode};
@@ -76,6 +79,61 @@ fn json_error(e: JsonPayloadError, limit: usize) -> ApiError {
             format!("cannot read the body: {other}"),
         ),
     }
+}
+
+/// Reads a JSON request body as actix's `Json` extractor does (its
+/// content-type rule, `limit`, the same errors as [`json_config`]), and
+/// leaves the parsing to [`parse_json`], so a route can choose what to
+/// parse it into.
+pub async fn read_json(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
+    let is_json = matches!(req.mime_type(), Ok(Some(mime))
+        if mime.subtype() == actix_web::mime::JSON || mime.suffix() == Some(actix_web::mime::JSON));
+    if !is_json {
+        return Err(json_failed(req, JsonPayloadError::ContentType, limit));
+    }
+    if let Ok(ContentLength(length)) = ContentLength::parse(req)
+        && length > limit
+    {
+        let e = JsonPayloadError::OverflowKnownLength { length, limit };
+        return Err(json_failed(req, e, limit));
+    }
+    let mut body = web::BytesMut::with_capacity(8192);
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| json_failed(req, JsonPayloadError::Payload(e), limit))?;
+        if body.len() + chunk.len() > limit {
+            return Err(json_failed(
+                req,
+                JsonPayloadError::Overflow { limit },
+                limit,
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses a body read by [`read_json`], refused as [`json_config`] refuses
+/// one that does not parse.
+pub fn parse_json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+    limit: usize,
+) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| json_failed(req, JsonPayloadError::Deserialize(e), limit))
+}
+
+fn json_failed(req: &HttpRequest, e: JsonPayloadError, limit: usize) -> ApiError {
+    // actix's own debug line for a refused JSON body.
+    tracing::debug!(
+        "Failed to deserialize Json from payload. Request path: {}",
+        req.path()
+    );
+    json_error(e, limit)
 }
 
 /// Reads a request body up to `limit` bytes; a larger body is refused with

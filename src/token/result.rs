@@ -24,7 +24,7 @@ pub struct Audience<'a> {
 /// remembers to refuse a replay and quotes to fetch the result's execution
 /// details.
 pub fn new_jti() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::domain::random_uuid()
 }
 
 /// Signs the outcome object with the upstream's result secret, adding
