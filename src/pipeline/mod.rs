@@ -45,6 +45,7 @@ use tracing::Instrument as _;
 
 use crate::clock::{self, SharedClock};
 use crate::config::{ResultDetails, Settings, Upstream};
+use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -278,10 +279,23 @@ impl Pipeline {
             .map(|(outcome, _)| outcome)
     }
 
-    /// Resumes a suspended login from a `/continue` request.
-    #[tracing::instrument(skip_all, fields(state_hash = tracing::field::Empty, login_id = tracing::field::Empty))]
+    /// Resumes a suspended login from a `/continue` request. Its log lines
+    /// carry the state's hash (the span is made with it) and, once the
+    /// login is taken, the login id.
     pub async fn resume(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
-        let result = self.resume_inner(request).await;
+        let state = state_param(request.state.as_deref());
+        let key = state.as_ref().ok().map(StateParam::key);
+        let span = tracing::info_span!(
+            "resume",
+            state_hash = key.as_ref().map(StateKey::as_str),
+            login_id = tracing::field::Empty
+        );
+        let result = async {
+            let (state, key) = (state?, key.ok_or(StateError::Unknown)?);
+            self.resume_inner(request, state, key).await
+        }
+        .instrument(span)
+        .await;
         let label = match &result {
             Ok(Resumed::Redirect(..)) => "redirect",
             Ok(Resumed::Deliver { .. }) => "delivered",
@@ -296,10 +310,12 @@ impl Pipeline {
         result
     }
 
-    async fn resume_inner(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
-        let state = state_param(request.state.as_deref())?;
-        let key = state.key();
-        tracing::Span::current().record("state_hash", key.as_str());
+    async fn resume_inner(
+        &self,
+        request: ContinueRequest,
+        state: StateParam,
+        key: StateKey,
+    ) -> Result<Resumed, PipelineError> {
         // The binding is checked before the login is taken, so a browser
         // without the cookie cannot consume someone else's login.
         // (Skipped, with its round trip, when binding is off.)

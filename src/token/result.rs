@@ -48,21 +48,60 @@ pub fn sign_at(
     jti: &str,
     now: u64,
 ) -> Result<String, TokenError> {
-    let mut claims = outcome;
-    claims.insert("iss".into(), audience.issuer.into());
-    claims.insert("aud".into(), audience.upstream.into());
-    claims.insert("iat".into(), now.into());
-    claims.insert("exp".into(), (now + RESULT_TTL_SECS).into());
-    claims.insert("jti".into(), jti.into());
-    if let Some(tx) = audience.transaction_id {
-        claims.insert("transaction_id".into(), tx.into());
-    }
+    let claims = Claims {
+        outcome: &outcome,
+        registered: [
+            ("iss", Value::from(audience.issuer)),
+            ("aud", Value::from(audience.upstream)),
+            ("iat", Value::from(now)),
+            ("exp", Value::from(now + RESULT_TTL_SECS)),
+            ("jti", Value::from(jti)),
+            (
+                "transaction_id",
+                audience.transaction_id.map(Value::from).unwrap_or_default(),
+            ),
+        ],
+    };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
         &EncodingKey::from_secret(secret),
     )
     .map_err(TokenError::Sign)
+}
+
+/// The outcome with the token's own claims, serialized as if each claim
+/// were inserted into the outcome's map (a claim replaces a field of its
+/// name in place, the others follow in order) without rebuilding the map.
+/// A `null` `transaction_id` is left out.
+struct Claims<'a> {
+    outcome: &'a Map<String, Value>,
+    registered: [(&'static str, Value); 6],
+}
+
+impl Claims<'_> {
+    fn claim(&self, name: &str) -> Option<&Value> {
+        self.registered
+            .iter()
+            .find(|(n, v)| *n == name && !v.is_null())
+            .map(|(_, v)| v)
+    }
+}
+
+impl serde::Serialize for Claims<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.outcome {
+            map.serialize_entry(key, self.claim(key).unwrap_or(value))?;
+        }
+        for (name, value) in &self.registered {
+            if !value.is_null() && !self.outcome.contains_key(*name) {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// Verifies a result token the way an upstream must: HS256 only, the
@@ -167,6 +206,36 @@ mod tests {
             parts[1]
         );
         assert!(verify(&unsigned, b"secret", &AUDIENCE).is_err());
+    }
+
+    #[test]
+    fn the_claims_read_as_the_outcome_with_each_claim_inserted() {
+        let mut outcome = outcome();
+        outcome.insert("jti".into(), json!("from-the-outcome"));
+        let token = sign_at(b"secret", outcome.clone(), &AUDIENCE, "j1", 1000).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let mut expected = outcome;
+        for (k, v) in [
+            ("iss", json!(AUDIENCE.issuer)),
+            ("aud", json!(AUDIENCE.upstream)),
+            ("iat", json!(1000)),
+            ("exp", json!(1000 + RESULT_TTL_SECS)),
+            ("jti", json!("j1")),
+            ("transaction_id", json!("tx-1")),
+        ] {
+            expected.insert(k.into(), v);
+        }
+        assert_eq!(text, serde_json::to_string(&expected).unwrap());
+        let no_tx = Audience {
+            transaction_id: None,
+            ..AUDIENCE
+        };
+        let token = sign_at(b"secret", super::tests::outcome(), &no_tx, "j1", 1000).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert!(claims.get("transaction_id").is_none());
     }
 
     #[test]

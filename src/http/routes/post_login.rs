@@ -23,7 +23,10 @@ pub async fn post_login(
     let outcome = if pipeline.runs_actions() {
         let request: PostLoginRequest = parse_json(&req, &body, MAX_EVENT_BYTES)?;
         drop(body);
-        pipeline.start(&upstream, request).await
+        // Boxed: the run's future is large, and unboxed it would make every
+        // request's handler future (moved several times by actix) as large,
+        // including the requests that never run it.
+        Box::pin(pipeline.start(&upstream, request)).await
     } else {
         let request = parse_json(&req, &body, MAX_EVENT_BYTES)?;
         pipeline.start_without_actions(&upstream, &request)

@@ -256,9 +256,11 @@ impl<'de> Visitor<'de> for KeySeed {
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
         Ok(Key {
+            // A scan, not the map's hash lookup: each level has at most
+            // nine wanted fields, and most keys are not among them.
             wanted: self
                 .0
-                .and_then(|w| w.get_key_value(s))
+                .and_then(|w| w.iter().find(|(k, _)| k.as_str() == s))
                 .map(|(k, v)| (k.as_str(), v)),
             raw_value: s == RAW_VALUE_KEY,
         })
