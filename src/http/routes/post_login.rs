@@ -7,6 +7,7 @@ use crate::http::MAX_EVENT_BYTES;
 use crate::http::error::{ApiError, Audience};
 use crate::http::extractors::{UpstreamAuth, parse_json, read_json};
 use crate::pipeline::PostLoginRequest;
+use crate::pipeline::outcome::Detail;
 use crate::startup::AppState;
 
 /// Runs the post-login Actions and answers with the outcome. The caller is
@@ -34,5 +35,5 @@ pub async fn post_login(
     .map_err(|e| ApiError::from_pipeline(e, Audience::Api))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(outcome.to_wire()))
+        .json(outcome.wire(Detail::Full)))
 }
