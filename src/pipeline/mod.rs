@@ -439,9 +439,9 @@ impl Pipeline {
                     upstream: &upstream.id,
                     transaction_id: context.transaction_id.as_deref(),
                 };
-                let result = token::result::sign_at(
+                let result = token::result::sign_fields_at(
                     upstream.result_secret.expose_secret().as_bytes(),
-                    outcome.to_wire_with(detail),
+                    &outcome.wire(detail),
                     &audience,
                     &jti,
                     self.clock.unix_secs(),

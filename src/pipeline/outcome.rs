@@ -1,10 +1,11 @@
 //! What a login ends with, and its wire forms (docs/protocol.md#outcomes).
 
-use serde::ser::SerializeMap as _;
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::mutations::Mutations;
+use crate::token::result::OutcomeFields;
 
 /// The OAuth error a denied login carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,13 +162,22 @@ pub struct Wire<'a> {
 impl Serialize for Wire<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut out = serializer.serialize_map(None)?;
+        self.serialize_fields(&mut out)?;
+        out.end()
+    }
+}
+
+impl Wire<'_> {
+    /// The outcome object's fields, into an object being serialized (the
+    /// result token's claims start with them).
+    pub fn serialize_fields<M: SerializeMap>(&self, out: &mut M) -> Result<(), M::Error> {
         let executions = match self.outcome {
             Outcome::Allow {
                 mutations,
                 executions,
             } => {
                 out.serialize_entry("outcome", "allow")?;
-                mutations.serialize_wire(&mut out)?;
+                mutations.serialize_wire(out)?;
                 executions
             }
             Outcome::Deny {
@@ -186,7 +196,7 @@ impl Serialize for Wire<'_> {
                     )?,
                     _ => out.serialize_entry("error_description", description)?,
                 }
-                mutations.serialize_wire(&mut out)?;
+                mutations.serialize_wire(out)?;
                 executions
             }
             Outcome::Redirect {
@@ -207,7 +217,24 @@ impl Serialize for Wire<'_> {
             Detail::Full => out.serialize_entry("executions", executions)?,
             Detail::Withheld => out.serialize_entry("executions", &WithheldRecords(executions))?,
         }
-        out.end()
+        Ok(())
+    }
+}
+
+/// A result token's claims start with the outcome's fields. None of them
+/// (`outcome`, `error`, `location`, the effects, `executions`, ...) has a
+/// claim's name, so every claim follows them.
+impl OutcomeFields for Wire<'_> {
+    fn serialize_fields<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        _claim: impl Fn(&str) -> Option<Value>,
+    ) -> Result<(), M::Error> {
+        Wire::serialize_fields(self, map)
+    }
+
+    fn has_field(&self, _name: &str) -> bool {
+        false
     }
 }
 
@@ -315,5 +342,23 @@ mod tests {
             serde_json::to_string(&withheld.wire(Detail::Withheld)).unwrap(),
             Value::Object(withheld.to_wire_with(Detail::Withheld)).to_string()
         );
+    }
+
+    #[test]
+    fn a_result_token_signed_from_the_wire_is_the_one_signed_from_its_map() {
+        use crate::token::result::{Audience, sign_at, sign_fields_at};
+        let audience = Audience {
+            issuer: "https://detour.example",
+            upstream: "demo",
+            transaction_id: Some("tx"),
+        };
+        for detail in [Detail::Full, Detail::Withheld] {
+            let outcome = deny(Some("risk"));
+            let from_map =
+                sign_at(b"k", outcome.to_wire_with(detail), &audience, "j", 1000).unwrap();
+            let from_wire =
+                sign_fields_at(b"k", &outcome.wire(detail), &audience, "j", 1000).unwrap();
+            assert_eq!(from_wire, from_map);
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! started the login and delivered at its `return_to`.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 use super::{TokenError, now_secs};
@@ -48,8 +49,56 @@ pub fn sign_at(
     jti: &str,
     now: u64,
 ) -> Result<String, TokenError> {
+    sign_fields_at(secret, &outcome, audience, jti, now)
+}
+
+/// The fields a result token's claims start with: the outcome object,
+/// as a map or written by the caller.
+pub trait OutcomeFields {
+    /// Writes the fields into the claims object; `claim` is the value of
+    /// a claim of that name, which replaces the field in place.
+    fn serialize_fields<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        claim: impl Fn(&str) -> Option<Value>,
+    ) -> Result<(), M::Error>;
+
+    /// Whether the outcome has a field of this name (a claim of that name
+    /// then took its place instead of following the outcome).
+    fn has_field(&self, name: &str) -> bool;
+}
+
+impl OutcomeFields for Map<String, Value> {
+    fn serialize_fields<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        claim: impl Fn(&str) -> Option<Value>,
+    ) -> Result<(), M::Error> {
+        for (key, value) in self {
+            match claim(key) {
+                Some(claim) => map.serialize_entry(key, &claim)?,
+                None => map.serialize_entry(key, value)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn has_field(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+}
+
+/// [`sign_at`] for an outcome given as its [`OutcomeFields`], so the
+/// caller need not build its map.
+pub fn sign_fields_at(
+    secret: &[u8],
+    outcome: &impl OutcomeFields,
+    audience: &Audience<'_>,
+    jti: &str,
+    now: u64,
+) -> Result<String, TokenError> {
     let claims = Claims {
-        outcome: &outcome,
+        outcome,
         registered: [
             ("iss", Value::from(audience.issuer)),
             ("aud", Value::from(audience.upstream)),
@@ -74,12 +123,12 @@ pub fn sign_at(
 /// were inserted into the outcome's map (a claim replaces a field of its
 /// name in place, the others follow in order) without rebuilding the map.
 /// A `null` `transaction_id` is left out.
-struct Claims<'a> {
-    outcome: &'a Map<String, Value>,
+struct Claims<'a, O> {
+    outcome: &'a O,
     registered: [(&'static str, Value); 6],
 }
 
-impl Claims<'_> {
+impl<O> Claims<'_, O> {
     fn claim(&self, name: &str) -> Option<&Value> {
         self.registered
             .iter()
@@ -88,15 +137,13 @@ impl Claims<'_> {
     }
 }
 
-impl serde::Serialize for Claims<'_> {
+impl<O: OutcomeFields> serde::Serialize for Claims<'_, O> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(None)?;
-        for (key, value) in self.outcome {
-            map.serialize_entry(key, self.claim(key).unwrap_or(value))?;
-        }
+        self.outcome
+            .serialize_fields(&mut map, |key| self.claim(key).cloned())?;
         for (name, value) in &self.registered {
-            if !value.is_null() && !self.outcome.contains_key(*name) {
+            if !value.is_null() && !self.outcome.has_field(name) {
                 map.serialize_entry(name, value)?;
             }
         }
