@@ -487,7 +487,10 @@ impl Pipeline {
                 format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
             ),
             RunEnd::Suspended { action, detour } => {
-                return self.suspend(login, action, detour, context).await;
+                // Boxed: saving a login (the store's futures) would
+                // otherwise make every login's future as large, and actix
+                // moves that future around for logins that never suspend.
+                return Box::pin(self.suspend(login, action, detour, context)).await;
             }
         };
         Ok((outcome, None))
