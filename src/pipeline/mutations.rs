@@ -94,8 +94,28 @@ pub fn claim_allowed(key: &str) -> bool {
     !host.is_some_and(|h| {
         RESERVED_NAMESPACES
             .iter()
-            .any(|ns| h == *ns || h.ends_with(&format!(".{ns}")))
+            .any(|ns| h == *ns || h.strip_suffix(ns).is_some_and(|rest| rest.ends_with('.')))
     })
+}
+
+/// How many bytes `value` takes as JSON, counted as it is written (no
+/// buffer): what the limits on a login's effects measure.
+fn json_len(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// Accumulated effects of a login.
@@ -245,7 +265,7 @@ impl Mutations {
     /// 32 KB each of user and app metadata changes, 16 KB of transaction
     /// metadata, 1000 added scopes, and the session and SAML limits.
     pub fn over_limit(&self) -> Option<String> {
-        let size = |m: &Map<String, Value>| serde_json::to_vec(m).map_or(usize::MAX, |v| v.len());
+        let size = |m: &Map<String, Value>| json_len(m);
         if size(&self.id_claims).saturating_add(size(&self.access_claims)) > MAX_CLAIMS_BYTES {
             return Some("more than 100 KB of custom claims".into());
         }
@@ -465,5 +485,19 @@ mod tests {
         let mut out = Map::new();
         m.write_wire(&mut out);
         assert_eq!(out["user"]["user_metadata"], json!({"a": null, "c": 3}));
+    }
+
+    #[test]
+    fn json_len_is_the_length_of_the_json() {
+        let v = json!({"a": [1, "é", null], "b": {"c": 1.5}});
+        assert_eq!(json_len(&v), serde_json::to_vec(&v).unwrap().len());
+    }
+
+    #[test]
+    fn reserved_namespaces_and_their_subdomains_are_refused() {
+        assert!(!claim_allowed("https://auth0.com/x"));
+        assert!(!claim_allowed("https://a.auth0.com/x"));
+        assert!(claim_allowed("https://myauth0.com/x"));
+        assert!(claim_allowed("https://my-app.example.com/roles"));
     }
 }
