@@ -120,7 +120,7 @@ fn fill<'a>(
 ) -> Result<(), EventError> {
     for (key, default) in defaults {
         path.push(key);
-        match target.get_mut(key) {
+        match field_mut(target, key) {
             None | Some(Value::Null) => {
                 target.insert(key.clone(), default.clone());
             }
@@ -137,6 +137,18 @@ fn fill<'a>(
         path.pop();
     }
     Ok(())
+}
+
+/// `map.get_mut(key)`, by a scan on the small objects an event is made of
+/// (comparing a few short keys costs less than hashing one with SipHash).
+fn field_mut<'m>(map: &'m mut Map<String, Value>, key: &str) -> Option<&'m mut Value> {
+    if map.len() <= 16 {
+        map.iter_mut()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        map.get_mut(key)
+    }
 }
 
 fn mistyped(path: &str, expected: &Value, got: &str) -> EventError {
