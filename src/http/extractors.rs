@@ -6,7 +6,10 @@ use std::future::{Ready, ready};
 use actix_web::dev::Payload;
 use actix_web::error::JsonPayloadError;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::http::header::{ContentLength, Header as _};
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, web};
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::error::{ApiError, Audience, ErrorCode};
@@ -76,6 +79,61 @@ fn json_error(e: JsonPayloadError, limit: usize) -> ApiError {
             format!("cannot read the body: {other}"),
         ),
     }
+}
+
+/// Reads a JSON request body as actix's `Json` extractor does (its
+/// content-type rule, `limit`, the same errors as [`json_config`]), and
+/// leaves the parsing to [`parse_json`], so a route can choose what to
+/// parse it into.
+pub async fn read_json(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
+    let is_json = matches!(req.mime_type(), Ok(Some(mime))
+        if mime.subtype() == actix_web::mime::JSON || mime.suffix() == Some(actix_web::mime::JSON));
+    if !is_json {
+        return Err(json_failed(req, JsonPayloadError::ContentType, limit));
+    }
+    if let Ok(ContentLength(length)) = ContentLength::parse(req)
+        && length > limit
+    {
+        let e = JsonPayloadError::OverflowKnownLength { length, limit };
+        return Err(json_failed(req, e, limit));
+    }
+    let mut body = web::BytesMut::with_capacity(8192);
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| json_failed(req, JsonPayloadError::Payload(e), limit))?;
+        if body.len() + chunk.len() > limit {
+            return Err(json_failed(
+                req,
+                JsonPayloadError::Overflow { limit },
+                limit,
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses a body read by [`read_json`], refused as [`json_config`] refuses
+/// one that does not parse.
+pub fn parse_json<T: DeserializeOwned>(
+    req: &HttpRequest,
+    body: &[u8],
+    limit: usize,
+) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| json_failed(req, JsonPayloadError::Deserialize(e), limit))
+}
+
+fn json_failed(req: &HttpRequest, e: JsonPayloadError, limit: usize) -> ApiError {
+    // actix's own debug line for a refused JSON body.
+    tracing::debug!(
+        "Failed to deserialize Json from payload. Request path: {}",
+        req.path()
+    );
+    json_error(e, limit)
 }
 
 /// Reads a request body up to `limit` bytes; a larger body is refused with
@@ -181,12 +239,11 @@ pub fn continue_request(req: &HttpRequest, body: &[u8]) -> Result<ContinueReques
             .peer_addr()
             .map(|a| a.ip().to_string())
             .unwrap_or_default(),
-        hostname: header_str(header::HOST).and_then(|h| {
-            // `event.request.hostname` is a host name, without the port.
-            url::Url::parse(&format!("http://{h}"))
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-        }),
+        hostname: req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .and_then(host_name),
         user_agent: header_str(header::USER_AGENT),
         language: header_str(header::ACCEPT_LANGUAGE).and_then(|l| {
             l.split([',', ';'])
@@ -195,4 +252,104 @@ pub fn continue_request(req: &HttpRequest, body: &[u8]) -> Result<ContinueReques
                 .filter(|s| !s.is_empty())
         }),
     })
+}
+
+/// `event.request.hostname`: the `Host` header's host, without the port,
+/// as a URL parser reads `http://<Host>` (lowercased, IPv4 forms and
+/// international names normalized; nothing when it does not parse).
+fn host_name(host: &str) -> Option<String> {
+    match plain_host(host) {
+        Some(name) => Some(name.to_ascii_lowercase()),
+        None => url::Url::parse(&format!("http://{host}"))
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned)),
+    }
+}
+
+/// The name part of a `Host` header the URL parser would only lowercase:
+/// ASCII letters, digits and hyphens in non-empty dot-separated labels
+/// (none `xn--`), whose last label is not a number (or the whole name is a
+/// dotted quad already in its canonical form), and a valid port if any.
+/// `None` sends the header through the URL parser instead.
+fn plain_host(host: &str) -> Option<&str> {
+    let (name, port) = host.split_once(':').unwrap_or((host, ""));
+    let port_ok = port.is_empty()
+        || (port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok());
+    let chars_ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if !port_ok || !chars_ok {
+        return None;
+    }
+    let mut labels = name.split('.');
+    if labels
+        .clone()
+        .any(|l| l.is_empty() || l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
+    {
+        return None;
+    }
+    let last = labels.next_back()?;
+    let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+        && last[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let numeric = hex || last.bytes().all(|b| b.is_ascii_digit());
+    if !numeric {
+        return Some(name);
+    }
+    let canonical_quad = name.split('.').count() == 4
+        && name.split('.').all(|part| {
+            part.bytes().all(|b| b.is_ascii_digit())
+                && (part == "0" || !part.starts_with('0'))
+                && part.parse::<u8>().is_ok()
+        });
+    canonical_quad.then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_name;
+    use proptest::prelude::*;
+
+    fn by_url(host: &str) -> Option<String> {
+        url::Url::parse(&format!("http://{host}"))
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+    }
+
+    #[test]
+    fn the_hostname_is_the_url_parsers_host() {
+        for host in [
+            "login.example.org",
+            "Login.Example.ORG:8443",
+            "127.0.0.1:8080",
+            "127.0.0.01",
+            "0x7f.1",
+            "1.2.3",
+            "256.1.1.1",
+            "a.0x10",
+            "example.com.",
+            "a..b",
+            "xn--nxasmq6b.example",
+            "XN--abc",
+            "host:",
+            "host:65536",
+            "host:0080",
+            "host:8a",
+            "a-.b",
+            "-a.b",
+            "[::1]:8080",
+            "münchen.de",
+            "a_b.example",
+            "",
+        ] {
+            assert_eq!(host_name(host), by_url(host), "{host:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_host_reads_as_the_url_parser_reads_it(host in "[a-fA-Zx0-9.:-]{0,12}|(xn--)?[a-z0-9]{1,4}(\\.[0-9a-fx]{1,4}){0,4}(:[0-9]{0,6})?") {
+            prop_assert_eq!(host_name(&host), by_url(&host), "{:?}", host);
+        }
+    }
 }

@@ -4,6 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
+mod check;
+pub use check::CheckedEvent;
+
 /// Protocols with no browser to redirect: `api.redirect.canRedirect()` is
 /// false and a `sendUserTo` ends the login with `interaction_required`.
 /// The first four are Auth0's own list; the rest are back-channel flows
@@ -40,9 +43,7 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
         .and_then(Value::as_str)
         .is_some_and(|id| !id.is_empty());
     if !user_id_ok {
-        return Err(EventError(
-            "event.user.user_id must be a non-empty string".into(),
-        ));
+        return Err(missing_user_id());
     }
     // Secrets come from Detour's config, handed to each execution by the
     // engine: whatever an upstream put here is dropped, never stored.
@@ -55,12 +56,7 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
                 request.insert("hostname".into(), default_hostname.into());
             }
             Some(Value::String(_)) => {}
-            Some(other) => {
-                return Err(EventError(format!(
-                    "event.request.hostname must be a string, not {}",
-                    kind(other)
-                )));
-            }
+            Some(other) => return Err(mistyped_hostname(kind_name(other))),
         }
     }
     Ok(())
@@ -91,8 +87,18 @@ static DEFAULTS: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::
     }
 });
 
+fn missing_user_id() -> EventError {
+    EventError("event.user.user_id must be a non-empty string".into())
+}
+
+fn mistyped_hostname(got: &str) -> EventError {
+    EventError(format!(
+        "event.request.hostname must be a string, not {got}"
+    ))
+}
+
 /// The JSON type of a value, as the error message names it.
-fn kind(value: &Value) -> &'static str {
+fn kind_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -114,7 +120,7 @@ fn fill<'a>(
 ) -> Result<(), EventError> {
     for (key, default) in defaults {
         path.push(key);
-        match target.get_mut(key) {
+        match field_mut(target, key) {
             None | Some(Value::Null) => {
                 target.insert(key.clone(), default.clone());
             }
@@ -124,7 +130,7 @@ fn fill<'a>(
             },
             Some(value) => {
                 if std::mem::discriminant(value) != std::mem::discriminant(default) {
-                    return Err(mistyped(&path.join("."), default, kind(value)));
+                    return Err(mistyped(&path.join("."), default, kind_name(value)));
                 }
             }
         }
@@ -133,8 +139,20 @@ fn fill<'a>(
     Ok(())
 }
 
+/// `map.get_mut(key)`, by a scan on the small objects an event is made of
+/// (comparing a few short keys costs less than hashing one with SipHash).
+fn field_mut<'m>(map: &'m mut Map<String, Value>, key: &str) -> Option<&'m mut Value> {
+    if map.len() <= 16 {
+        map.iter_mut()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        map.get_mut(key)
+    }
+}
+
 fn mistyped(path: &str, expected: &Value, got: &str) -> EventError {
-    EventError(format!("{path} must be {}, not {got}", kind(expected)))
+    EventError(format!("{path} must be {}, not {got}", kind_name(expected)))
 }
 
 /// Whether this login can send the browser somewhere (Auth0's rule).

@@ -39,19 +39,20 @@ use std::time::Duration;
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use crate::clock::{self, SharedClock};
 use crate::config::{ResultDetails, Settings, Upstream};
+use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::token::{self, result::Audience};
 
 use binding::BindingCookie;
-use event::ContinueRequest;
+use event::{CheckedEvent, ContinueRequest};
 use mutations::Mutations;
 use outcome::{DenyCode, Detail, Outcome};
 use runner::{Login, RunEnd, StartAt};
@@ -64,12 +65,14 @@ pub use limits::MAX_REDIRECTS;
 /// token lives, short enough that console output does not linger.
 pub const RESULT_DETAILS_TTL: Duration = Duration::from_secs(300);
 
-/// What `POST /v1/post-login` asks for.
+/// What `POST /v1/post-login` asks for. `E` is how the event is read: the
+/// whole event for a login that runs Actions, a [`CheckedEvent`] (the
+/// same errors, nothing built) for one that runs none.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PostLoginRequest {
+pub struct PostLoginRequest<E = Map<String, Value>> {
     /// The Auth0-shaped post-login event.
-    pub event: Map<String, Value>,
+    pub event: E,
     /// Where the browser goes at the end of a detour.
     pub return_to: String,
     /// The upstream's own id for this login, echoed in the result token.
@@ -133,7 +136,7 @@ impl Pipeline {
         let api_key_digests = settings
             .upstreams
             .iter()
-            .map(|u| Sha256::digest(u.api_key.expose_secret().as_bytes()).into())
+            .map(|u| sha256(u.api_key.expose_secret().as_bytes()))
             .collect();
         Self {
             settings,
@@ -161,7 +164,7 @@ impl Pipeline {
     /// neither the content nor the length of a key leaks through timing,
     /// and every upstream is checked, so its position does not either.
     pub fn upstream_by_key(&self, presented: &str) -> Option<&Upstream> {
-        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let presented = sha256(presented.as_bytes());
         let mut found = None;
         for (upstream, digest) in self
             .settings
@@ -186,14 +189,53 @@ impl Pipeline {
         &self.settings
     }
 
-    /// Runs a new login for `upstream`.
-    #[tracing::instrument(skip_all, fields(upstream = %upstream.id, login_id = tracing::field::Empty))]
+    /// Whether a new login runs any Action. When none does, the request's
+    /// event is only checked ([`Pipeline::start_without_actions`]).
+    pub fn runs_actions(&self) -> bool {
+        !self.settings.actions.is_empty()
+    }
+
+    /// A new login for `upstream` when no Action is configured: the request
+    /// is refused as [`Pipeline::start`] would refuse it, and otherwise
+    /// allowed with no effects. No event is built, no id drawn and nothing
+    /// logged, since nothing would read them.
+    pub fn start_without_actions(
+        &self,
+        upstream: &Upstream,
+        request: &PostLoginRequest<CheckedEvent>,
+    ) -> Result<Outcome, PipelineError> {
+        Self::check_return_to(upstream, &request.return_to)?;
+        request.event.check().map_err(RequestError::from)?;
+        let outcome = Outcome::Allow {
+            mutations: Mutations::default(),
+            executions: Vec::new(),
+        };
+        self.metrics.login(outcome_label(&outcome));
+        Ok(outcome)
+    }
+
+    fn check_return_to(upstream: &Upstream, return_to: &str) -> Result<(), PipelineError> {
+        if upstream.return_to.iter().any(|r| r == return_to) {
+            Ok(())
+        } else {
+            Err(RequestError::UnregisteredReturnTo.into())
+        }
+    }
+
+    /// Runs a new login for `upstream`. Its log lines carry the upstream
+    /// and the login id (the span is made with both, so nothing is
+    /// recorded into it later).
     pub async fn start(
         &self,
         upstream: &Upstream,
         request: PostLoginRequest,
     ) -> Result<Outcome, PipelineError> {
-        let result = self.start_inner(upstream, request).await;
+        let login_id = crate::domain::random_uuid();
+        let span = tracing::info_span!("start", upstream = %upstream.id, login_id = %login_id);
+        let result = self
+            .start_inner(upstream, request, login_id)
+            .instrument(span)
+            .await;
         match &result {
             Ok(outcome) => self.metrics.login(outcome_label(outcome)),
             Err(PipelineError::Store(_)) => self.metrics.store_error(),
@@ -206,14 +248,11 @@ impl Pipeline {
         &self,
         upstream: &Upstream,
         request: PostLoginRequest,
+        login_id: String,
     ) -> Result<Outcome, PipelineError> {
-        if !upstream.return_to.iter().any(|r| r == &request.return_to) {
-            return Err(RequestError::UnregisteredReturnTo.into());
-        }
+        Self::check_return_to(upstream, &request.return_to)?;
         let mut event = request.event;
         event::normalize(&mut event, self.default_hostname()).map_err(RequestError::from)?;
-        let login_id = uuid::Uuid::new_v4().to_string();
-        tracing::Span::current().record("login_id", login_id.as_str());
         let login = Login {
             id: login_id,
             event,
@@ -240,10 +279,23 @@ impl Pipeline {
             .map(|(outcome, _)| outcome)
     }
 
-    /// Resumes a suspended login from a `/continue` request.
-    #[tracing::instrument(skip_all, fields(state_hash = tracing::field::Empty, login_id = tracing::field::Empty))]
+    /// Resumes a suspended login from a `/continue` request. Its log lines
+    /// carry the state's hash (the span is made with it) and, once the
+    /// login is taken, the login id.
     pub async fn resume(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
-        let result = self.resume_inner(request).await;
+        let state = state_param(request.state.as_deref());
+        let key = state.as_ref().ok().map(StateParam::key);
+        let span = tracing::info_span!(
+            "resume",
+            state_hash = key.as_ref().map(StateKey::as_str),
+            login_id = tracing::field::Empty
+        );
+        let result = async {
+            let (state, key) = (state?, key.ok_or(StateError::Unknown)?);
+            self.resume_inner(request, state, key).await
+        }
+        .instrument(span)
+        .await;
         let label = match &result {
             Ok(Resumed::Redirect(..)) => "redirect",
             Ok(Resumed::Deliver { .. }) => "delivered",
@@ -258,10 +310,12 @@ impl Pipeline {
         result
     }
 
-    async fn resume_inner(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
-        let state = state_param(request.state.as_deref())?;
-        let key = state.key();
-        tracing::Span::current().record("state_hash", key.as_str());
+    async fn resume_inner(
+        &self,
+        request: ContinueRequest,
+        state: StateParam,
+        key: StateKey,
+    ) -> Result<Resumed, PipelineError> {
         // The binding is checked before the login is taken, so a browser
         // without the cookie cannot consume someone else's login.
         // (Skipped, with its round trip, when binding is off.)
@@ -385,9 +439,9 @@ impl Pipeline {
                     upstream: &upstream.id,
                     transaction_id: context.transaction_id.as_deref(),
                 };
-                let result = token::result::sign_at(
+                let result = token::result::sign_fields_at(
                     upstream.result_secret.expose_secret().as_bytes(),
-                    outcome.to_wire_with(detail),
+                    &outcome.wire(detail),
                     &audience,
                     &jti,
                     self.clock.unix_secs(),
@@ -433,7 +487,10 @@ impl Pipeline {
                 format!("too many redirects in one login (at most {MAX_REDIRECTS})"),
             ),
             RunEnd::Suspended { action, detour } => {
-                return self.suspend(login, action, detour, context).await;
+                // Boxed: saving a login (the store's futures) would
+                // otherwise make every login's future as large, and actix
+                // moves that future around for logins that never suspend.
+                return Box::pin(self.suspend(login, action, detour, context)).await;
             }
         };
         Ok((outcome, None))
@@ -481,6 +538,15 @@ impl Login {
             executions: self.executions,
         }
     }
+}
+
+/// SHA-256 with aws-lc (assembly; the `sha2` crate's portable code costs
+/// more on every request's API key).
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
 }
 
 fn outcome_label(outcome: &Outcome) -> &'static str {

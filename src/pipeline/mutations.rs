@@ -2,6 +2,7 @@
 //! rules (docs/auth0-compatibility.md#merge-rules): claims and metadata keys last-write-wins,
 //! scopes per-scope last operation wins, MFA last call wins.
 
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -93,8 +94,28 @@ pub fn claim_allowed(key: &str) -> bool {
     !host.is_some_and(|h| {
         RESERVED_NAMESPACES
             .iter()
-            .any(|ns| h == *ns || h.ends_with(&format!(".{ns}")))
+            .any(|ns| h == *ns || h.strip_suffix(ns).is_some_and(|rest| rest.ends_with('.')))
     })
+}
+
+/// How many bytes `value` takes as JSON, counted as it is written (no
+/// buffer): what the limits on a login's effects measure.
+fn json_len(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// Accumulated effects of a login.
@@ -244,7 +265,7 @@ impl Mutations {
     /// 32 KB each of user and app metadata changes, 16 KB of transaction
     /// metadata, 1000 added scopes, and the session and SAML limits.
     pub fn over_limit(&self) -> Option<String> {
-        let size = |m: &Map<String, Value>| serde_json::to_vec(m).map_or(usize::MAX, |v| v.len());
+        let size = |m: &Map<String, Value>| json_len(m);
         if size(&self.id_claims).saturating_add(size(&self.access_claims)) > MAX_CLAIMS_BYTES {
             return Some("more than 100 KB of custom claims".into());
         }
@@ -272,8 +293,21 @@ impl Mutations {
 
     /// The outcome fields (docs/protocol.md#outcomes): empty sections are left out.
     pub fn write_wire(&self, out: &mut Map<String, Value>) {
+        if let Ok(Value::Object(fields)) = serde_json::to_value(WireFields(self)) {
+            out.extend(fields);
+        }
+    }
+
+    /// The same fields as [`Mutations::write_wire`], serialized straight
+    /// into the outcome's JSON object (no values built on the way).
+    pub fn serialize_wire<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         if !self.id_claims.is_empty() {
-            out.insert("id_token".into(), json!({ "claims": self.id_claims }));
+            map.serialize_entry(
+                "id_token",
+                &IdToken {
+                    claims: &self.id_claims,
+                },
+            )?;
         }
         if !self.access_claims.is_empty() || !self.scopes.is_empty() {
             let pick = |op: &str| -> Vec<&String> {
@@ -283,36 +317,79 @@ impl Mutations {
                     .map(|(k, _)| k)
                     .collect()
             };
-            out.insert(
-                "access_token".into(),
-                json!({
-                    "claims": self.access_claims,
-                    "scopes": { "add": pick("add"), "remove": pick("remove") },
-                }),
-            );
+            let access = AccessToken {
+                claims: &self.access_claims,
+                scopes: Scopes {
+                    add: pick("add"),
+                    remove: pick("remove"),
+                },
+            };
+            map.serialize_entry("access_token", &access)?;
         }
         if !self.user_metadata.is_empty() || !self.app_metadata.is_empty() {
-            out.insert(
-                "user".into(),
-                json!({ "user_metadata": self.user_metadata, "app_metadata": self.app_metadata }),
-            );
+            let user = UserMetadata {
+                user_metadata: &self.user_metadata,
+                app_metadata: &self.app_metadata,
+            };
+            map.serialize_entry("user", &user)?;
         }
         if let Some(mfa) = &self.multifactor {
-            out.insert("multifactor".into(), mfa.clone());
+            map.serialize_entry("multifactor", mfa)?;
         }
         if !self.transaction_metadata.is_empty() {
-            out.insert(
-                "transaction_metadata".into(),
-                Value::Object(self.transaction_metadata.clone()),
-            );
+            map.serialize_entry("transaction_metadata", &self.transaction_metadata)?;
         }
-        self.effects.write_wire(out);
+        if !self.effects.is_empty() {
+            let mut effects = Map::new();
+            self.effects.write_wire(&mut effects);
+            for (key, value) in &effects {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether an Action already switched the primary user.
     pub fn primary_user_set(&self) -> bool {
         self.effects.primary_user_set()
     }
+}
+
+/// [`Mutations::serialize_wire`] as an object of its own.
+struct WireFields<'a>(&'a Mutations);
+
+impl Serialize for WireFields<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.0.serialize_wire(&mut map)?;
+        map.end()
+    }
+}
+
+/// `id_token` in the outcome.
+#[derive(Serialize)]
+struct IdToken<'a> {
+    claims: &'a Map<String, Value>,
+}
+
+/// `access_token` in the outcome.
+#[derive(Serialize)]
+struct AccessToken<'a> {
+    claims: &'a Map<String, Value>,
+    scopes: Scopes<'a>,
+}
+
+#[derive(Serialize)]
+struct Scopes<'a> {
+    add: Vec<&'a String>,
+    remove: Vec<&'a String>,
+}
+
+/// `user` in the outcome.
+#[derive(Serialize)]
+struct UserMetadata<'a> {
+    user_metadata: &'a Map<String, Value>,
+    app_metadata: &'a Map<String, Value>,
 }
 
 /// The object at `path` inside the event, created when missing or not an
@@ -408,5 +485,19 @@ mod tests {
         let mut out = Map::new();
         m.write_wire(&mut out);
         assert_eq!(out["user"]["user_metadata"], json!({"a": null, "c": 3}));
+    }
+
+    #[test]
+    fn json_len_is_the_length_of_the_json() {
+        let v = json!({"a": [1, "é", null], "b": {"c": 1.5}});
+        assert_eq!(json_len(&v), serde_json::to_vec(&v).unwrap().len());
+    }
+
+    #[test]
+    fn reserved_namespaces_and_their_subdomains_are_refused() {
+        assert!(!claim_allowed("https://auth0.com/x"));
+        assert!(!claim_allowed("https://a.auth0.com/x"));
+        assert!(claim_allowed("https://myauth0.com/x"));
+        assert!(claim_allowed("https://my-app.example.com/roles"));
     }
 }

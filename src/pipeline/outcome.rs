@@ -1,9 +1,11 @@
 //! What a login ends with, and its wire forms (docs/protocol.md#outcomes).
 
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::mutations::Mutations;
+use crate::token::result::OutcomeFields;
 
 /// The OAuth error a denied login carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,17 +55,6 @@ pub struct ExecutionRecord {
     pub logs: Vec<String>,
     /// Why it failed, if it did.
     pub error: Option<String>,
-}
-
-impl ExecutionRecord {
-    /// The record without what the Action printed or threw.
-    fn withheld(&self) -> Value {
-        let mut out = Map::new();
-        out.insert("action".into(), self.action.clone().into());
-        out.insert("handler".into(), self.handler.clone().into());
-        out.insert("duration_ms".into(), self.duration_ms.into());
-        Value::Object(out)
-    }
 }
 
 /// How a login ends (or pauses).
@@ -120,53 +111,20 @@ impl Outcome {
     /// The outcome object, carrying the Actions' output only with
     /// [`Detail::Full`].
     pub fn to_wire_with(&self, detail: Detail) -> Map<String, Value> {
-        let mut out = Map::new();
-        let executions = match self {
-            Outcome::Allow {
-                mutations,
-                executions,
-            } => {
-                out.insert("outcome".into(), "allow".into());
-                mutations.write_wire(&mut out);
-                executions
-            }
-            Outcome::Deny {
-                error,
-                description,
-                failed_action,
-                mutations,
-                executions,
-            } => {
-                out.insert("outcome".into(), "deny".into());
-                out.insert("error".into(), error.as_str().into());
-                let description = match (detail, failed_action) {
-                    (Detail::Withheld, Some(action)) => format!("Action \"{action}\" failed"),
-                    _ => description.clone(),
-                };
-                out.insert("error_description".into(), description.into());
-                mutations.write_wire(&mut out);
-                executions
-            }
-            Outcome::Redirect {
-                location,
-                executions,
-            } => {
-                out.insert("outcome".into(), "redirect".into());
-                out.insert("location".into(), location.clone().into());
-                executions
-            }
-            Outcome::Prompt { prompt, executions } => {
-                out.insert("outcome".into(), "prompt".into());
-                out.insert("prompt".into(), prompt.clone());
-                executions
-            }
-        };
-        let executions = match detail {
-            Detail::Full => serde_json::to_value(executions).unwrap_or(Value::Array(Vec::new())),
-            Detail::Withheld => executions.iter().map(ExecutionRecord::withheld).collect(),
-        };
-        out.insert("executions".into(), executions);
-        out
+        match serde_json::to_value(self.wire(detail)) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    /// The outcome object of [`Outcome::to_wire_with`] as something to
+    /// serialize: the same JSON, written straight from the outcome (an
+    /// answer's body needs no map built and dropped on the way).
+    pub fn wire(&self, detail: Detail) -> Wire<'_> {
+        Wire {
+            outcome: self,
+            detail,
+        }
     }
 
     /// What [`Detail::Withheld`] leaves out, for the back channel
@@ -193,6 +151,112 @@ impl Outcome {
         );
         out
     }
+}
+
+/// An outcome's wire form, serialized on demand ([`Outcome::wire`]).
+pub struct Wire<'a> {
+    outcome: &'a Outcome,
+    detail: Detail,
+}
+
+impl Serialize for Wire<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(None)?;
+        self.serialize_fields(&mut out)?;
+        out.end()
+    }
+}
+
+impl Wire<'_> {
+    /// The outcome object's fields, into an object being serialized (the
+    /// result token's claims start with them).
+    pub fn serialize_fields<M: SerializeMap>(&self, out: &mut M) -> Result<(), M::Error> {
+        let executions = match self.outcome {
+            Outcome::Allow {
+                mutations,
+                executions,
+            } => {
+                out.serialize_entry("outcome", "allow")?;
+                mutations.serialize_wire(out)?;
+                executions
+            }
+            Outcome::Deny {
+                error,
+                description,
+                failed_action,
+                mutations,
+                executions,
+            } => {
+                out.serialize_entry("outcome", "deny")?;
+                out.serialize_entry("error", error.as_str())?;
+                match (self.detail, failed_action) {
+                    (Detail::Withheld, Some(action)) => out.serialize_entry(
+                        "error_description",
+                        &format_args!("Action \"{action}\" failed"),
+                    )?,
+                    _ => out.serialize_entry("error_description", description)?,
+                }
+                mutations.serialize_wire(out)?;
+                executions
+            }
+            Outcome::Redirect {
+                location,
+                executions,
+            } => {
+                out.serialize_entry("outcome", "redirect")?;
+                out.serialize_entry("location", location)?;
+                executions
+            }
+            Outcome::Prompt { prompt, executions } => {
+                out.serialize_entry("outcome", "prompt")?;
+                out.serialize_entry("prompt", prompt)?;
+                executions
+            }
+        };
+        match self.detail {
+            Detail::Full => out.serialize_entry("executions", executions)?,
+            Detail::Withheld => out.serialize_entry("executions", &WithheldRecords(executions))?,
+        }
+        Ok(())
+    }
+}
+
+/// A result token's claims start with the outcome's fields. None of them
+/// (`outcome`, `error`, `location`, the effects, `executions`, ...) has a
+/// claim's name, so every claim follows them.
+impl OutcomeFields for Wire<'_> {
+    fn serialize_fields<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        _claim: impl Fn(&str) -> Option<Value>,
+    ) -> Result<(), M::Error> {
+        Wire::serialize_fields(self, map)
+    }
+
+    fn has_field(&self, _name: &str) -> bool {
+        false
+    }
+}
+
+/// Execution records without what the Actions printed or threw.
+struct WithheldRecords<'a>(&'a [ExecutionRecord]);
+
+impl Serialize for WithheldRecords<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|r| Withheld {
+            action: &r.action,
+            handler: &r.handler,
+            duration_ms: r.duration_ms,
+        }))
+    }
+}
+
+/// One execution record without its logs and error.
+#[derive(Serialize)]
+struct Withheld<'a> {
+    action: &'a str,
+    handler: &'a str,
+    duration_ms: f64,
 }
 
 #[cfg(test)]
@@ -237,5 +301,64 @@ mod tests {
         let details = Value::Object(deny(Some("risk")).details());
         assert_eq!(details["error_description"], "token sk-123 refused");
         assert_eq!(details["executions"][0]["error"], "token sk-123 refused");
+    }
+
+    #[test]
+    fn the_wire_is_written_as_the_outcome_object_reads() {
+        let mutations: Mutations = serde_json::from_value(json!({
+            "id_claims": {"https://x/roles": ["admin"]},
+            "access_claims": {"a": 1},
+            "scopes": {"read": "add", "write": "remove", "more": "add"},
+            "user_metadata": {"u": null},
+            "app_metadata": {"tier": "pro"},
+            "multifactor": {"provider": "any"},
+            "transaction_metadata": {"t": 1},
+        }))
+        .unwrap();
+        let Outcome::Deny { executions, .. } = deny(None) else {
+            unreachable!()
+        };
+        let allow = Outcome::Allow {
+            mutations,
+            executions,
+        };
+        let expected = json!({
+            "outcome": "allow",
+            "id_token": {"claims": {"https://x/roles": ["admin"]}},
+            "access_token": {"claims": {"a": 1}, "scopes": {"add": ["read", "more"], "remove": ["write"]}},
+            "user": {"user_metadata": {"u": null}, "app_metadata": {"tier": "pro"}},
+            "multifactor": {"provider": "any"},
+            "transaction_metadata": {"t": 1},
+            "executions": [{
+                "action": "risk", "handler": "onExecutePostLogin", "duration_ms": 1.5,
+                "logs": ["using sk-123"], "error": "token sk-123 refused",
+            }],
+        });
+        let text = serde_json::to_string(&allow.wire(Detail::Full)).unwrap();
+        assert_eq!(text, expected.to_string());
+        assert_eq!(Value::Object(allow.to_wire()), expected);
+        let withheld = deny(Some("risk"));
+        assert_eq!(
+            serde_json::to_string(&withheld.wire(Detail::Withheld)).unwrap(),
+            Value::Object(withheld.to_wire_with(Detail::Withheld)).to_string()
+        );
+    }
+
+    #[test]
+    fn a_result_token_signed_from_the_wire_is_the_one_signed_from_its_map() {
+        use crate::token::result::{Audience, sign_at, sign_fields_at};
+        let audience = Audience {
+            issuer: "https://detour.example",
+            upstream: "demo",
+            transaction_id: Some("tx"),
+        };
+        for detail in [Detail::Full, Detail::Withheld] {
+            let outcome = deny(Some("risk"));
+            let from_map =
+                sign_at(b"k", outcome.to_wire_with(detail), &audience, "j", 1000).unwrap();
+            let from_wire =
+                sign_fields_at(b"k", &outcome.wire(detail), &audience, "j", 1000).unwrap();
+            assert_eq!(from_wire, from_map);
+        }
     }
 }

@@ -152,7 +152,8 @@ pub async fn run(
         run.done(Err(lost.into()));
     }
     for (action, changes) in run.cache_writes {
-        if let Err(e) = store.cache_apply(&action, changes).await {
+        // Boxed, as the suspension is: few runs write a cache.
+        if let Err(e) = Box::pin(store.cache_apply(&action, changes)).await {
             // api.cache is best effort (as on Auth0): a lost write is logged,
             // not a failed login.
             tracing::warn!(action = %action, error = %chain(&e), "api.cache write lost");

@@ -2,6 +2,7 @@
 //! started the login and delivered at its `return_to`.
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 use super::{TokenError, now_secs};
@@ -24,7 +25,7 @@ pub struct Audience<'a> {
 /// remembers to refuse a replay and quotes to fetch the result's execution
 /// details.
 pub fn new_jti() -> String {
-    uuid::Uuid::new_v4().to_string()
+    crate::domain::random_uuid()
 }
 
 /// Signs the outcome object with the upstream's result secret, adding
@@ -48,21 +49,106 @@ pub fn sign_at(
     jti: &str,
     now: u64,
 ) -> Result<String, TokenError> {
-    let mut claims = outcome;
-    claims.insert("iss".into(), audience.issuer.into());
-    claims.insert("aud".into(), audience.upstream.into());
-    claims.insert("iat".into(), now.into());
-    claims.insert("exp".into(), (now + RESULT_TTL_SECS).into());
-    claims.insert("jti".into(), jti.into());
-    if let Some(tx) = audience.transaction_id {
-        claims.insert("transaction_id".into(), tx.into());
+    sign_fields_at(secret, &outcome, audience, jti, now)
+}
+
+/// The fields a result token's claims start with: the outcome object,
+/// as a map or written by the caller.
+pub trait OutcomeFields {
+    /// Writes the fields into the claims object; `claim` is the value of
+    /// a claim of that name, which replaces the field in place.
+    fn serialize_fields<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        claim: impl Fn(&str) -> Option<Value>,
+    ) -> Result<(), M::Error>;
+
+    /// Whether the outcome has a field of this name (a claim of that name
+    /// then took its place instead of following the outcome).
+    fn has_field(&self, name: &str) -> bool;
+}
+
+impl OutcomeFields for Map<String, Value> {
+    fn serialize_fields<M: SerializeMap>(
+        &self,
+        map: &mut M,
+        claim: impl Fn(&str) -> Option<Value>,
+    ) -> Result<(), M::Error> {
+        for (key, value) in self {
+            match claim(key) {
+                Some(claim) => map.serialize_entry(key, &claim)?,
+                None => map.serialize_entry(key, value)?,
+            }
+        }
+        Ok(())
     }
+
+    fn has_field(&self, name: &str) -> bool {
+        self.contains_key(name)
+    }
+}
+
+/// [`sign_at`] for an outcome given as its [`OutcomeFields`], so the
+/// caller need not build its map.
+pub fn sign_fields_at(
+    secret: &[u8],
+    outcome: &impl OutcomeFields,
+    audience: &Audience<'_>,
+    jti: &str,
+    now: u64,
+) -> Result<String, TokenError> {
+    let claims = Claims {
+        outcome,
+        registered: [
+            ("iss", Value::from(audience.issuer)),
+            ("aud", Value::from(audience.upstream)),
+            ("iat", Value::from(now)),
+            ("exp", Value::from(now + RESULT_TTL_SECS)),
+            ("jti", Value::from(jti)),
+            (
+                "transaction_id",
+                audience.transaction_id.map(Value::from).unwrap_or_default(),
+            ),
+        ],
+    };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
         &EncodingKey::from_secret(secret),
     )
     .map_err(TokenError::Sign)
+}
+
+/// The outcome with the token's own claims, serialized as if each claim
+/// were inserted into the outcome's map (a claim replaces a field of its
+/// name in place, the others follow in order) without rebuilding the map.
+/// A `null` `transaction_id` is left out.
+struct Claims<'a, O> {
+    outcome: &'a O,
+    registered: [(&'static str, Value); 6],
+}
+
+impl<O> Claims<'_, O> {
+    fn claim(&self, name: &str) -> Option<&Value> {
+        self.registered
+            .iter()
+            .find(|(n, v)| *n == name && !v.is_null())
+            .map(|(_, v)| v)
+    }
+}
+
+impl<O: OutcomeFields> serde::Serialize for Claims<'_, O> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        self.outcome
+            .serialize_fields(&mut map, |key| self.claim(key).cloned())?;
+        for (name, value) in &self.registered {
+            if !value.is_null() && !self.outcome.has_field(name) {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// Verifies a result token the way an upstream must: HS256 only, the
@@ -167,6 +253,36 @@ mod tests {
             parts[1]
         );
         assert!(verify(&unsigned, b"secret", &AUDIENCE).is_err());
+    }
+
+    #[test]
+    fn the_claims_read_as_the_outcome_with_each_claim_inserted() {
+        let mut outcome = outcome();
+        outcome.insert("jti".into(), json!("from-the-outcome"));
+        let token = sign_at(b"secret", outcome.clone(), &AUDIENCE, "j1", 1000).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let mut expected = outcome;
+        for (k, v) in [
+            ("iss", json!(AUDIENCE.issuer)),
+            ("aud", json!(AUDIENCE.upstream)),
+            ("iat", json!(1000)),
+            ("exp", json!(1000 + RESULT_TTL_SECS)),
+            ("jti", json!("j1")),
+            ("transaction_id", json!("tx-1")),
+        ] {
+            expected.insert(k.into(), v);
+        }
+        assert_eq!(text, serde_json::to_string(&expected).unwrap());
+        let no_tx = Audience {
+            transaction_id: None,
+            ..AUDIENCE
+        };
+        let token = sign_at(b"secret", super::tests::outcome(), &no_tx, "j1", 1000).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        assert!(claims.get("transaction_id").is_none());
     }
 
     #[test]

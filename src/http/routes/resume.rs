@@ -31,7 +31,9 @@ pub async fn resume(
     let request = continue_request(&req, &body)?;
     let pipeline = state.pipeline.load_full();
     let server = &pipeline.settings().server;
-    match pipeline.resume(request).await {
+    // Boxed, as in post-login: the run's future would make this handler's
+    // future (moved several times by actix) as large as itself.
+    match Box::pin(pipeline.resume(request)).await {
         Ok(Resumed::Redirect(location, cookie)) => found_binding(&req, &location, cookie, server),
         Ok(Resumed::Deliver { return_to, result }) => deliver(&req, &return_to, &result),
         Err(e) => Err(ApiError::from_pipeline(e, audience)),
