@@ -330,6 +330,15 @@ pub fn load<'js>(
         crate::config::resolve::refused_on_use(&spec)
     })
     .map_err(|e| startup(e.to_string()))?;
+    // Only a kept context defines the event's fields lazily.
+    let define_accessors = if single_use {
+        None
+    } else {
+        Some(
+            Function::new(ctx.clone(), super::accessors::define)
+                .map_err(|e| startup(e.to_string()))?,
+        )
+    };
     let load_error: Option<String> = define
         .call((
             source.access.entry,
@@ -338,6 +347,7 @@ pub fn load<'js>(
             name,
             refused,
             single_use,
+            define_accessors,
         ))
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;

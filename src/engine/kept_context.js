@@ -13,8 +13,12 @@
 //
 // Loaded before the Action's code runs: everything used later is taken
 // now, out of the Action's reach.
-function build(apply, jsonParse, tryDefine, apiKeys) {
-  const { create, freeze, assign, keys, hasOwn, getPrototypeOf, defineProperties, getOwnPropertyDescriptor } = Object;
+function build(apply, jsonParse, tryDefine, apiKeys, defineAccessors) {
+  const { freeze, assign, keys, hasOwn, getPrototypeOf, getOwnPropertyDescriptor, defineProperty } = Object;
+  // Appends without an index setter an Action put on Array.prototype.
+  const append = (list, item) => {
+    defineProperty(list, list.length, { value: item, writable: true, enumerable: true, configurable: true });
+  };
   const { get: weakGet, set: weakSet } = WeakMap.prototype;
   const { get: mapGet, set: mapSet } = Map.prototype;
   // event -> its fields array; a field read but not settled on the object
@@ -44,35 +48,33 @@ function build(apply, jsonParse, tryDefine, apiKeys) {
     return value;
   }
 
-  // Descriptors per sequence of keys, made once per context (an upstream
+  // The accessors per sequence of keys, `[key, get, set, …]` for
+  // `defineAccessors` (accessors.rs), made once per context (an upstream
   // sends the same keys login after login); a few sequences are kept.
-  const descriptorSets = new Map();
-  const MAX_DESCRIPTOR_SETS = 8;
+  const accessorSets = new Map();
+  const MAX_ACCESSOR_SETS = 8;
   let kept = 0;
-  function descriptorsOf(fields) {
+  function accessorsOf(fields) {
     let id = '';
     for (let i = 0; i < fields.length; i += 2) id += `${fields[i]}\u0000`; // keys as JSON
-    let set = apply(mapGet, descriptorSets, [id]);
-    if (set !== undefined) return set;
-    set = create(null);
+    let flat = apply(mapGet, accessorSets, [id]);
+    if (flat !== undefined) return flat;
+    flat = [];
     for (let i = 0; i < fields.length; i += 2) {
       const key = jsonParse(fields[i]);
       const at = i;
       const get = function () { return readField(this, at, key); };
+      const set = function (value) { settleField(this, key, value); };
       apply(weakSet, getterKeys, [get, key]);
-      set[key] = {
-        __proto__: null,
-        get,
-        set(value) { settleField(this, key, value); },
-        enumerable: true,
-        configurable: true,
-      };
+      append(flat, key);
+      append(flat, get);
+      append(flat, set);
     }
-    if (kept < MAX_DESCRIPTOR_SETS) {
+    if (kept < MAX_ACCESSOR_SETS) {
       kept += 1;
-      apply(mapSet, descriptorSets, [id, set]);
+      apply(mapSet, accessorSets, [id, flat]);
     }
-    return set;
+    return flat;
   }
 
   // Each execution's api: a literal of the shared namespaces costs a third
@@ -99,7 +101,7 @@ function build(apply, jsonParse, tryDefine, apiKeys) {
     },
     eventOf(fields) {
       const event = {};
-      defineProperties(event, descriptorsOf(fields));
+      defineAccessors(event, accessorsOf(fields));
       apply(weakSet, unread, [event, fields]);
       return event;
     },

@@ -11,6 +11,7 @@
 //! JSON, an [`ActionReport`] carries the recorded [`Command`]s and console
 //! output.
 
+mod accessors;
 mod command;
 mod compile;
 mod console;

@@ -159,10 +159,10 @@ const internals = (function (host) {
     return require;
   }
 
-  function define(entryId, resolveFn, loadFn, nameFn, refusedFn, lazyApi) {
+  function define(entryId, resolveFn, loadFn, nameFn, refusedFn, lazyApi, defineAccessors) {
     if (!lazyApi) {
       fullParts();
-      kept = loadModule('kept')(apply, jsonParse, tryDefine, ['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS]);
+      kept = loadModule('kept')(apply, jsonParse, tryDefine, ['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS], defineAccessors);
     }
     hostRefused = refusedFn;
     hostResolve = resolveFn;
