@@ -162,7 +162,7 @@ const internals = (function (host) {
   function define(entryId, resolveFn, loadFn, nameFn, refusedFn, lazyApi) {
     if (!lazyApi) {
       fullParts();
-      kept = loadModule('kept')(apply, jsonParse, tryDefine, ['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS]);
+      kept = loadModule('kept')(apply, jsonParse, tryDefine, () => (current === null ? null : current.event), ['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS]);
     }
     hostRefused = refusedFn;
     hostResolve = resolveFn;
