@@ -295,8 +295,7 @@ async fn globals_and_api_namespaces_look_the_same_to_an_action_under_either_isol
 }
 
 #[tokio::test]
-async fn a_global_built_on_first_use_is_one_object_even_when_the_action_froze_the_global_object()
-{
+async fn a_global_built_on_first_use_is_one_object_even_when_the_action_froze_the_global_object() {
     for isolation in ["per_instance", "per_execution"] {
         // Arrange
         let mut config = TestConfig::new(
@@ -313,7 +312,11 @@ async fn a_global_built_on_first_use_is_one_object_even_when_the_action_froze_th
         let same = claim(&outcome, "id_token", "https://detour.test/frozen-global")
             .unwrap_or_else(|| panic!("{isolation}: {outcome:#}"));
         for (name, one) in same.as_object().expect("an object") {
-            assert_eq!(one, &json!(true), "{isolation}: {name} changed between reads");
+            assert_eq!(
+                one,
+                &json!(true),
+                "{isolation}: {name} changed between reads"
+            );
         }
         assert_eq!(
             outcome["executions"][0]["logs"],

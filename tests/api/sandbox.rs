@@ -134,10 +134,18 @@ async fn a_login_whose_action_returns_leaving_endless_jobs_behind_keeps_its_outc
     let second = app.post_login_outcome(login_event()).await;
 
     assert_eq!(first["outcome"], "allow", "{first:#}");
-    assert_eq!(id_claim(&first, "https://detour.test/executions"), json!(1), "{first:#}");
+    assert_eq!(
+        id_claim(&first, "https://detour.test/executions"),
+        json!(1),
+        "{first:#}"
+    );
     // The jobs left behind never die down: that runtime is not reused.
     assert_eq!(second["outcome"], "allow", "{second:#}");
-    assert_eq!(id_claim(&second, "https://detour.test/executions"), json!(1), "{second:#}");
+    assert_eq!(
+        id_claim(&second, "https://detour.test/executions"),
+        json!(1),
+        "{second:#}"
+    );
 }
 
 #[tokio::test]
