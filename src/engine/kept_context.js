@@ -28,7 +28,13 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys) {
   // Each field's getter -> {key, at, keyJson}: tells a field still unread.
   const getterKeys = new WeakMap();
 
-  const settleField = (target, key, value) => tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  // The field as a data property in place of its accessor, keeping what
+  // the Action made of its other attributes (`enumerable: false`), as a
+  // data property's own would be kept.
+  const settleField = (target, key, value) => tryDefine(target, key, { __proto__: null, value, writable: true });
+  // A new data property of a receiver that had none (Object.create(event)),
+  // as assignment makes it.
+  const newField = (target, key, value) => tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
   // The fields of `event` if field `at` of them is `keyJson` (getters and
   // setters are shared by the events that have the same keys, not by
   // others); never reads past the end, where Array.prototype could answer.
@@ -101,7 +107,7 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys) {
         // plain property's assignment makes it; on an event the Action
         // sealed (not frozen), the value is kept for later reads.
         set(value) {
-          if (settleField(this, key, value)) return;
+          if (hasOwn(this, key) ? settleField(this, key, value) : newField(this, key, value)) return;
           const own = fieldsOf(this, at, keyJson);
           if (own !== undefined && !isFrozen(this)) own[at + 1] = { __proto__: null, value };
         },

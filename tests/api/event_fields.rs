@@ -285,6 +285,8 @@ async fn an_event_read_through_a_proxy_another_receiver_or_copied_descriptors_sh
                 "proxy": login_event()["user"]["user_id"],
                 "reflect_receiver": "Corp Portal",
                 "descriptor_copy": "auth0",
+                "hidden_read": true,
+                "hidden_assigned": true,
                 "sealed_assign": true,
             }),
             "{isolation}"
