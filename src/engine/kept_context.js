@@ -9,12 +9,17 @@
 // event for every Action was the largest part of an execution
 // (docs/performance.md). Until then a field is an enumerable accessor; once
 // read or assigned, a plain data property in its place, so keys, order,
-// JSON.stringify, spreading and assignment see what they saw before.
+// JSON.stringify, spreading and assignment see what they saw before, and
+// it answers as a data property whatever the receiver (a Proxy of the
+// event, Reflect.get, a copy of its descriptors) and when the Action
+// sealed the event. What still shows: an unread field's descriptor is an
+// accessor, and redefining one with a partial data descriptor
+// (`{writable: false}`) leaves it undefined, as it would an accessor.
 //
 // Loaded before the Action's code runs: everything used later is taken
 // now, out of the Action's reach.
-function build(apply, jsonParse, tryDefine, apiKeys, defineAccessors) {
-  const { freeze, assign, keys, hasOwn, getPrototypeOf, getOwnPropertyDescriptor, defineProperty } = Object;
+function build(apply, jsonParse, tryDefine, currentEvent, apiKeys, defineAccessors) {
+  const { freeze, assign, keys, hasOwn, isFrozen, getPrototypeOf, getOwnPropertyDescriptor, defineProperty } = Object;
   // Appends without an index setter an Action put on Array.prototype.
   const append = (list, item) => {
     defineProperty(list, list.length, { value: item, writable: true, enumerable: true, configurable: true });
@@ -22,29 +27,63 @@ function build(apply, jsonParse, tryDefine, apiKeys, defineAccessors) {
   const { get: weakGet, set: weakSet } = WeakMap.prototype;
   const { get: mapGet, set: mapSet } = Map.prototype;
   // event -> its fields array; a field read but not settled on the object
-  // (the Action froze it) is kept there as {value}.
+  // (the Action froze or sealed it) is kept there as {value}.
   const unread = new WeakMap();
-  // Each field's getter -> its key: tells a field still unread.
+  // Each field's getter -> {key, at, keyJson}: tells a field still unread.
   const getterKeys = new WeakMap();
 
-  const settleField = (target, key, value) => {
-    tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  // The field as a data property in place of its accessor, keeping what
+  // the Action made of its other attributes (`enumerable: false`), as a
+  // data property's own would be kept.
+  const settleField = (target, key, value) => tryDefine(target, key, { __proto__: null, value, writable: true });
+  // A new data property of a receiver that had none (Object.create(event)),
+  // as assignment makes it.
+  const newField = (target, key, value) => tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  // The fields of `event` if field `at` of them is `keyJson` (getters and
+  // setters are shared by the events that have the same keys, not by
+  // others); never reads past the end, where Array.prototype could answer.
+  const fieldsOf = (event, at, keyJson) => {
+    const fields = apply(weakGet, unread, [event]);
+    return fields !== undefined && at < fields.length && fields[at] === keyJson ? fields : undefined;
   };
-  function readField(receiver, at, key) {
-    // The event itself, or an object made from it (Object.create(event)).
-    let target = receiver;
-    let fields;
-    while (target !== null && (typeof target === 'object' || typeof target === 'function')) {
-      fields = apply(weakGet, unread, [target]);
-      if (fields !== undefined) break;
-      target = getPrototypeOf(target);
-    }
-    if (fields === undefined) return undefined;
+  function readField(receiver, at, key, keyJson, get) {
+    const fields = apply(weakGet, unread, [receiver]);
+    if (fields === undefined || at >= fields.length || fields[at] !== keyJson) return readOther(receiver, at, key, keyJson, get);
     const text = fields[at + 1];
     if (typeof text !== 'string') return text.value;
     const value = jsonParse(text);
     fields[at + 1] = { __proto__: null, value };
-    settleField(target, key, value);
+    settleField(receiver, key, value);
+    return value;
+  }
+  // Read from another receiver than the event.
+  function readOther(receiver, at, key, keyJson, get) {
+    // An object made from the event (Object.create(event)).
+    let target = receiver;
+    let fields;
+    while (target !== null && (typeof target === 'object' || typeof target === 'function')) {
+      fields = fieldsOf(target, at, keyJson);
+      if (fields !== undefined) break;
+      target = getPrototypeOf(target);
+    }
+    let settle = fields !== undefined;
+    if (fields === undefined) {
+      // Another receiver (a Proxy of the event, Reflect.get, an object
+      // given the event's descriptors): a data property answers the same
+      // whatever the receiver, so this answers the running execution's
+      // event. (Such a receiver kept from an earlier execution reads the
+      // running one's field, not its own: getters are shared.)
+      target = currentEvent();
+      fields = target === null ? undefined : fieldsOf(target, at, keyJson);
+      if (fields === undefined) return undefined;
+      const own = getOwnPropertyDescriptor(target, key);
+      settle = own !== undefined && own.get === get;
+    }
+    const text = fields[at + 1];
+    if (typeof text !== 'string') return text.value;
+    const value = jsonParse(text);
+    fields[at + 1] = { __proto__: null, value };
+    if (settle) settleField(target, key, value);
     return value;
   }
 
@@ -61,11 +100,19 @@ function build(apply, jsonParse, tryDefine, apiKeys, defineAccessors) {
     if (flat !== undefined) return flat;
     flat = [];
     for (let i = 0; i < fields.length; i += 2) {
-      const key = jsonParse(fields[i]);
+      const keyJson = fields[i];
+      const key = jsonParse(keyJson);
       const at = i;
-      const get = function () { return readField(this, at, key); };
-      const set = function (value) { settleField(this, key, value); };
-      apply(weakSet, getterKeys, [get, key]);
+      const get = function () { return readField(this, at, key, keyJson, get); };
+      // Assigned, the field is a data property of the receiver, as a plain
+      // property's assignment makes it; on an event the Action sealed (not
+      // frozen), the value is kept for later reads.
+      const set = function (value) {
+        if (hasOwn(this, key) ? settleField(this, key, value) : newField(this, key, value)) return;
+        const own = fieldsOf(this, at, keyJson);
+        if (own !== undefined && !isFrozen(this)) own[at + 1] = { __proto__: null, value };
+      };
+      apply(weakSet, getterKeys, [get, { __proto__: null, key, at, keyJson }]);
       append(flat, key);
       append(flat, get);
       append(flat, set);
@@ -108,7 +155,10 @@ function build(apply, jsonParse, tryDefine, apiKeys, defineAccessors) {
     // Whether `event[key]` is still the field Rust sent, unread.
     unreadField(event, key) {
       const d = getOwnPropertyDescriptor(event, key);
-      return d !== undefined && hasOwn(d, 'get') && apply(weakGet, getterKeys, [d.get]) === key;
+      const field = d !== undefined && hasOwn(d, 'get') ? apply(weakGet, getterKeys, [d.get]) : undefined;
+      if (field === undefined || field.key !== key) return false;
+      const fields = fieldsOf(event, field.at, field.keyJson);
+      return fields !== undefined && typeof fields[field.at + 1] === 'string';
     },
   });
 }

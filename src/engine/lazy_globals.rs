@@ -82,8 +82,8 @@ pub fn define<'js>(
 /// The getter and setter of one lazy global. Called with no argument (a
 /// read) it asks `resolve(name)` for the value; with one (an assignment)
 /// it takes that. Either way the global becomes a data property holding
-/// the value. `magic` carries the property flags; `data` is
-/// `[resolve, name]`.
+/// the value, with the attributes the accessor had. `magic` carries the
+/// property flags `define` gave it; `data` is `[resolve, name]`.
 unsafe extern "C" fn accessor(
     ctx: *mut qjs::JSContext,
     _this: qjs::JSValue,
@@ -114,13 +114,40 @@ unsafe extern "C" fn accessor(
             return qjs::JS_EXCEPTION;
         }
         let global = qjs::JS_GetGlobalObject(ctx);
-        let defined = qjs::JS_DefinePropertyValue(
-            ctx,
-            global,
-            atom,
-            qjs::JS_DupValue(ctx, value),
-            magic | qjs::JS_PROP_WRITABLE as c_int,
-        );
+        // In place of the accessor, the data property keeps the other
+        // attributes the Action may have given it (`enumerable: false`),
+        // as a plain global's would be kept; made anew (the accessor was
+        // deleted and this one called through a kept reference), it has
+        // the global's own.
+        let own = qjs::JS_GetOwnProperty(ctx, std::ptr::null_mut(), global, atom);
+        let flags = match own {
+            1.. => {
+                (qjs::JS_PROP_HAS_VALUE | qjs::JS_PROP_HAS_WRITABLE | qjs::JS_PROP_WRITABLE)
+                    as c_int
+            }
+            _ => {
+                magic
+                    | (qjs::JS_PROP_HAS_VALUE
+                        | qjs::JS_PROP_HAS_WRITABLE
+                        | qjs::JS_PROP_WRITABLE
+                        | qjs::JS_PROP_HAS_ENUMERABLE
+                        | qjs::JS_PROP_HAS_CONFIGURABLE) as c_int
+            }
+        };
+        let defined = if own < 0 {
+            -1
+        } else {
+            // Borrows `value` (JS_DefineProperty frees nothing it is given).
+            qjs::JS_DefineProperty(
+                ctx,
+                global,
+                atom,
+                value,
+                qjs::JS_UNDEFINED,
+                qjs::JS_UNDEFINED,
+                flags,
+            )
+        };
         qjs::JS_FreeValue(ctx, global);
         qjs::JS_FreeAtom(ctx, atom);
         if defined < 0 {

@@ -53,8 +53,10 @@ const internals = (function (host) {
 
   // ---- console: captured per execution, capped -------------------------
   // Built on first read from console.js: an accessor until then, like the
-  // lazy globals, then a plain property.
-  host.lazyGlobals(['console'], true, () => loadModule('console')(host, () => current, jsonStringify));
+  // lazy globals, then a plain property. Built once: an Action that froze
+  // the global object first reads it through the accessor every time.
+  let consoleBuilt = null;
+  host.lazyGlobals(['console'], true, () => consoleBuilt || (consoleBuilt = loadModule('console')(host, () => current, jsonStringify)));
 
   // ---- timers ---------------------------------------------------------------
   // Timers are promises on the engine's event loop; a pending timer never
@@ -162,7 +164,7 @@ const internals = (function (host) {
   function define(entryId, resolveFn, loadFn, nameFn, refusedFn, lazyApi, defineAccessors) {
     if (!lazyApi) {
       fullParts();
-      kept = loadModule('kept')(apply, jsonParse, tryDefine, ['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS], defineAccessors);
+      kept = loadModule('kept')(apply, jsonParse, tryDefine, () => (current === null ? null : current.event), ['access', 'idToken', 'accessToken', 'user', ...LAZY_PARTS], defineAccessors);
     }
     hostRefused = refusedFn;
     hostResolve = resolveFn;

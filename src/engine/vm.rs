@@ -237,6 +237,9 @@ impl Engine {
                     // future's callback (a function made per execution).
                     // Executions that wait (fetch, timers) or keep queueing
                     // jobs go on through the future, under the deadline.
+                    // `execute_pending_job` drops the exception of a job
+                    // the deadline stopped: `classify` reads the breach
+                    // from the clock, not from that exception.
                     for _ in 0..EAGER_JOBS {
                         if promise.state() != PromiseState::Pending || !ctx.execute_pending_job() {
                             break;

@@ -260,3 +260,36 @@ async fn a_metadata_setter_refuses_metadata_the_action_made_a_non_object_and_nee
         "Unexpected user_metadata format. Must be a valid JSON object"
     );
 }
+
+#[tokio::test]
+async fn an_event_read_through_a_proxy_another_receiver_or_copied_descriptors_shows_its_fields_in_both_isolation_modes()
+ {
+    // A kept context's fields are accessors until read: each must answer
+    // as a data property does, whatever the receiver, and an assignment to
+    // the sealed event must stick.
+    for isolation in ["per_instance", "per_execution"] {
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("event-other-receivers")],
+        );
+        config.isolation = isolation;
+        let app = spawn_app_with(config).await;
+
+        let outcome = app.post_login_outcome(login_event()).await;
+
+        let seen = claim(&outcome, "id_token", "https://detour.test/receivers")
+            .unwrap_or_else(|| panic!("{isolation}: no claim: {outcome:#}"));
+        assert_eq!(
+            seen,
+            &json!({
+                "proxy": login_event()["user"]["user_id"],
+                "reflect_receiver": "Corp Portal",
+                "descriptor_copy": "auth0",
+                "hidden_read": true,
+                "hidden_assigned": true,
+                "sealed_assign": true,
+            }),
+            "{isolation}"
+        );
+    }
+}

@@ -295,6 +295,67 @@ async fn globals_and_api_namespaces_look_the_same_to_an_action_under_either_isol
 }
 
 #[tokio::test]
+async fn a_global_built_on_first_use_is_one_object_even_when_the_action_froze_the_global_object() {
+    for isolation in ["per_instance", "per_execution"] {
+        // Arrange
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("frozen-global")],
+        );
+        config.isolation = isolation;
+        let app = spawn_app_with(config).await;
+
+        // Act
+        let outcome = app.post_login_outcome(login_event()).await;
+
+        // Assert
+        let same = claim(&outcome, "id_token", "https://detour.test/frozen-global")
+            .unwrap_or_else(|| panic!("{isolation}: {outcome:#}"));
+        for (name, one) in same.as_object().expect("an object") {
+            assert_eq!(
+                one,
+                &json!(true),
+                "{isolation}: {name} changed between reads"
+            );
+        }
+        assert_eq!(
+            outcome["executions"][0]["logs"],
+            json!(["still logs"]),
+            "{isolation}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_global_built_on_first_use_keeps_the_attributes_the_action_gave_it_before() {
+    for isolation in ["per_instance", "per_execution"] {
+        // Arrange
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("global-attributes")],
+        );
+        config.isolation = isolation;
+        let app = spawn_app_with(config).await;
+
+        // Act
+        let outcome = app.post_login_outcome(login_event()).await;
+
+        // Assert
+        let seen = claim(
+            &outcome,
+            "id_token",
+            "https://detour.test/global-attributes",
+        )
+        .unwrap_or_else(|| panic!("{isolation}: {outcome:#}"));
+        assert_eq!(
+            seen,
+            &json!({ "read": true, "buffer_listed": false, "cryptokey_listed": true }),
+            "{isolation}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn per_instance_isolation_keeps_module_scope_across_logins() {
     // Arrange: a pool of at most 8 engines must reuse one within 9 logins.
     let app = spawn_app(

@@ -110,6 +110,45 @@ async fn a_promise_that_never_settles_fails_with_the_time_limit() {
 }
 
 #[tokio::test]
+async fn an_endless_loop_in_a_queued_job_fails_with_the_time_limit() {
+    // The engine runs an execution's first queued jobs itself, before
+    // waiting on its promise: the deadline stops a loop there too.
+    assert_fails_with("loop-after-await", "execution time limit").await;
+}
+
+#[tokio::test]
+async fn awaiting_forever_without_waiting_on_anything_fails_with_the_time_limit() {
+    assert_fails_with("awaits-forever", "execution time limit").await;
+}
+
+#[tokio::test]
+async fn a_login_whose_action_returns_leaving_endless_jobs_behind_keeps_its_outcome_and_the_next_gets_a_fresh_runtime()
+ {
+    let app = app_with(
+        vec![ActionFixture::named("settles-leaving-jobs")],
+        "workers = 1",
+    )
+    .await;
+
+    let first = app.post_login_outcome(misbehaving_event()).await;
+    let second = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(first["outcome"], "allow", "{first:#}");
+    assert_eq!(
+        id_claim(&first, "https://detour.test/executions"),
+        json!(1),
+        "{first:#}"
+    );
+    // The jobs left behind never die down: that runtime is not reused.
+    assert_eq!(second["outcome"], "allow", "{second:#}");
+    assert_eq!(
+        id_claim(&second, "https://detour.test/executions"),
+        json!(1),
+        "{second:#}"
+    );
+}
+
+#[tokio::test]
 async fn a_throw_inside_then_fails_with_its_message() {
     assert_fails_with("throw-in-then", "broken inside then").await;
 }
