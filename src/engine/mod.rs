@@ -23,6 +23,7 @@ mod lazy_globals;
 mod memory;
 mod pacer;
 mod script;
+mod surrogates;
 mod threads;
 mod urls;
 mod vm;

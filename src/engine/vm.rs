@@ -374,20 +374,22 @@ fn classify(
             ))),
             true,
         ),
-        Ok(Ok(json)) => match serde_json::from_str::<ActionReport>(&json) {
-            // An Action that ran out of memory and caught it carries on; one
-            // that failed after running out fails for that reason.
-            Ok(report) if report.error.is_some() && breach.is_some() => {
-                (Err(breach.unwrap_or(EngineError::OutOfMemory)), false)
+        Ok(Ok(json)) => {
+            match serde_json::from_str::<ActionReport>(&super::surrogates::well_formed(&json)) {
+                // An Action that ran out of memory and caught it carries on; one
+                // that failed after running out fails for that reason.
+                Ok(report) if report.error.is_some() && breach.is_some() => {
+                    (Err(breach.unwrap_or(EngineError::OutOfMemory)), false)
+                }
+                Ok(report) => (Ok(report), true),
+                // A report that is not one the prelude writes: the Action
+                // tampered with the engine's JS. Its runtime is not trusted
+                // again.
+                Err(e) => (
+                    Err(EngineError::Invalid(format!("malformed report: {e}"))),
+                    false,
+                ),
             }
-            Ok(report) => (Ok(report), true),
-            // A report that is not one the prelude writes: the Action
-            // tampered with the engine's JS. Its runtime is not trusted
-            // again.
-            Err(e) => (
-                Err(EngineError::Invalid(format!("malformed report: {e}"))),
-                false,
-            ),
-        },
+        }
     }
 }

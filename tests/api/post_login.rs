@@ -541,3 +541,25 @@ async fn an_action_that_throws_an_unreadable_value_is_denied_without_the_engines
     assert_eq!(records.len(), 1, "{outcome:#}");
     assert_eq!(records[0]["error"], expected, "{outcome:#}");
 }
+
+#[tokio::test]
+async fn a_claim_holding_half_a_surrogate_pair_arrives_with_the_replacement_character() {
+    // JSON.stringify writes the lone half as `\ud83d`, which no UTF-8 text
+    // holds: the login used to fail as if the Action had tampered with the
+    // engine, and its runtime was thrown away.
+    let app = spawn_app(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("lone-surrogate")],
+    )
+    .await;
+
+    let first = app.post_login_outcome(login_event()).await;
+    let second = app.post_login_outcome(login_event()).await;
+
+    assert_eq!(first["outcome"], "allow", "{first:#}");
+    assert_eq!(
+        claim(&first, "id_token", "https://detour.test/name"),
+        Some(&json!("Ana \u{FFFD}"))
+    );
+    assert_eq!(second["outcome"], "allow", "{second:#}");
+}
