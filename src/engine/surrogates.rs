@@ -46,7 +46,7 @@ pub fn well_formed(json: &str) -> Cow<'_, str> {
 fn has_surrogate_escape(bytes: &[u8]) -> bool {
     bytes
         .windows(3)
-        .any(|w| w[0] == b'\\' && (w[1] == b'u' || w[1] == b'U') && matches!(w[2], b'd' | b'D'))
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'))
 }
 
 /// The code unit of a `\uXXXX` escape starting at `at`.
