@@ -125,12 +125,9 @@ impl RedisStore {
             .set_max_delay(Duration::from_millis(500))
             .set_connection_timeout(Some(CALL_TIMEOUT))
             .set_response_timeout(Some(CALL_TIMEOUT));
-        // Checked here, so a bad configuration fails at start-up rather
-        // than at a thread's first call.
-        drop(ConnectionManager::new_lazy_with_config(
-            client.clone(),
-            config.clone(),
-        )?);
+        // No manager yet: each thread makes its own on its first call. (With
+        // this configuration, no resubscription and no push sender, making
+        // one cannot fail; the URL was checked by `Client::open`.)
         Ok(Self {
             conn: Connection::Single(Arc::new(PerThread { client, config })),
         })
