@@ -22,6 +22,7 @@ mod job;
 mod lazy_globals;
 mod memory;
 mod pacer;
+mod queue;
 mod script;
 mod surrogates;
 mod threads;
@@ -168,7 +169,7 @@ pub trait Sequence: Send + 'static {
 /// The engine threads and the queue that feeds them. Cheap to clone.
 #[derive(Clone)]
 pub struct EnginePool {
-    queue: async_channel::Sender<Box<dyn Job>>,
+    queue: queue::Sender,
 }
 
 impl EnginePool {
@@ -193,7 +194,7 @@ impl EnginePool {
             compile::check(source, settings)?;
         }
         let sources = Arc::new(sources);
-        let (tx, rx) = async_channel::bounded(settings.queue_capacity);
+        let (tx, rx) = queue::bounded(settings.queue_capacity);
         threads::ThreadPool::start(rx, sources, settings.clone(), worker::spawn)
             .map_err(|e| CompileError::Startup(e.to_string()))?;
         Ok(Self { queue: tx })
@@ -208,9 +209,9 @@ impl EnginePool {
                 sequence: Some(sequence),
                 back: Some(back),
             }))
-            .map_err(|e| match e {
-                async_channel::TrySendError::Full(_) => EngineError::Busy,
-                async_channel::TrySendError::Closed(_) => {
+            .map_err(|(e, _job)| match e {
+                queue::SendError::Full => EngineError::Busy,
+                queue::SendError::Closed => {
                     EngineError::Internal("engine threads have stopped".into())
                 }
             })?;

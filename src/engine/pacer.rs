@@ -25,6 +25,9 @@ pub const GRACE: Duration = Duration::from_millis(5);
 /// CPU time after which an execution counts as slow (about 50 ms of wall
 /// time after the grace).
 pub const SLOW: Duration = Duration::from_millis(10);
+/// CPU time after which a running execution steps aside at the queue: a
+/// login queued behind it is taken by an idle thread instead.
+pub const STEP_ASIDE: Duration = Duration::from_millis(1);
 /// After the grace, CPU time between two pauses.
 pub const SLICE: Duration = Duration::from_millis(1);
 
@@ -40,6 +43,9 @@ pub trait SlowListener {
     fn execution_went_slow(&self);
     /// The slow execution ended.
     fn slow_execution_ended(&self);
+    /// The execution waits or has run long: its thread will not take the
+    /// next job soon.
+    fn execution_steps_aside(&self);
 }
 
 /// Shared by an engine and its interrupt handler.
@@ -56,6 +62,8 @@ pub struct Pacer {
     /// Told when the execution goes slow and when it ends.
     listener: Option<Arc<dyn SlowListener>>,
     slow: Cell<bool>,
+    /// Stepped aside at the queue (once per execution).
+    aside: Cell<bool>,
     /// Paced, but never reported as slow (loading Actions ahead of use).
     quiet: Cell<bool>,
 }
@@ -78,6 +86,7 @@ impl Pacer {
     pub fn arm(&self, deadline: Instant) {
         self.deadline.set(Some(deadline));
         self.quiet.set(false);
+        self.aside.set(false);
         self.restart();
     }
 
@@ -103,6 +112,15 @@ impl Pacer {
             && let Some(listener) = &self.listener
         {
             listener.execution_went_slow();
+        }
+    }
+
+    /// The running execution waits or has run long (once per execution).
+    pub fn step_aside(&self) {
+        if !self.aside.replace(true)
+            && let Some(listener) = &self.listener
+        {
+            listener.execution_steps_aside();
         }
     }
 
@@ -132,6 +150,9 @@ impl Pacer {
             return false;
         };
         let used = cpu.saturating_sub(start);
+        if used > STEP_ASIDE {
+            self.step_aside();
+        }
         if cpu.saturating_sub(self.cpu_at_pause.get()) >= SLICE
             && let Some(pause) = pause_after(used)
         {

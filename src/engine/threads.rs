@@ -8,8 +8,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::Job;
 use super::compile::ActionSource;
+use super::queue::Place;
 use crate::config::EngineSettings;
 
 /// The most engine threads, as a multiple of `engine.workers`: spares are
@@ -21,7 +21,7 @@ pub const MAX_THREADS_PER_WORKER: usize = 4;
 pub type Spawn = fn(usize, Seat) -> std::io::Result<()>;
 
 /// The queue the engine threads serve.
-pub type Queue = async_channel::Receiver<Box<dyn Job>>;
+pub type Queue = super::queue::Receiver;
 
 /// The engine threads that serve the queue.
 pub struct ThreadPool {
@@ -169,13 +169,21 @@ impl ThreadPool {
 
 /// What a thread's pacer tells its pool. Implemented on the pool's handle,
 /// so the pacer does not depend on the pool.
-pub struct ThreadPoolHandle(pub Arc<ThreadPool>);
+pub struct ThreadPoolHandle {
+    /// The pool.
+    pub pool: Arc<ThreadPool>,
+    /// The thread's place at the queue.
+    pub place: Arc<Place>,
+}
 
 impl super::pacer::SlowListener for ThreadPoolHandle {
     fn execution_went_slow(&self) {
-        self.0.start_spare_for_slow();
+        self.pool.start_spare_for_slow();
     }
     fn slow_execution_ended(&self) {
-        self.0.slow_ended();
+        self.pool.slow_ended();
+    }
+    fn execution_steps_aside(&self) {
+        self.pool.queue.step_aside(&self.place);
     }
 }

@@ -215,6 +215,7 @@ impl Engine {
                 // fresh one parses the whole event as one JSON text.
                 let whole =
                     (self.isolation == Isolation::PerExecution).then(|| whole_event(&event));
+                let pacer = self.pacer.clone();
                 let call = ctx.async_with(async move |ctx| -> Result<String, String> {
                     let run = run.restore(&ctx).map_err(|e| e.to_string())?;
                     // The fields go as arguments: the prelude gets them as
@@ -248,6 +249,8 @@ impl Engine {
                     if let Some(result) = promise.result::<String>() {
                         return result.catch(&ctx).map_err(|e| e.to_string());
                     }
+                    // It waits: a login queued behind it goes elsewhere.
+                    pacer.step_aside();
                     promise
                         .into_future::<String>()
                         .await

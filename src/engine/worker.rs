@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::EngineError;
 use super::fetch::{FetchLimits, Fetcher};
+use super::queue::Place;
 use super::threads::{Seat, ThreadPoolHandle};
 use super::vm::Engine;
 
@@ -61,16 +62,21 @@ async fn serve(mut seat: Seat) {
     );
     // Building an engine allocates nothing in QuickJS: each Action's
     // runtime is built (and rebuilt after a breach) by `warm` or on use.
+    // This thread's place at the queue.
+    let me = Arc::new(Place::default());
     let mut engine = Engine::new(
         settings,
-        Arc::new(ThreadPoolHandle(pool.clone())),
+        Arc::new(ThreadPoolHandle {
+            pool: pool.clone(),
+            place: me.clone(),
+        }),
         fetchers.clone(),
     );
     loop {
         // Load every Action (again, for one whose runtime broke a limit)
         // while idle, so no login pays for it.
         engine.warm(sources).await;
-        let Ok(mut job) = queue.recv().await else {
+        let Some(mut job) = queue.recv(&me).await else {
             return;
         };
         if job.abandoned() {
@@ -88,6 +94,7 @@ async fn serve(mut seat: Seat) {
             job.done(result);
         }
         job.finish();
+        queue.step_aside(&me);
         if seat.should_leave() {
             return;
         }

@@ -1,0 +1,345 @@
+//! The bounded queue between the HTTP workers and the engine threads.
+//!
+//! A job wakes the engine thread that went idle *last*, not the one that
+//! has waited longest (what a FIFO channel such as `async-channel` does).
+//! Under load the thread that just finished a login is usually still awake
+//! or about to sleep, and its caches hold the Actions' runtimes, so the
+//! work stays on as few threads as it needs and the others stay asleep:
+//! measured in docs/performance.md ("The queue wakes the last idle thread").
+//!
+//! And a job wakes an idle thread at all only when more jobs wait than
+//! threads are running: a running thread takes the next job itself when
+//! its own ends, which under load is sooner and cheaper than waking
+//! another (a wake-up is two system calls and a context switch on each
+//! side). A running thread whose execution waits (on `fetch`, a timer) or
+//! has used a millisecond of CPU steps aside ([`Receiver::step_aside`]), so
+//! a job never waits behind a slow one for more than that.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use super::Job;
+
+/// Why a job was not queued; the job comes back.
+pub enum SendError {
+    /// The queue holds its capacity of waiting jobs.
+    Full,
+    /// The engine threads are gone.
+    Closed,
+}
+
+/// An engine thread's place at the queue.
+#[derive(Default)]
+pub struct Place {
+    /// Wakes the thread when a job comes.
+    notify: Notify,
+    /// Whether the thread counts as running (see [`Receiver::step_aside`]).
+    running: AtomicBool,
+}
+
+struct State {
+    jobs: VecDeque<Box<dyn Job>>,
+    /// Engine threads waiting for a job, the most recently idle last.
+    idle: Vec<Arc<Place>>,
+    /// Threads running a job that will come back for the next one soon.
+    running: usize,
+    senders: usize,
+    closed: bool,
+}
+
+impl State {
+    /// The idle thread to wake, if the queued jobs outnumber the threads
+    /// that will take them.
+    fn thread_to_wake(&mut self) -> Option<Arc<Place>> {
+        if self.jobs.len() > self.running {
+            self.idle.pop()
+        } else {
+            None
+        }
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    capacity: usize,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Nothing here panics while holding the lock; stay usable if so.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The HTTP workers' end. Cloning adds a sender; when the last one is
+/// dropped the queue closes and the engine threads finish what is queued,
+/// then stop.
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+/// The engine threads' end.
+#[derive(Clone)]
+pub struct Receiver {
+    shared: Arc<Shared>,
+}
+
+/// A queue holding at most `capacity` waiting jobs.
+pub fn bounded(capacity: usize) -> (Sender, Receiver) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            jobs: VecDeque::with_capacity(capacity.min(1024)),
+            idle: Vec::new(),
+            running: 0,
+            senders: 1,
+            closed: false,
+        }),
+        capacity: capacity.max(1),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared },
+    )
+}
+
+impl Sender {
+    /// Queues `job` and wakes the most recently idle engine thread if no
+    /// running one will take it.
+    pub fn try_send(&self, job: Box<dyn Job>) -> Result<(), (SendError, Box<dyn Job>)> {
+        let wake = {
+            let mut state = self.shared.state();
+            if state.closed {
+                return Err((SendError::Closed, job));
+            }
+            if state.jobs.len() >= self.shared.capacity {
+                return Err((SendError::Full, job));
+            }
+            state.jobs.push_back(job);
+            state.thread_to_wake()
+        };
+        if let Some(thread) = wake {
+            thread.notify.notify_one();
+        }
+        Ok(())
+    }
+}
+
+impl Clone for Sender {
+    fn clone(&self) -> Self {
+        self.shared.state().senders += 1;
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let idle = {
+            let mut state = self.shared.state();
+            state.senders -= 1;
+            if state.senders > 0 {
+                return;
+            }
+            state.closed = true;
+            std::mem::take(&mut state.idle)
+        };
+        for thread in idle {
+            thread.notify.notify_one();
+        }
+    }
+}
+
+impl Receiver {
+    /// The next job, waiting for one as engine thread `me`; `None` once the
+    /// queue is closed and empty.
+    pub async fn recv(&self, me: &Arc<Place>) -> Option<Box<dyn Job>> {
+        self.step_aside(me);
+        loop {
+            {
+                let mut state = self.shared.state();
+                if let Some(job) = state.jobs.pop_front() {
+                    // Woken by a permit left from earlier, this thread may
+                    // still be listed as idle: a sender must not pick it.
+                    state.idle.retain(|t| !Arc::ptr_eq(t, me));
+                    state.running += 1;
+                    me.running.store(true, Ordering::Relaxed);
+                    return Some(job);
+                }
+                if state.closed {
+                    return None;
+                }
+                if !state.idle.iter().any(|t| Arc::ptr_eq(t, me)) {
+                    state.idle.push(me.clone());
+                }
+            }
+            me.notify.notified().await;
+        }
+    }
+
+    /// Thread `me` will not come back for a job soon (its execution waits
+    /// or is long, or its job ended): an idle thread takes what waits.
+    pub fn step_aside(&self, me: &Place) {
+        if !me.running.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        let wake = {
+            let mut state = self.shared.state();
+            state.running = state.running.saturating_sub(1);
+            state.thread_to_wake()
+        };
+        if let Some(thread) = wake {
+            thread.notify.notify_one();
+        }
+    }
+
+    /// Whether the HTTP side is gone (the server is stopping).
+    pub fn is_closed(&self) -> bool {
+        self.shared.state().closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{ActionReport, Execution, Failure};
+
+    type Log = Arc<Mutex<Vec<usize>>>;
+
+    /// A job that writes its number down when it is finished.
+    struct Numbered(usize, Log);
+
+    impl Job for Numbered {
+        fn next(&mut self) -> Option<Execution> {
+            None
+        }
+        fn done(&mut self, _: Result<ActionReport, Failure>) {}
+        fn abandoned(&self) -> bool {
+            false
+        }
+        fn finish(self: Box<Self>) {
+            self.1.lock().expect("log").push(self.0);
+        }
+    }
+
+    fn jobs() -> (Log, impl Fn(usize) -> Box<dyn Job>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let make = {
+            let log = log.clone();
+            move |n| Box::new(Numbered(n, log.clone())) as Box<dyn Job>
+        };
+        (log, make)
+    }
+
+    #[tokio::test]
+    async fn jobs_come_out_in_order_and_a_full_queue_refuses_more() {
+        let (log, job) = jobs();
+        let (tx, rx) = bounded(2);
+        let me = Arc::new(Place::default());
+        assert!(tx.try_send(job(1)).is_ok());
+        assert!(tx.try_send(job(2)).is_ok());
+        assert!(matches!(tx.try_send(job(3)), Err((SendError::Full, _))));
+        rx.recv(&me).await.expect("a job").finish();
+        assert!(tx.try_send(job(3)).is_ok(), "room again");
+        rx.recv(&me).await.expect("a job").finish();
+        rx.recv(&me).await.expect("a job").finish();
+        assert_eq!(*log.lock().expect("log"), vec![1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn the_thread_idle_last_is_woken_first() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        let (a, b) = (Arc::new(Place::default()), Arc::new(Place::default()));
+        {
+            let mut state = rx.shared.state();
+            state.idle.push(a.clone());
+            state.idle.push(b.clone());
+        }
+        assert!(tx.try_send(job(1)).is_ok());
+        let idle = rx.shared.state().idle.clone();
+        assert_eq!(idle.len(), 1);
+        assert!(Arc::ptr_eq(&idle[0], &a), "b went idle last and was woken");
+    }
+
+    #[tokio::test]
+    async fn a_thread_woken_by_an_old_permit_takes_itself_off_the_idle_list() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        let (a, b) = (Arc::new(Place::default()), Arc::new(Place::default()));
+        {
+            let mut state = rx.shared.state();
+            state.idle.push(a.clone());
+            state.idle.push(b.clone());
+        }
+        assert!(tx.try_send(job(1)).is_ok(), "wakes b");
+        // `a` comes first and takes the job meant for `b`.
+        assert!(rx.recv(&a).await.is_some());
+        assert!(rx.shared.state().idle.is_empty(), "a is busy, b was woken");
+    }
+
+    #[tokio::test]
+    async fn a_job_waits_for_a_running_thread_until_it_steps_aside() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        let (busy, idle) = (Arc::new(Place::default()), Arc::new(Place::default()));
+        assert!(tx.try_send(job(1)).is_ok());
+        let _running = rx.recv(&busy).await.expect("a job");
+        rx.shared.state().idle.push(idle.clone());
+        assert!(tx.try_send(job(2)).is_ok());
+        assert_eq!(
+            rx.shared.state().idle.len(),
+            1,
+            "the running thread takes it next"
+        );
+        assert!(tx.try_send(job(3)).is_ok());
+        assert!(
+            rx.shared.state().idle.is_empty(),
+            "two wait: the idle one is woken"
+        );
+        rx.shared.state().idle.push(idle.clone());
+        assert!(rx.recv(&idle).await.is_some());
+        assert_eq!(rx.shared.state().running, 2);
+        rx.step_aside(&busy);
+        rx.step_aside(&idle);
+        assert_eq!(
+            rx.shared.state().running,
+            0,
+            "stepping aside twice counts once"
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_the_last_sender_ends_waiting_threads_after_the_queued_jobs() {
+        let (log, job) = jobs();
+        let (tx, rx) = bounded(4);
+        let tx2 = tx.clone();
+        assert!(tx.try_send(job(1)).is_ok());
+        let waiter = {
+            let rx = rx.clone();
+            let me = Arc::new(Place::default());
+            tokio::spawn(async move {
+                while let Some(job) = rx.recv(&me).await {
+                    job.finish();
+                }
+            })
+        };
+        tokio::task::yield_now().await;
+        drop(tx);
+        assert!(!rx.is_closed(), "one sender is left");
+        drop(tx2);
+        assert!(rx.is_closed());
+        waiter.await.expect("the waiter ends");
+        assert!(rx.recv(&Arc::new(Place::default())).await.is_none());
+        assert_eq!(
+            *log.lock().expect("log"),
+            vec![1],
+            "the queued job is served first"
+        );
+    }
+}
