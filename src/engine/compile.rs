@@ -256,10 +256,14 @@ pub enum CompileError {
 
 /// An Action loaded into a context.
 pub struct Loaded<'js> {
-    /// The prelude's `run(handler, inputJson, secretsJson)`: taken from
-    /// the prelude module's exports, never from a global the Action could
-    /// replace.
+    /// The prelude's `run(handler, inputJson, secretsJson, ...fields)`,
+    /// `settle()` and `wait(promise)` (prelude.js): taken from the
+    /// prelude's value, never from a global the Action could replace.
     pub run: Function<'js>,
+    /// See `run`.
+    pub settle: Function<'js>,
+    /// See `run`.
+    pub wait: Function<'js>,
     /// The error the Action threw while loading, if any. Start-up refuses
     /// an Action that throws in [`check`]; one that throws only in a later
     /// context reports it on every execution, as Auth0 does.
@@ -279,15 +283,21 @@ pub fn load<'js>(
     let startup = |e: String| CompileError::Startup(e);
     host::install(ctx, links, fetcher).map_err(|e| startup(e.to_string()))?;
     let bytecode = prelude_bytecode()?;
-    let (run, define): (Function, Function) = script::run(ctx, bytecode)
-        .and_then(|internals| {
-            let internals = internals
-                .into_object()
-                .ok_or_else(|| Exception::throw_type(ctx, "the prelude did not load"))?;
-            Ok((internals.get("run")?, internals.get("define")?))
-        })
-        .catch(ctx)
-        .map_err(|e| startup(e.to_string()))?;
+    let (run, settle, wait, define): (Function, Function, Function, Function) =
+        script::run(ctx, bytecode)
+            .and_then(|internals| {
+                let internals = internals
+                    .into_object()
+                    .ok_or_else(|| Exception::throw_type(ctx, "the prelude did not load"))?;
+                Ok((
+                    internals.get("run")?,
+                    internals.get("settle")?,
+                    internals.get("wait")?,
+                    internals.get("define")?,
+                ))
+            })
+            .catch(ctx)
+            .map_err(|e| startup(e.to_string()))?;
     // `require` reaches Rust through three functions handed to the
     // prelude's closure only (never set on the global object): resolve a
     // specifier from a file (the rules of config/modules/code_set.rs, enforced
@@ -351,7 +361,12 @@ pub fn load<'js>(
         ))
         .catch(ctx)
         .map_err(|e| startup(e.to_string()))?;
-    Ok(Loaded { run, load_error })
+    Ok(Loaded {
+        run,
+        settle,
+        wait,
+        load_error,
+    })
 }
 
 fn syntax_error(file: &str, e: CaughtError<'_>) -> CompileError {

@@ -5,11 +5,16 @@
 //     Action as a CommonJS module through Rust's resolver and loader
 //     (lazyApi: build the less used api namespaces on first use, for a
 //     context that serves one execution);
-//   run(handler, inputJson, secretsJson, ...eventFields) -> Promise<string>
-//     runs one execution with a fresh `event` and `api`, and resolves to the
-//     JSON report
-//     {commands, error}. Console lines go straight to Rust (host.log), so
-//     they survive an execution that is stopped by a limit.
+//   run(handler, inputJson, secretsJson, ...eventFields) -> string | Promise
+//     starts one execution with a fresh `event` and `api` and calls the
+//     handler: the JSON report {commands, error} when it threw at once,
+//     otherwise the handler's promise, which Rust settles with
+//   settle() -> string, the report of an execution whose promise
+//     fulfilled with no job queued (nothing else can run before it), or
+//   wait(promise) -> Promise<string>, the report once it settles, after
+//     the jobs queued before (an `await`, as Auth0 does).
+//     Console lines go straight to Rust (host.log), so they survive an
+//     execution that is stopped by a limit.
 // The `api` only records commands; Rust applies them after the Action ends,
 // as Auth0 does. Host functions (`__detour_host`) are taken into this closure
 // and removed from the global object so Actions cannot call them directly.
@@ -40,6 +45,8 @@ const internals = (function (host) {
   const ErrorCtor = Error;
   const hasOwn = Object.hasOwn;
   const apply = Reflect.apply;
+  const PromiseCtor = Promise;
+  const promiseResolve = Promise.resolve;
   const tryDefine = Reflect.defineProperty;
   // Appends without Array.prototype.push or an index setter an Action
   // could have put on Array.prototype.
@@ -329,7 +336,11 @@ const internals = (function (host) {
     return `${out}],"error":null}`;
   }
 
-  async function run(handlerName, inputJson, secretsJson, ...eventFields) {
+  // The execution whose handler's promise Rust holds (between `run` and
+  // `settle` or the end of `wait`).
+  let pending = null;
+
+  function run(handlerName, inputJson, secretsJson, ...eventFields) {
     const input = jsonParse(inputJson);
     const event = eventOf(eventFields);
     // No prototype: a getter an Action puts on Object.prototype never sees
@@ -351,14 +362,41 @@ const internals = (function (host) {
           : `The Action does not export ${handlerName}.`);
       }
       event.secrets = jsonParse(secretsJson);
-      await apply(handler, moduleExports, [event, rec.api]);
-      return reportOf(rec.commands);
+      // What `await` would take: the handler's own promise, or one for
+      // what it returned (a thenable is followed as `await` follows it).
+      const promise = apply(promiseResolve, PromiseCtor, [apply(handler, moduleExports, [event, rec.api])]);
+      pending = rec;
+      return promise;
+    } catch (e) {
+      return report(rec, true, e);
+    }
+  }
+
+  // The report of `rec`: its commands, or what it threw; the execution is
+  // over once it is written.
+  function report(rec, threw, thrown) {
+    try {
+      return threw ? jsonStringify({ commands: [], error: describe(thrown) }) : reportOf(rec.commands);
     } catch (e) {
       return jsonStringify({ commands: [], error: describe(e) });
     } finally {
+      if (pending === rec) pending = null;
       if (current === rec) current = null;
     }
   }
-  return freeze({ run, define });
+
+  const settle = () => report(pending, false);
+
+  async function wait(promise) {
+    const rec = pending;
+    try {
+      await promise;
+    } catch (e) {
+      return report(rec, true, e);
+    }
+    return report(rec, false);
+  }
+
+  return freeze({ run, settle, wait, define });
 })(globalThis.__detour_host);
 delete globalThis.__detour_host;

@@ -15,15 +15,17 @@ pub fn compile(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<Vec<u8>> {
     write(ctx, source, filename, qjs::JS_WRITE_OBJ_BYTECODE)
 }
 
-/// [`compile`] without the source text in the bytecode, for Detour's own
-/// scripts (the prelude, the lazily loaded modules): their functions'
-/// `toString` shows no source, and each context reads less.
+/// [`compile`] without the source text and the debug information (line
+/// numbers) in the bytecode, for Detour's own scripts (the prelude, the
+/// lazily loaded modules): their functions' `toString` shows no source,
+/// their frames in a stack trace no line, and each context reads less
+/// (about 30 k instructions per `per_execution` login, docs/performance.md).
 pub fn compile_internal(ctx: &Ctx<'_>, source: &str, filename: &str) -> Result<Vec<u8>> {
     write(
         ctx,
         source,
         filename,
-        qjs::JS_WRITE_OBJ_BYTECODE | qjs::JS_WRITE_OBJ_STRIP_SOURCE,
+        qjs::JS_WRITE_OBJ_BYTECODE | qjs::JS_WRITE_OBJ_STRIP_SOURCE | qjs::JS_WRITE_OBJ_STRIP_DEBUG,
     )
 }
 

@@ -14,7 +14,9 @@ use std::time::Instant as StdInstant;
 
 use rquickjs::function::Args;
 use rquickjs::promise::PromiseState;
-use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, Function, Persistent, Promise};
+use rquickjs::{
+    AsyncContext, AsyncRuntime, CatchResultExt, Ctx, Function, Persistent, Promise, Value, qjs,
+};
 
 use super::compile::{self, ActionSource};
 use super::fetch::Fetcher;
@@ -55,12 +57,30 @@ const EAGER_JOBS: usize = 64;
 /// stuck (a promise chain that re-queues itself forever).
 const MAX_LEFTOVER_JOBS: usize = 10_000;
 
+/// The prelude's functions an execution calls (prelude.js: `run`, then
+/// `settle` or `wait`).
+#[derive(Clone)]
+struct Entry {
+    run: Persistent<Function<'static>>,
+    settle: Persistent<Function<'static>>,
+    wait: Persistent<Function<'static>>,
+}
+
+/// Whether a job (a promise reaction) is queued in `ctx`'s runtime.
+#[allow(unsafe_code)]
+fn jobs_pending(ctx: &Ctx<'_>) -> bool {
+    // SAFETY: `ctx` is a live context; the call only reads its runtime's
+    // job list (rquickjs exposes it on the runtime, which an execution
+    // running inside the context cannot borrow).
+    unsafe { qjs::JS_IsJobPending(qjs::JS_GetRuntime(ctx.as_raw().as_ptr())) }
+}
+
 /// One Action's QuickJS runtime on this thread, with its memory budget
 /// and, in `per_instance` mode, its loaded context.
 struct Slot {
     // Field order is drop order: every JS value and context must be freed
     // before the runtime, or QuickJS aborts the process.
-    loaded: Option<(Persistent<Function<'static>>, AsyncContext)>,
+    loaded: Option<(Entry, AsyncContext)>,
     runtime: AsyncRuntime,
     budget: Rc<Budget>,
 }
@@ -149,13 +169,13 @@ impl Engine {
             .ok_or_else(|| EngineError::Internal("no runtime".into()))
     }
 
-    /// The Action's context and its `run`: the loaded one in `per_instance`
-    /// mode, a fresh one otherwise.
+    /// The Action's context and the prelude's entry points: the loaded
+    /// one in `per_instance` mode, a fresh one otherwise.
     async fn context(
         &mut self,
         index: usize,
         source: &ActionSource,
-    ) -> Result<(Persistent<Function<'static>>, AsyncContext), EngineError> {
+    ) -> Result<(Entry, AsyncContext), EngineError> {
         let isolation = self.isolation;
         let links = self.links.clone();
         let fetcher = self.fetchers.get(index).cloned().flatten();
@@ -177,7 +197,11 @@ impl Engine {
                     fetcher,
                     isolation == Isolation::PerExecution,
                 )
-                .map(|loaded| Persistent::save(&ctx, loaded.run))
+                .map(|loaded| Entry {
+                    run: Persistent::save(&ctx, loaded.run),
+                    settle: Persistent::save(&ctx, loaded.settle),
+                    wait: Persistent::save(&ctx, loaded.wait),
+                })
             })
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -201,7 +225,7 @@ impl Engine {
         let index = execution.action;
         self.pacer.arm(deadline.into_std());
         let result = match self.context(index, source).await {
-            Ok((run, ctx)) => {
+            Ok((entry, ctx)) => {
                 if let Some(Some(slot)) = self.slots.get(index) {
                     // Only what this execution allocates can be its fault.
                     let _ = slot.budget.take_refused();
@@ -217,7 +241,7 @@ impl Engine {
                     (self.isolation == Isolation::PerExecution).then(|| whole_event(&event));
                 let pacer = self.pacer.clone();
                 let call = ctx.async_with(async move |ctx| -> Result<String, String> {
-                    let run = run.restore(&ctx).map_err(|e| e.to_string())?;
+                    let run = entry.run.restore(&ctx).map_err(|e| e.to_string())?;
                     // The fields go as arguments: the prelude gets them as
                     // one rest array, built by QuickJS in one go.
                     let mut args = Args::new(ctx.clone(), 3 + event.len());
@@ -231,8 +255,29 @@ impl Engine {
                             args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
                         }
                     }
-                    let promise: Promise =
+                    let started: Value =
                         run.call_arg(args).catch(&ctx).map_err(|e| e.to_string())?;
+                    if let Some(report) = started.as_string() {
+                        // The handler threw at once (or is missing).
+                        return report.to_string().map_err(|e| e.to_string());
+                    }
+                    let promise = started
+                        .into_promise()
+                        .ok_or_else(|| "the prelude's run returned neither".to_string())?;
+                    // Most handlers are async functions that fulfil before
+                    // they return, queueing nothing: their report is read
+                    // at once, without the promise jobs an `await` would
+                    // run. Otherwise `wait` awaits the promise after the
+                    // jobs queued before it, as Auth0's `await` does.
+                    if promise.state() == PromiseState::Resolved && !jobs_pending(&ctx) {
+                        let settle = entry.settle.restore(&ctx).map_err(|e| e.to_string())?;
+                        return settle.call(()).catch(&ctx).map_err(|e| e.to_string());
+                    }
+                    let wait = entry.wait.restore(&ctx).map_err(|e| e.to_string())?;
+                    let promise: Promise = wait
+                        .call((promise,))
+                        .catch(&ctx)
+                        .map_err(|e| e.to_string())?;
                     // Most executions settle once their queued jobs have
                     // run: their result is read directly, without the
                     // future's callback (a function made per execution).

@@ -563,3 +563,58 @@ async fn a_claim_holding_half_a_surrogate_pair_arrives_with_the_replacement_char
     );
     assert_eq!(second["outcome"], "allow", "{second:#}");
 }
+
+#[tokio::test]
+async fn a_handler_is_read_as_auth0_awaits_it_however_it_ends() {
+    for isolation in ["per_instance", "per_execution"] {
+        // Arrange
+        let mut config = TestConfig::new(
+            StoreKind::InMemory,
+            vec![ActionFixture::named("handler-endings")],
+        );
+        config.isolation = isolation;
+        let app = spawn_app_with(config).await;
+        let login = |ending: &str| {
+            let mut event = login_event();
+            event["user"]["user_metadata"]["ending"] = json!(ending);
+            event
+        };
+
+        for (ending, claims) in [
+            // A job queued before the handler's promise fulfilled runs
+            // before the report is read.
+            ("queued-job", &["before-return", "queued-job"][..]),
+            ("plain", &["plain"][..]),
+            ("thenable", &["thenable"][..]),
+        ] {
+            // Act
+            let outcome = app.post_login_outcome(login(ending)).await;
+
+            // Assert
+            assert_eq!(
+                outcome["outcome"], "allow",
+                "{isolation} {ending}: {outcome:#}"
+            );
+            for name in claims {
+                assert_eq!(
+                    claim(&outcome, "id_token", &format!("https://detour.test/{name}")),
+                    Some(&json!(true)),
+                    "{isolation} {ending}: {outcome:#}"
+                );
+            }
+        }
+        let outcome = app.post_login_outcome(login("rejects-late")).await;
+        assert_eq!(outcome["outcome"], "deny", "{isolation}: {outcome:#}");
+        assert!(
+            outcome["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("late refusal")),
+            "{isolation}: {outcome:#}"
+        );
+        assert_eq!(
+            claim(&outcome, "id_token", "https://detour.test/thenable"),
+            None,
+            "{isolation}: a failed execution's commands are dropped"
+        );
+    }
+}
