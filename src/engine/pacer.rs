@@ -1,20 +1,26 @@
 //! The engine's interrupt handler: the trigger run's deadline, and a pace
-//! for executions that keep the CPU busy.
+//! for executions that keep the CPU busy while other logins need it.
 //!
 //! QuickJS calls the handler every few thousand bytecodes. An execution
 //! runs at full speed for its first [`GRACE`] of CPU time (real Actions need
-//! well under 5 ms); then the handler puts its engine thread to sleep for
-//! nine slices after every [`SLICE`] of CPU: a tenth of a core. So a
-//! `while (true) {}` cannot hold a core for more than a few milliseconds,
-//! and the logins on the other engine threads keep the machine until its
-//! deadline ends it. Past [`SLOW`] of CPU the execution counts as slow and
-//! the thread pool starts a spare thread in its place. Waiting on `fetch` or a timer
-//! uses no CPU and does not count.
+//! well under 5 ms). Past it, after every [`SLICE`] of CPU the handler asks
+//! the thread pool whether other logins are running or queued on the
+//! engines; if so it puts its engine thread to sleep for
+//! [`PAUSE_SLICES`] slices: a twentieth of a core. So a `while (true) {}`
+//! cannot hold a core for more than a few milliseconds while other logins
+//! want it, and they keep the machine until its deadline ends it; alone,
+//! it (or a legitimate Action that computes for a while) runs at full
+//! speed, since nobody waits for the core it takes. Past [`SLOW`] of CPU
+//! the execution counts as slow and the thread pool starts a spare thread
+//! in its place. Waiting on `fetch` or a timer uses no CPU and does not
+//! count.
 //!
 //! (A middle tier at half a core up to 50 ms of CPU was tried: two looping
 //! logins starting together then held a whole core between them for 50 ms,
 //! and the good logins' p99 in the benchmark's LL scenario was 13.5 ms
-//! against 2.8 ms without the loops; with this pace it is 8.6 against 3.4.)
+//! against 2.8 ms without the loops. A tenth of a core, paused whether or
+//! not anyone waited, left the good logins 81–86 % of their throughput
+//! beside two loops (docs/performance.md).)
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -28,12 +34,16 @@ pub const SLOW: Duration = Duration::from_millis(10);
 /// CPU time after which a running execution steps aside at the queue: a
 /// login queued behind it is taken by an idle thread instead.
 pub const STEP_ASIDE: Duration = Duration::from_millis(1);
-/// After the grace, CPU time between two pauses.
+/// After the grace, CPU time between two checks (and pauses).
 pub const SLICE: Duration = Duration::from_millis(1);
+/// Slices of sleep after a slice of CPU while other logins want the
+/// engines: 19 leaves a looping execution a twentieth of a core.
+pub const PAUSE_SLICES: u32 = 19;
 
-/// How long to pause after a slice, for an execution that has used `cpu`.
-fn pause_after(cpu: Duration) -> Option<Duration> {
-    (cpu > GRACE).then_some(SLICE * 9)
+/// How long to pause after a slice, for an execution that has used `cpu`
+/// while other logins do (`contended`) or not.
+fn pause_after(cpu: Duration, contended: bool) -> Option<Duration> {
+    (cpu > GRACE && contended).then_some(SLICE * PAUSE_SLICES)
 }
 
 /// Told when an execution goes slow and when it is back to normal (the
@@ -46,6 +56,9 @@ pub trait SlowListener {
     /// The execution waits or has run long: its thread will not take the
     /// next job soon.
     fn execution_steps_aside(&self);
+    /// Whether other logins are running on the engines or queued for them
+    /// (a long execution then gives up the core between slices).
+    fn others_need_the_engines(&self) -> bool;
 }
 
 /// Shared by an engine and its interrupt handler.
@@ -153,14 +166,21 @@ impl Pacer {
         if used > STEP_ASIDE {
             self.step_aside();
         }
-        if cpu.saturating_sub(self.cpu_at_pause.get()) >= SLICE
-            && let Some(pause) = pause_after(used)
-        {
+        if used > GRACE && cpu.saturating_sub(self.cpu_at_pause.get()) >= SLICE {
             if used > SLOW {
                 self.mark_slow();
             }
-            std::thread::sleep(pause.min(deadline - now));
-            self.cpu_at_pause.set(thread_cpu_time());
+            // Without a pool to ask (tests), always as if contended.
+            let contended = self
+                .listener
+                .as_ref()
+                .is_none_or(|l| l.others_need_the_engines());
+            if let Some(pause) = pause_after(used, contended) {
+                std::thread::sleep(pause.min(deadline - now));
+                self.cpu_at_pause.set(thread_cpu_time());
+            } else {
+                self.cpu_at_pause.set(cpu);
+            }
         }
         false
     }
@@ -180,8 +200,9 @@ mod tests {
 
     #[test]
     fn only_an_execution_past_its_grace_is_paused() {
-        assert_eq!(pause_after(GRACE), None);
-        assert_eq!(pause_after(GRACE * 2), Some(SLICE * 9));
+        assert_eq!(pause_after(GRACE, true), None);
+        assert_eq!(pause_after(GRACE * 2, true), Some(SLICE * PAUSE_SLICES));
+        assert_eq!(pause_after(GRACE * 2, false), None, "nobody waits");
     }
 
     fn spin(d: Duration) {

@@ -198,6 +198,13 @@ impl Receiver {
         }
     }
 
+    /// Whether a thread runs a job that has not stepped aside, or a job
+    /// waits.
+    pub fn busy(&self) -> bool {
+        let state = self.shared.state();
+        state.running > 0 || !state.jobs.is_empty()
+    }
+
     /// Whether the HTTP side is gone (the server is stopping).
     pub fn is_closed(&self) -> bool {
         self.shared.state().closed
