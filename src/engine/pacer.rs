@@ -239,4 +239,34 @@ mod tests {
         assert!(!pacer.interrupt());
         assert!(pacer.cpu_at_pause.get() > before, "paused after the grace");
     }
+
+    struct Others(bool);
+
+    impl SlowListener for Others {
+        fn execution_went_slow(&self) {}
+        fn slow_execution_ended(&self) {}
+        fn execution_steps_aside(&self) {}
+        fn others_need_the_engines(&self) -> bool {
+            self.0
+        }
+    }
+
+    /// How long the first interrupt past the grace takes, with other
+    /// logins wanting the engines or not.
+    fn first_check_past_the_grace(others: bool) -> Duration {
+        let pacer = Pacer::new(Some(Arc::new(Others(others))));
+        pacer.arm(Instant::now() + Duration::from_secs(60));
+        assert!(!pacer.interrupt(), "the first call only starts the count");
+        spin(GRACE + SLICE * 2);
+        let started = Instant::now();
+        assert!(!pacer.interrupt());
+        started.elapsed()
+    }
+
+    #[test]
+    fn past_its_grace_an_execution_sleeps_only_while_others_want_the_engines() {
+        assert!(first_check_past_the_grace(true) >= SLICE * PAUSE_SLICES);
+        // Not a timing bound: no sleep at all, against a 19 ms one.
+        assert!(first_check_past_the_grace(false) < SLICE * PAUSE_SLICES);
+    }
 }
