@@ -294,8 +294,8 @@ impl Fetcher {
     }
 
     async fn try_fetch(&self, url: &str, request: &str) -> Result<Value, String> {
-        let request: Request =
-            serde_json::from_str(request).map_err(|e| format!("bad request options: {e}"))?;
+        let request: Request = serde_json::from_str(&super::surrogates::well_formed(request))
+            .map_err(|e| format!("bad request options: {e}"))?;
         let parsed = Url::parse(url).map_err(|_| format!("Invalid URL: {url}"))?;
         self.guard.check_target(&parsed)?;
         let method = reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())

@@ -323,7 +323,9 @@ fn verify_bytes<'js>(
 }
 
 fn sign<'js>(ctx: Ctx<'js>, secret: String, claims: String) -> rquickjs::Result<String> {
-    let claims: Map<String, Value> = serde_json::from_str(&claims)
+    // A claim holding half a surrogate pair is read with U+FFFD (as the
+    // report is), not refused as malformed JSON.
+    let claims: Map<String, Value> = serde_json::from_str(&super::surrogates::well_formed(&claims))
         .map_err(|e| Exception::throw_message(&ctx, &format!("encodeToken: {e}")))?;
     session::encode(secret.as_bytes(), &claims)
         .map_err(|e| Exception::throw_message(&ctx, &format!("encodeToken: {e}")))

@@ -74,8 +74,11 @@ pub fn build_url(url: &str, query: &str) -> String {
                 "Invalid URL: {url} (only http and https can be redirected to)"
             ));
         }
-        let query: Map<String, Value> = serde_json::from_str(query)
-            .map_err(|_| "sendUserTo: options.query must be an object".to_owned())?;
+        // Half a surrogate pair in a value (JSON.stringify escapes it) is
+        // sent as U+FFFD, not refused as if the query were not an object.
+        let query: Map<String, Value> =
+            serde_json::from_str(&super::surrogates::well_formed(query))
+                .map_err(|_| "sendUserTo: options.query must be an object".to_owned())?;
         if !query.is_empty() {
             let mut pairs: Vec<(String, String)> = parsed
                 .query_pairs()
@@ -118,5 +121,16 @@ mod tests {
     fn relative_urls_are_refused() {
         let r: Value = serde_json::from_str(&build_url("/x", "{}")).unwrap();
         assert_eq!(r["ok"], false);
+    }
+
+    #[test]
+    fn a_value_holding_half_a_surrogate_pair_is_sent_with_the_replacement_character() {
+        // What JSON.stringify writes for a truncated emoji.
+        let r: Value = serde_json::from_str(&build_url(
+            "https://x.example/p",
+            r#"{"name":"ana \ud83d"}"#,
+        ))
+        .unwrap();
+        assert_eq!(r["url"], "https://x.example/p?name=ana+%EF%BF%BD", "{r}");
     }
 }
