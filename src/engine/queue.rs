@@ -12,8 +12,9 @@
 //! its own ends, which under load is sooner and cheaper than waking
 //! another (a wake-up is two system calls and a context switch on each
 //! side). A running thread whose execution waits (on `fetch`, a timer) or
-//! has used a millisecond of CPU steps aside ([`Receiver::step_aside`]), so
-//! a job never waits behind a slow one for more than that.
+//! has used a millisecond of CPU, or whose job has run for a millisecond
+//! when its next Action starts, steps aside ([`Receiver::step_aside`]), so
+//! a job never waits behind a slow one for much more than that.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -82,11 +82,17 @@ async fn serve(mut seat: Seat) {
         if job.abandoned() {
             continue; // the login was abandoned while it waited
         }
+        let started = std::time::Instant::now();
         // A login abandoned mid-run (its request went away) runs no
         // further Actions.
         while !job.abandoned()
             && let Some(execution) = job.next()
         {
+            // A long run (fresh contexts in `per_execution` cost most of a
+            // millisecond each) lets an idle thread take what is queued.
+            if started.elapsed() >= super::pacer::STEP_ASIDE {
+                queue.step_aside(&me);
+            }
             let result = match pool.sources.get(execution.action) {
                 Some(source) => engine.run(source, execution).await,
                 None => Err(EngineError::Internal("unknown action".into()).into()),
