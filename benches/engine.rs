@@ -403,7 +403,7 @@ mod outcome {
 
     /// The allow outcome of scenario A.
     fn allow() -> Outcome {
-        let mut event = event();
+        let mut event = detour::pipeline::event::Event::from(event());
         let mut mutations = Mutations::default();
         let roles = json!(["admin", "editor"]);
         mutations.apply(

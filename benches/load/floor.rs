@@ -33,7 +33,7 @@ use detour::domain::state::StateParam;
 use detour::engine::Command;
 use detour::http::MAX_EVENT_BYTES;
 use detour::pipeline::PostLoginRequest;
-use detour::pipeline::event::{ContinueRequest, apply_continue_request, normalize};
+use detour::pipeline::event::{ContinueRequest, Event, apply_continue_request, normalize};
 use detour::pipeline::mutations::Mutations;
 use detour::pipeline::outcome::{DenyCode, Detail, ExecutionRecord, Outcome};
 use detour::pipeline::transaction::{RECORD_VERSION, SuspendedLogin};
@@ -156,7 +156,7 @@ async fn post_login(
             login_id: uuid::Uuid::new_v4().to_string(),
             redirects: 0,
             created_at: token::now_secs(),
-            event,
+            event: event.into(),
             mutations: Mutations::default(),
             executions: vec![execution(&action.name, EXECUTE)],
             bound: false,
@@ -167,7 +167,7 @@ async fn post_login(
             Err(e) => return refused(503, "temporarily_unavailable", e.to_string()),
         }
     } else {
-        allow(event)
+        allow(event.into())
     };
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -175,7 +175,7 @@ async fn post_login(
 }
 
 /// `roles-claims`, `block-by-domain` and `set-metadata`, in Rust.
-fn allow(mut event: Map<String, Value>) -> Outcome {
+fn allow(mut event: Event) -> Outcome {
     let roles = event
         .get("authorization")
         .and_then(|a| a.get("roles"))

@@ -5,7 +5,9 @@
 use serde_json::{Map, Value, json};
 
 mod check;
+mod fields;
 pub use check::CheckedEvent;
+pub use fields::Event;
 
 /// Protocols with no browser to redirect: `api.redirect.canRedirect()` is
 /// false and a `sendUserTo` ends the login with `interaction_required`.
@@ -199,27 +201,38 @@ pub struct ContinueRequest {
     pub cookies: Vec<(String, String)>,
 }
 
+/// What `/continue` keeps of the first request: each field as it was,
+/// `null` included, when present.
+#[derive(Default, serde::Deserialize)]
+struct KeptRequest {
+    #[serde(default, deserialize_with = "present")]
+    geoip: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    asn: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    hostname: Option<Value>,
+}
+
+/// A field that is present, `null` or not.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
 /// Replaces `event.request` with the `/continue` request, keeping the
-/// original `geoip` and `asn` (Detour cannot look them up itself).
-pub fn apply_continue_request(event: &mut Map<String, Value>, request: &ContinueRequest) {
-    let old = event.remove("request").unwrap_or_default();
+/// original `geoip` and `asn` (Detour cannot look them up itself). The
+/// stored request is read for those fields only.
+pub fn apply_continue_request(event: &mut Event, request: &ContinueRequest) {
+    let old: KeptRequest = event.remove_as("request").unwrap_or_default();
     let mut new = Map::new();
     new.insert("ip".into(), request.ip.clone().into());
     new.insert("method".into(), request.method.clone().into());
     new.insert("query".into(), Value::Object(request.query.clone()));
     new.insert("body".into(), Value::Object(request.body.clone()));
-    new.insert(
-        "geoip".into(),
-        old.get("geoip").cloned().unwrap_or_else(|| json!({})),
-    );
-    if let Some(asn) = old.get("asn") {
-        new.insert("asn".into(), asn.clone());
+    new.insert("geoip".into(), old.geoip.unwrap_or_else(|| json!({})));
+    if let Some(asn) = old.asn {
+        new.insert("asn".into(), asn);
     }
-    let hostname = request
-        .hostname
-        .clone()
-        .map(Value::from)
-        .or_else(|| old.get("hostname").cloned());
+    let hostname = request.hostname.clone().map(Value::from).or(old.hostname);
     for (key, value) in [
         ("hostname", hostname),
         ("user_agent", request.user_agent.clone().map(Value::from)),

@@ -253,9 +253,10 @@ impl Pipeline {
         Self::check_return_to(upstream, &request.return_to)?;
         let mut event = request.event;
         event::normalize(&mut event, self.default_hostname()).map_err(RequestError::from)?;
+        let can_redirect = event::can_redirect(&event);
         let login = Login {
             id: login_id,
-            event,
+            event: event.into(),
             mutations: Mutations::default(),
             executions: Vec::new(),
         };
@@ -263,7 +264,7 @@ impl Pipeline {
             action: 0,
             handler: Handler::Execute,
             state: None,
-            can_redirect: event::can_redirect(&login.event),
+            can_redirect,
         };
         let (login, end) = self.run(login, from).await?;
         let context = Suspension {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::PipelineError;
 use super::commands;
+use super::event::Event;
 use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::Settings;
@@ -23,7 +24,7 @@ pub struct Login {
     /// Correlation id for logs.
     pub id: String,
     /// The event, with earlier metadata changes applied.
-    pub event: Map<String, Value>,
+    pub event: Event,
     /// Effects so far.
     pub mutations: Mutations,
     /// Execution records so far.
@@ -194,16 +195,6 @@ struct ContinueInput<'a> {
     state: &'a str,
 }
 
-/// The event's top-level fields as [`Execution::event`] carries them.
-fn event_fields(event: &Map<String, Value>) -> serde_json::Result<Arc<[String]>> {
-    let mut fields = Vec::with_capacity(event.len() * 2);
-    for (key, value) in event {
-        fields.push(serde_json::to_string(key)?);
-        fields.push(serde_json::to_string(value)?);
-    }
-    Ok(fields.into())
-}
-
 /// One trigger run as the engine thread drives it: after each Action, the
 /// commands are applied to the login here and the run decides whether the
 /// next Action runs.
@@ -246,7 +237,7 @@ impl Sequence for TriggerRun {
         };
         let event = match self.event_json.clone() {
             Some(fields) => fields,
-            None => match event_fields(&self.login.event) {
+            None => match self.login.event.fields_json() {
                 Ok(fields) => self.event_json.insert(fields).clone(),
                 Err(e) => {
                     // Never a silent end: a run that stops here fails.

@@ -28,6 +28,7 @@ impl Pipeline {
             .and_then(|r| r.state.clone())
             .unwrap_or_else(|| "SIMULATED".into());
         let can_redirect = resume.is_some() || event::can_redirect(&event);
+        let mut event = event::Event::from(event);
         if let Some(request) = &resume {
             event::apply_continue_request(&mut event, request);
         }
