@@ -49,7 +49,7 @@ use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::token::{self, result::Audience};
+use crate::token::{self, result::Audience, result::ResultKey};
 
 use binding::BindingCookie;
 use event::{CheckedEvent, ContinueRequest};
@@ -111,6 +111,8 @@ pub struct Pipeline {
     /// SHA-256 of each upstream's API key, in configured order, so a
     /// request hashes only the key it presents.
     api_key_digests: Arc<Vec<[u8; 32]>>,
+    /// Each upstream's result-token key, in configured order, made once.
+    result_keys: Arc<Vec<ResultKey>>,
     /// Where login lifetimes and token times are read.
     clock: SharedClock,
 }
@@ -138,6 +140,11 @@ impl Pipeline {
             .iter()
             .map(|u| sha256(u.api_key.expose_secret().as_bytes()))
             .collect();
+        let result_keys = settings
+            .upstreams
+            .iter()
+            .map(|u| ResultKey::new(u.result_secret.expose_secret().as_bytes()))
+            .collect();
         Self {
             settings,
             engine,
@@ -146,6 +153,7 @@ impl Pipeline {
             action_hashes: Arc::new(action_hashes),
             uses_cache: Arc::new(uses_cache),
             api_key_digests: Arc::new(api_key_digests),
+            result_keys: Arc::new(result_keys),
             clock: clock::system(),
         }
     }
@@ -440,8 +448,9 @@ impl Pipeline {
                     upstream: &upstream.id,
                     transaction_id: context.transaction_id.as_deref(),
                 };
-                let result = token::result::sign_fields_at(
-                    upstream.result_secret.expose_secret().as_bytes(),
+                let key = self.result_key(&upstream);
+                let result = token::result::sign_fields_with(
+                    &key,
                     &outcome.wire(detail),
                     &audience,
                     &jti,
@@ -505,6 +514,22 @@ impl Pipeline {
             0 => Err(StateError::Expired),
             left => Ok(Duration::from_secs(left)),
         }
+    }
+
+    /// The result-token key of `upstream`, made at load time (made here
+    /// only for an upstream this pipeline was not built with).
+    fn result_key(&self, upstream: &Upstream) -> std::borrow::Cow<'_, ResultKey> {
+        self.settings
+            .upstreams
+            .iter()
+            .zip(self.result_keys.iter())
+            .find(|(u, _)| u.id == upstream.id)
+            .map(|(_, key)| std::borrow::Cow::Borrowed(key))
+            .unwrap_or_else(|| {
+                std::borrow::Cow::Owned(ResultKey::new(
+                    upstream.result_secret.expose_secret().as_bytes(),
+                ))
+            })
     }
 
     fn default_hostname(&self) -> &str {
