@@ -425,7 +425,7 @@ mod outcome {
                     value: json!("203.0.113.7"),
                 },
             ],
-            &mut event,
+            Some(&mut event),
         );
         let executions = ["roles-claims", "block-by-domain", "set-metadata"]
             .iter()

@@ -194,7 +194,7 @@ fn allow(mut event: Event) -> Outcome {
                 value: roles,
             },
         ],
-        &mut event,
+        Some(&mut event),
     );
     executions.push(execution("roles-claims", EXECUTE));
 
@@ -237,7 +237,8 @@ fn allow(mut event: Event) -> Outcome {
                 value: ip,
             },
         ],
-        &mut event,
+        // The run's last Action: nothing reads the event again.
+        None,
     );
     executions.push(execution("set-metadata", EXECUTE));
     Outcome::Allow {
@@ -365,7 +366,7 @@ fn deliver(
                     key: "favorite_color".into(),
                     value: color,
                 }],
-                &mut event,
+                None,
             );
             Outcome::Allow {
                 mutations,

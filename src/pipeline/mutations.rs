@@ -160,8 +160,9 @@ pub struct Control {
 impl Mutations {
     /// Applies one Action's commands, and mirrors the changes later Actions
     /// must see into `event` (metadata in `event.user`, transaction metadata
-    /// in `event.transaction.metadata`).
-    pub fn apply(&mut self, commands: Vec<Command>, event: &mut Event) -> Control {
+    /// in `event.transaction.metadata`); `None` when nothing reads the
+    /// event again.
+    pub fn apply(&mut self, commands: Vec<Command>, mut event: Option<&mut Event>) -> Control {
         let mut control = Control::default();
         for command in commands {
             match command {
@@ -187,16 +188,20 @@ impl Mutations {
                 }
                 Command::UserMetadata { key, value } => {
                     control.event_changed = true;
-                    merge_key(
-                        event_object(event, "user", &["user_metadata"]),
-                        &key,
-                        &value,
-                    );
+                    if let Some(event) = event.as_deref_mut() {
+                        merge_key(
+                            event_object(event, "user", &["user_metadata"]),
+                            &key,
+                            &value,
+                        );
+                    }
                     self.user_metadata.insert(key, value);
                 }
                 Command::AppMetadata { key, value } => {
                     control.event_changed = true;
-                    merge_key(event_object(event, "user", &["app_metadata"]), &key, &value);
+                    if let Some(event) = event.as_deref_mut() {
+                        merge_key(event_object(event, "user", &["app_metadata"]), &key, &value);
+                    }
                     self.app_metadata.insert(key, value);
                 }
                 Command::Multifactor { value } => self.multifactor = Some(value),
@@ -245,11 +250,13 @@ impl Mutations {
                 Command::CacheDelete { key } => control.cache.delete.push(key),
                 Command::TransactionMetadata { key, value } => {
                     control.event_changed = true;
-                    merge_key(
-                        event_object(event, "transaction", &["metadata"]),
-                        &key,
-                        &value,
-                    );
+                    if let Some(event) = event.as_deref_mut() {
+                        merge_key(
+                            event_object(event, "transaction", &["metadata"]),
+                            &key,
+                            &value,
+                        );
+                    }
                     if value.is_null() {
                         self.transaction_metadata.shift_remove(&key);
                     } else {
@@ -462,7 +469,7 @@ mod tests {
                 Command::AddScope { scope: "b".into() },
                 Command::RemoveScope { scope: "a".into() },
             ],
-            &mut event,
+            Some(&mut event),
         );
         let mut out = Map::new();
         m.write_wire(&mut out);
@@ -491,7 +498,7 @@ mod tests {
                     value: json!(3),
                 },
             ],
-            &mut event,
+            Some(&mut event),
         );
         assert_eq!(
             event.get("user").unwrap()["user_metadata"],

@@ -13,7 +13,9 @@ use super::event::Event;
 use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::Settings;
-use crate::engine::{ActionReport, EngineError, EnginePool, Execution, Failure, Handler, Sequence};
+use crate::engine::{
+    ActionReport, Command, EngineError, EnginePool, Execution, Failure, Handler, Sequence,
+};
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::store::cache::CacheChanges;
@@ -373,7 +375,17 @@ impl TriggerRun {
         }
         // An execution that asked for nothing changes no total.
         let asked = !report.commands.is_empty();
-        let mut control = login.mutations.apply(report.commands, &mut login.event);
+        // The event is read again only by a later Action or in the record
+        // of a login that suspends here: after the run's last Action,
+        // mirroring metadata into it (parsing a stored `event.user` to do
+        // so) would be work nothing reads.
+        let read_later = index + 1 < self.settings.actions.len()
+            || report
+                .commands
+                .iter()
+                .any(|c| matches!(c, Command::Redirect { .. } | Command::Render { .. }));
+        let event = read_later.then_some(&mut login.event);
+        let mut control = login.mutations.apply(report.commands, event);
         if control.event_changed {
             self.event_json = None;
         }
