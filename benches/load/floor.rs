@@ -156,7 +156,7 @@ async fn post_login(
             login_id: uuid::Uuid::new_v4().to_string(),
             redirects: 0,
             created_at: token::now_secs(),
-            event: event.into(),
+            event,
             mutations: Mutations::default(),
             executions: vec![execution(&action.name, EXECUTE)],
             bound: false,
@@ -167,7 +167,7 @@ async fn post_login(
             Err(e) => return refused(503, "temporarily_unavailable", e.to_string()),
         }
     } else {
-        allow(event.into())
+        allow(event)
     };
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -38,7 +38,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -52,7 +51,7 @@ use crate::store::Store;
 use crate::token::{self, result::Audience, result::ResultKey};
 
 use binding::BindingCookie;
-use event::{CheckedEvent, ContinueRequest};
+use event::{CheckedEvent, ContinueRequest, Event};
 use mutations::Mutations;
 use outcome::{DenyCode, Detail, Outcome};
 use runner::{Login, RunEnd, StartAt};
@@ -70,7 +69,7 @@ pub const RESULT_DETAILS_TTL: Duration = Duration::from_secs(300);
 /// same errors, nothing built) for one that runs none.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PostLoginRequest<E = Map<String, Value>> {
+pub struct PostLoginRequest<E = Event> {
     /// The Auth0-shaped post-login event.
     pub event: E,
     /// Where the browser goes at the end of a detour.
@@ -264,7 +263,7 @@ impl Pipeline {
         let can_redirect = event::can_redirect(&event);
         let login = Login {
             id: login_id,
-            event: event.into(),
+            event,
             mutations: Mutations::default(),
             executions: Vec::new(),
         };

@@ -19,16 +19,16 @@ impl Pipeline {
     /// `SIMULATED`) and is not suspended.
     pub async fn simulate(
         &self,
-        mut event: Map<String, Value>,
+        event: Map<String, Value>,
         resume: Option<ContinueRequest>,
     ) -> Result<Outcome, PipelineError> {
+        let mut event = event::Event::from(event);
         event::normalize(&mut event, self.default_hostname()).map_err(RequestError::from)?;
         let state = resume
             .as_ref()
             .and_then(|r| r.state.clone())
             .unwrap_or_else(|| "SIMULATED".into());
         let can_redirect = resume.is_some() || event::can_redirect(&event);
-        let mut event = event::Event::from(event);
         if let Some(request) = &resume {
             event::apply_continue_request(&mut event, request);
         }

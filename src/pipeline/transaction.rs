@@ -41,6 +41,7 @@ pub struct SuspendedLogin {
     pub created_at: u64,
     /// The event, with the metadata changes so far applied (a JSON object;
     /// its fields are parsed only when read).
+    #[serde(deserialize_with = "super::event::read_texts")]
     pub event: Event,
     /// Effects gathered so far.
     pub mutations: Mutations,

@@ -189,33 +189,66 @@ impl Serialize for Event {
     }
 }
 
-impl<'de> Deserialize<'de> for Event {
-    /// Reads a JSON object as a map would (a repeated key keeps its first
-    /// place and its last value), keeping each value's text.
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> Visitor<'de> for Fields {
-            type Value = Event;
+/// How [`Fields`] reads each value.
+trait ReadField<'de>: Deserialize<'de> {
+    fn field(self) -> Field;
+}
 
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
+impl ReadField<'_> for Value {
+    fn field(self) -> Field {
+        Field::of_value(self)
+    }
+}
 
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Event, A::Error> {
-                let mut event = Event {
-                    fields: Vec::with_capacity(access.size_hint().unwrap_or(16)),
-                };
-                while let Some((key, text)) = access.next_entry::<String, Box<RawValue>>()? {
-                    match event.position(&key) {
-                        Some(index) => event.fields[index].1 = Field::of_text(text),
-                        None => event.fields.push((key, Field::of_text(text))),
-                    }
-                }
-                Ok(event)
+impl ReadField<'_> for Box<RawValue> {
+    fn field(self) -> Field {
+        Field::of_text(self)
+    }
+}
+
+/// Reads a JSON object as `Map<String, Value>` reads it (the same errors;
+/// a repeated key keeps its first place and its last value), each value as
+/// `V`.
+struct Fields<V>(std::marker::PhantomData<V>);
+
+impl<'de, V: ReadField<'de>> Visitor<'de> for Fields<V> {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Map<String, Value>'s own words.
+        f.write_str("a map")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Event, E> {
+        // As a map reads `null`: an empty object.
+        Ok(Event::default())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Event, A::Error> {
+        let mut event = Event {
+            fields: Vec::with_capacity(access.size_hint().unwrap_or(16)),
+        };
+        while let Some((key, value)) = access.next_entry::<String, V>()? {
+            match event.position(&key) {
+                Some(index) => event.fields[index].1 = value.field(),
+                None => event.fields.push((key, value.field())),
             }
         }
-        deserializer.deserialize_map(Fields)
+        Ok(event)
     }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    /// Reads the event of a request: each field parsed, as a map would.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(Fields::<Value>(std::marker::PhantomData))
+    }
+}
+
+/// Reads a stored event (`#[serde(deserialize_with)]`), keeping each
+/// field's text: a field is parsed only if Rust reads it.
+pub fn read_texts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
+    deserializer.deserialize_map(Fields::<Box<RawValue>>(std::marker::PhantomData))
 }
 
 #[cfg(test)]
@@ -227,9 +260,14 @@ mod tests {
         v.as_object().cloned().unwrap_or_default()
     }
 
-    /// The keys in order, and the event as JSON, for a comparison with a map.
+    /// The event as JSON, for a comparison with a map.
     fn as_json(event: &Event) -> String {
         serde_json::to_string(event).unwrap()
+    }
+
+    /// A stored event, read as a record reads it.
+    fn stored(text: &str) -> Event {
+        read_texts(&mut serde_json::Deserializer::from_str(text)).unwrap()
     }
 
     #[test]
@@ -241,7 +279,7 @@ mod tests {
             "z": null,
         }));
         let text = serde_json::to_string(&original).unwrap();
-        let mut event: Event = serde_json::from_str(&text).unwrap();
+        let mut event = stored(&text);
         assert_eq!(as_json(&event), text);
         assert_eq!(event.get("user").unwrap()["user_id"], "u");
         let fields = event.fields_json().unwrap();
@@ -257,7 +295,7 @@ mod tests {
     fn changes_follow_the_order_a_map_gives() {
         let original = map(json!({"a": 1, "b": {"x": 1}, "c": 3, "d": 4}));
         let text = serde_json::to_string(&original).unwrap();
-        let mut event: Event = serde_json::from_str(&text).unwrap();
+        let mut event = stored(&text);
         let mut expected = original.clone();
         assert_eq!(event.remove("b"), expected.remove("b"));
         event.insert("b".into(), json!(2));
@@ -281,8 +319,9 @@ mod tests {
     #[test]
     fn a_repeated_key_keeps_its_first_place_and_last_value() {
         let text = r#"{"a": 1, "b": 2, "a": {"x": 3}}"#;
-        let event: Event = serde_json::from_str(text).unwrap();
         let parsed: Map<String, Value> = serde_json::from_str(text).unwrap();
+        assert_eq!(stored(text).into_map(), parsed);
+        let event: Event = serde_json::from_str(text).unwrap();
         assert_eq!(event.into_map(), parsed);
     }
 
@@ -292,8 +331,7 @@ mod tests {
         struct Geo {
             geoip: Value,
         }
-        let mut event: Event =
-            serde_json::from_str(r#"{"request": {"ip": "x", "geoip": {"c": 1}}, "u": 1}"#).unwrap();
+        let mut event = stored(r#"{"request": {"ip": "x", "geoip": {"c": 1}}, "u": 1}"#);
         let geo: Geo = event.remove_as("request").unwrap();
         assert_eq!(geo.geoip, json!({"c": 1}));
         assert_eq!(as_json(&event), r#"{"u":1}"#);
