@@ -90,7 +90,7 @@ pub enum Resumed {
         /// The upstream's registered URL.
         return_to: String,
         /// The result JWT.
-        result: String,
+        result: token::result::ResultToken,
     },
 }
 

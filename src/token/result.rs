@@ -122,6 +122,24 @@ pub fn sign_fields_at(
     now: u64,
 ) -> Result<String, TokenError> {
     sign_fields_with(&ResultKey::new(secret), outcome, audience, jti, now)
+        .map(ResultToken::into_string)
+}
+
+/// A signed result token: base64url segments joined by dots, characters
+/// that URL and form encoding leave as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultToken(String);
+
+impl ResultToken {
+    /// The token.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The token as a `String`.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// [`sign_fields_at`] with the upstream's [`ResultKey`]: the same token,
@@ -132,7 +150,7 @@ pub fn sign_fields_with(
     audience: &Audience<'_>,
     jti: &str,
     now: u64,
-) -> Result<String, TokenError> {
+) -> Result<ResultToken, TokenError> {
     let claims = Claims {
         outcome,
         registered: [
@@ -155,7 +173,7 @@ pub fn sign_fields_with(
     let signature = hmac::sign(&key.0, token.as_bytes());
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
-    Ok(token)
+    Ok(ResultToken(token))
 }
 
 /// The outcome with the token's own claims, serialized as if each claim
