@@ -306,7 +306,7 @@ mod tests {
         assert_eq!(as_json(&event), Value::Object(expected.clone()).to_string());
         // A change through get_mut drops the stale text.
         event.fields_json().unwrap();
-        event.get_mut("c").map(|c| *c = json!({"n": 1}));
+        *event.get_mut("c").unwrap() = json!({"n": 1});
         expected["c"] = json!({"n": 1});
         *event.get_or_insert_with("e", || json!({})) = json!([1]);
         expected.insert("e".into(), json!([1]));
