@@ -172,6 +172,9 @@ mod tests {
             "https://idp.example/cb?x#frag",
             "https://idp.example",
             "http://127.0.0.1:9/callback?state=abc",
+            "myapp:callback",
+            "com.example.app://cb/path?q=%C3%A9",
+            "HTTPS://IdP.Example:443/a/../cb",
         ] {
             let mut expected = url::Url::parse(return_to).unwrap();
             expected
