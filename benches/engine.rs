@@ -26,7 +26,7 @@ use std::time::Duration;
 use detour::config::Settings;
 use detour::engine::{ActionReport, Command, EnginePool, Execution, Handler};
 use detour::pipeline::PostLoginRequest;
-use detour::pipeline::event::normalize;
+use detour::pipeline::event::{Event, normalize};
 use detour::pipeline::mutations::Mutations;
 use detour::pipeline::outcome::{ExecutionRecord, Outcome};
 use divan::{Bencher, black_box};
@@ -40,9 +40,9 @@ fn main() {
 }
 
 fn event() -> Map<String, Value> {
-    let mut event: Map<String, Value> = serde_json::from_str(EVENT).unwrap_or_default();
+    let mut event: Event = serde_json::from_str(EVENT).unwrap_or_default();
     let _ = normalize(&mut event, "localhost");
-    event
+    event.into_map()
 }
 
 /// The engine input exactly as the pipeline's runner builds it: the JSON
@@ -373,7 +373,7 @@ mod event {
 
     #[divan::bench]
     fn normalize_event(bencher: Bencher) {
-        let raw: Map<String, Value> = serde_json::from_str(EVENT).unwrap_or_default();
+        let raw: Event = serde_json::from_str(EVENT).unwrap_or_default();
         bencher
             .with_inputs(|| raw.clone())
             .bench_local_values(|mut event| {
@@ -403,7 +403,7 @@ mod outcome {
 
     /// The allow outcome of scenario A.
     fn allow() -> Outcome {
-        let mut event = event();
+        let mut event = Event::from(event());
         let mut mutations = Mutations::default();
         let roles = json!(["admin", "editor"]);
         mutations.apply(
@@ -425,7 +425,7 @@ mod outcome {
                     value: json!("203.0.113.7"),
                 },
             ],
-            &mut event,
+            Some(&mut event),
         );
         let executions = ["roles-claims", "block-by-domain", "set-metadata"]
             .iter()

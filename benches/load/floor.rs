@@ -33,7 +33,7 @@ use detour::domain::state::StateParam;
 use detour::engine::Command;
 use detour::http::MAX_EVENT_BYTES;
 use detour::pipeline::PostLoginRequest;
-use detour::pipeline::event::{ContinueRequest, apply_continue_request, normalize};
+use detour::pipeline::event::{ContinueRequest, Event, apply_continue_request, normalize};
 use detour::pipeline::mutations::Mutations;
 use detour::pipeline::outcome::{DenyCode, Detail, ExecutionRecord, Outcome};
 use detour::pipeline::transaction::{RECORD_VERSION, SuspendedLogin};
@@ -175,7 +175,7 @@ async fn post_login(
 }
 
 /// `roles-claims`, `block-by-domain` and `set-metadata`, in Rust.
-fn allow(mut event: Map<String, Value>) -> Outcome {
+fn allow(mut event: Event) -> Outcome {
     let roles = event
         .get("authorization")
         .and_then(|a| a.get("roles"))
@@ -194,7 +194,7 @@ fn allow(mut event: Map<String, Value>) -> Outcome {
                 value: roles,
             },
         ],
-        &mut event,
+        Some(&mut event),
     );
     executions.push(execution("roles-claims", EXECUTE));
 
@@ -237,7 +237,8 @@ fn allow(mut event: Map<String, Value>) -> Outcome {
                 value: ip,
             },
         ],
-        &mut event,
+        // The run's last Action: nothing reads the event again.
+        None,
     );
     executions.push(execution("set-metadata", EXECUTE));
     Outcome::Allow {
@@ -365,7 +366,7 @@ fn deliver(
                     key: "favorite_color".into(),
                     value: color,
                 }],
-                &mut event,
+                None,
             );
             Outcome::Allow {
                 mutations,

@@ -5,7 +5,9 @@
 use serde_json::{Map, Value, json};
 
 mod check;
+mod fields;
 pub use check::CheckedEvent;
+pub use fields::{Event, read_texts};
 
 /// Protocols with no browser to redirect: `api.redirect.canRedirect()` is
 /// false and a `sendUserTo` ends the login with `interaction_required`.
@@ -36,7 +38,7 @@ pub struct EventError(pub String);
 /// fields (`session`, `organization`, `user.email`, …) stay absent when
 /// absent. `event.secrets` is not filled here: the engine always sets it
 /// from the Action's configuration.
-pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Result<(), EventError> {
+pub fn normalize(event: &mut Event, default_hostname: &str) -> Result<(), EventError> {
     let user_id_ok = event
         .get("user")
         .and_then(|u| u.get("user_id"))
@@ -48,7 +50,15 @@ pub fn normalize(event: &mut Map<String, Value>, default_hostname: &str) -> Resu
     // Secrets come from Detour's config, handed to each execution by the
     // engine: whatever an upstream put here is dropped, never stored.
     event.remove("secrets");
-    fill(event, &DEFAULTS, &mut vec!["event"])?;
+    let mut path = vec!["event"];
+    for (key, default) in DEFAULTS.iter() {
+        path.push(key);
+        match event.get_mut(key) {
+            None | Some(Value::Null) => event.insert(key.clone(), default.clone()),
+            Some(value) => fill_value(value, default, &mut path)?,
+        }
+        path.pop();
+    }
     // The one default that depends on the configuration.
     if let Some(Value::Object(request)) = event.get_mut("request") {
         match request.get("hostname") {
@@ -124,19 +134,28 @@ fn fill<'a>(
             None | Some(Value::Null) => {
                 target.insert(key.clone(), default.clone());
             }
-            Some(Value::Object(inner)) => match default {
-                Value::Object(d) => fill(inner, d, path)?,
-                _ => return Err(mistyped(&path.join("."), default, "an object")),
-            },
-            Some(value) => {
-                if std::mem::discriminant(value) != std::mem::discriminant(default) {
-                    return Err(mistyped(&path.join("."), default, kind_name(value)));
-                }
-            }
+            Some(value) => fill_value(value, default, path)?,
         }
         path.pop();
     }
     Ok(())
+}
+
+/// [`fill`] for a value that is present and not `null`: an object gets its
+/// defaults, any other value must have the default's type.
+fn fill_value<'a>(
+    value: &mut Value,
+    default: &'a Value,
+    path: &mut Vec<&'a str>,
+) -> Result<(), EventError> {
+    match (value, default) {
+        (Value::Object(inner), Value::Object(d)) => fill(inner, d, path),
+        (Value::Object(_), _) => Err(mistyped(&path.join("."), default, "an object")),
+        (value, _) if std::mem::discriminant(value) != std::mem::discriminant(default) => {
+            Err(mistyped(&path.join("."), default, kind_name(value)))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `map.get_mut(key)`, by a scan on the small objects an event is made of
@@ -156,7 +175,7 @@ fn mistyped(path: &str, expected: &Value, got: &str) -> EventError {
 }
 
 /// Whether this login can send the browser somewhere (Auth0's rule).
-pub fn can_redirect(event: &Map<String, Value>) -> bool {
+pub fn can_redirect(event: &Event) -> bool {
     let prompt_none_query = event
         .get("request")
         .and_then(|r| r.get("query"))
@@ -199,27 +218,38 @@ pub struct ContinueRequest {
     pub cookies: Vec<(String, String)>,
 }
 
+/// What `/continue` keeps of the first request: each field as it was,
+/// `null` included, when present.
+#[derive(Default, serde::Deserialize)]
+struct KeptRequest {
+    #[serde(default, deserialize_with = "present")]
+    geoip: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    asn: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    hostname: Option<Value>,
+}
+
+/// A field that is present, `null` or not.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
 /// Replaces `event.request` with the `/continue` request, keeping the
-/// original `geoip` and `asn` (Detour cannot look them up itself).
-pub fn apply_continue_request(event: &mut Map<String, Value>, request: &ContinueRequest) {
-    let old = event.remove("request").unwrap_or_default();
+/// original `geoip` and `asn` (Detour cannot look them up itself). The
+/// stored request is read for those fields only.
+pub fn apply_continue_request(event: &mut Event, request: &ContinueRequest) {
+    let old: KeptRequest = event.remove_as("request").unwrap_or_default();
     let mut new = Map::new();
     new.insert("ip".into(), request.ip.clone().into());
     new.insert("method".into(), request.method.clone().into());
     new.insert("query".into(), Value::Object(request.query.clone()));
     new.insert("body".into(), Value::Object(request.body.clone()));
-    new.insert(
-        "geoip".into(),
-        old.get("geoip").cloned().unwrap_or_else(|| json!({})),
-    );
-    if let Some(asn) = old.get("asn") {
-        new.insert("asn".into(), asn.clone());
+    new.insert("geoip".into(), old.geoip.unwrap_or_else(|| json!({})));
+    if let Some(asn) = old.asn {
+        new.insert("asn".into(), asn);
     }
-    let hostname = request
-        .hostname
-        .clone()
-        .map(Value::from)
-        .or_else(|| old.get("hostname").cloned());
+    let hostname = request.hostname.clone().map(Value::from).or(old.hostname);
     for (key, value) in [
         ("hostname", hostname),
         ("user_agent", request.user_agent.clone().map(Value::from)),
@@ -251,8 +281,15 @@ pub fn apply_continue_request(event: &mut Map<String, Value>, request: &Continue
 mod tests {
     use super::*;
 
-    fn ev(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap_or_default()
+    fn ev(v: Value) -> Event {
+        v.as_object().cloned().unwrap_or_default().into()
+    }
+
+    /// `normalize`, and the event as a map.
+    fn normalized(v: Value) -> Map<String, Value> {
+        let mut e = ev(v);
+        normalize(&mut e, "detour.example").unwrap();
+        e.into_map()
     }
 
     #[test]
@@ -271,8 +308,7 @@ mod tests {
 
     #[test]
     fn sparse_events_get_auth0s_always_present_fields() {
-        let mut e = ev(json!({"user": {"user_id": "u1", "app_metadata": {"a": 1}}}));
-        normalize(&mut e, "detour.example").unwrap();
+        let e = normalized(json!({"user": {"user_id": "u1", "app_metadata": {"a": 1}}}));
         assert_eq!(e["user"]["app_metadata"], json!({"a": 1}));
         assert_eq!(e["user"]["user_metadata"], json!({}));
         assert_eq!(e["request"]["hostname"], "detour.example");
@@ -281,8 +317,7 @@ mod tests {
 
     #[test]
     fn a_sparse_event_gets_every_always_present_field_with_auth0s_type() {
-        let mut e = ev(json!({"user": {"user_id": "u"}}));
-        normalize(&mut e, "h").unwrap();
+        let e = normalized(json!({"user": {"user_id": "u"}}));
         assert_eq!(e["user"]["email_verified"], json!(false));
         assert_eq!(e["user"]["identities"], json!([]));
         assert_eq!(e["request"]["geoip"], json!({}));
@@ -295,8 +330,7 @@ mod tests {
 
     #[test]
     fn secrets_sent_by_an_upstream_are_dropped() {
-        let mut e = ev(json!({"user": {"user_id": "u"}, "secrets": {"K": "v"}}));
-        normalize(&mut e, "h").unwrap();
+        let e = normalized(json!({"user": {"user_id": "u"}, "secrets": {"K": "v"}}));
         assert!(e.get("secrets").is_none());
     }
 

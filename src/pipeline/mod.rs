@@ -38,7 +38,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -49,10 +48,10 @@ use crate::domain::state::{StateKey, StateParam};
 use crate::engine::{EnginePool, Handler};
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::token::{self, result::Audience};
+use crate::token::{self, result::Audience, result::ResultKey};
 
 use binding::BindingCookie;
-use event::{CheckedEvent, ContinueRequest};
+use event::{CheckedEvent, ContinueRequest, Event};
 use mutations::Mutations;
 use outcome::{DenyCode, Detail, Outcome};
 use runner::{Login, RunEnd, StartAt};
@@ -70,7 +69,7 @@ pub const RESULT_DETAILS_TTL: Duration = Duration::from_secs(300);
 /// same errors, nothing built) for one that runs none.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PostLoginRequest<E = Map<String, Value>> {
+pub struct PostLoginRequest<E = Event> {
     /// The Auth0-shaped post-login event.
     pub event: E,
     /// Where the browser goes at the end of a detour.
@@ -91,7 +90,7 @@ pub enum Resumed {
         /// The upstream's registered URL.
         return_to: String,
         /// The result JWT.
-        result: String,
+        result: token::result::ResultToken,
     },
 }
 
@@ -111,6 +110,8 @@ pub struct Pipeline {
     /// SHA-256 of each upstream's API key, in configured order, so a
     /// request hashes only the key it presents.
     api_key_digests: Arc<Vec<[u8; 32]>>,
+    /// Each upstream's result-token key, in configured order, made once.
+    result_keys: Arc<Vec<ResultKey>>,
     /// Where login lifetimes and token times are read.
     clock: SharedClock,
 }
@@ -138,6 +139,11 @@ impl Pipeline {
             .iter()
             .map(|u| sha256(u.api_key.expose_secret().as_bytes()))
             .collect();
+        let result_keys = settings
+            .upstreams
+            .iter()
+            .map(|u| ResultKey::new(u.result_secret.expose_secret().as_bytes()))
+            .collect();
         Self {
             settings,
             engine,
@@ -146,6 +152,7 @@ impl Pipeline {
             action_hashes: Arc::new(action_hashes),
             uses_cache: Arc::new(uses_cache),
             api_key_digests: Arc::new(api_key_digests),
+            result_keys: Arc::new(result_keys),
             clock: clock::system(),
         }
     }
@@ -253,6 +260,7 @@ impl Pipeline {
         Self::check_return_to(upstream, &request.return_to)?;
         let mut event = request.event;
         event::normalize(&mut event, self.default_hostname()).map_err(RequestError::from)?;
+        let can_redirect = event::can_redirect(&event);
         let login = Login {
             id: login_id,
             event,
@@ -263,7 +271,7 @@ impl Pipeline {
             action: 0,
             handler: Handler::Execute,
             state: None,
-            can_redirect: event::can_redirect(&login.event),
+            can_redirect,
         };
         let (login, end) = self.run(login, from).await?;
         let context = Suspension {
@@ -439,8 +447,9 @@ impl Pipeline {
                     upstream: &upstream.id,
                     transaction_id: context.transaction_id.as_deref(),
                 };
-                let result = token::result::sign_fields_at(
-                    upstream.result_secret.expose_secret().as_bytes(),
+                let key = self.result_key(&upstream);
+                let result = token::result::sign_fields_with(
+                    &key,
                     &outcome.wire(detail),
                     &audience,
                     &jti,
@@ -504,6 +513,22 @@ impl Pipeline {
             0 => Err(StateError::Expired),
             left => Ok(Duration::from_secs(left)),
         }
+    }
+
+    /// The result-token key of `upstream`, made at load time (made here
+    /// only for an upstream this pipeline was not built with).
+    fn result_key(&self, upstream: &Upstream) -> std::borrow::Cow<'_, ResultKey> {
+        self.settings
+            .upstreams
+            .iter()
+            .zip(self.result_keys.iter())
+            .find(|(u, _)| u.id == upstream.id)
+            .map(|(_, key)| std::borrow::Cow::Borrowed(key))
+            .unwrap_or_else(|| {
+                std::borrow::Cow::Owned(ResultKey::new(
+                    upstream.result_secret.expose_secret().as_bytes(),
+                ))
+            })
     }
 
     fn default_hostname(&self) -> &str {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::effects::Effects;
+use super::event::Event;
 use super::limits::{
     MAX_ADDED_SCOPES, MAX_CLAIMS_BYTES, MAX_METADATA_BYTES, MAX_TRANSACTION_METADATA_BYTES,
 };
@@ -159,8 +160,9 @@ pub struct Control {
 impl Mutations {
     /// Applies one Action's commands, and mirrors the changes later Actions
     /// must see into `event` (metadata in `event.user`, transaction metadata
-    /// in `event.transaction.metadata`).
-    pub fn apply(&mut self, commands: Vec<Command>, event: &mut Map<String, Value>) -> Control {
+    /// in `event.transaction.metadata`); `None` when nothing reads the
+    /// event again.
+    pub fn apply(&mut self, commands: Vec<Command>, mut event: Option<&mut Event>) -> Control {
         let mut control = Control::default();
         for command in commands {
             match command {
@@ -186,16 +188,20 @@ impl Mutations {
                 }
                 Command::UserMetadata { key, value } => {
                     control.event_changed = true;
-                    merge_key(
-                        event_object(event, &["user", "user_metadata"]),
-                        &key,
-                        &value,
-                    );
+                    if let Some(event) = event.as_deref_mut() {
+                        merge_key(
+                            event_object(event, "user", &["user_metadata"]),
+                            &key,
+                            &value,
+                        );
+                    }
                     self.user_metadata.insert(key, value);
                 }
                 Command::AppMetadata { key, value } => {
                     control.event_changed = true;
-                    merge_key(event_object(event, &["user", "app_metadata"]), &key, &value);
+                    if let Some(event) = event.as_deref_mut() {
+                        merge_key(event_object(event, "user", &["app_metadata"]), &key, &value);
+                    }
                     self.app_metadata.insert(key, value);
                 }
                 Command::Multifactor { value } => self.multifactor = Some(value),
@@ -244,11 +250,13 @@ impl Mutations {
                 Command::CacheDelete { key } => control.cache.delete.push(key),
                 Command::TransactionMetadata { key, value } => {
                     control.event_changed = true;
-                    merge_key(
-                        event_object(event, &["transaction", "metadata"]),
-                        &key,
-                        &value,
-                    );
+                    if let Some(event) = event.as_deref_mut() {
+                        merge_key(
+                            event_object(event, "transaction", &["metadata"]),
+                            &key,
+                            &value,
+                        );
+                    }
                     if value.is_null() {
                         self.transaction_metadata.shift_remove(&key);
                     } else {
@@ -392,13 +400,21 @@ struct UserMetadata<'a> {
     app_metadata: &'a Map<String, Value>,
 }
 
-/// The object at `path` inside the event, created when missing or not an
+/// The object at `path` inside the event's `field`, created when missing or not an
 /// object.
 fn event_object<'a>(
-    event: &'a mut Map<String, Value>,
+    event: &'a mut Event,
+    field: &str,
     path: &[&str],
 ) -> &'a mut Map<String, Value> {
-    let mut current = event;
+    let slot = event.get_or_insert_with(field, || Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    let Value::Object(first) = slot else {
+        unreachable!("just made an object")
+    };
+    let mut current = first;
     for key in path {
         let slot = current
             .entry((*key).to_owned())
@@ -446,14 +462,14 @@ mod tests {
     #[test]
     fn the_last_operation_on_a_scope_wins() {
         let mut m = Mutations::default();
-        let mut event = Map::new();
+        let mut event = Event::default();
         m.apply(
             vec![
                 Command::AddScope { scope: "a".into() },
                 Command::AddScope { scope: "b".into() },
                 Command::RemoveScope { scope: "a".into() },
             ],
-            &mut event,
+            Some(&mut event),
         );
         let mut out = Map::new();
         m.write_wire(&mut out);
@@ -466,8 +482,11 @@ mod tests {
     #[test]
     fn metadata_changes_are_mirrored_into_the_event_and_null_deletes() {
         let mut m = Mutations::default();
-        let mut event =
-            serde_json::from_value(json!({"user": {"user_metadata": {"a": 1, "b": 2}}})).unwrap();
+        let mut event: Event = serde_json::from_value::<Map<String, Value>>(
+            json!({"user": {"user_metadata": {"a": 1, "b": 2}}}),
+        )
+        .unwrap()
+        .into();
         m.apply(
             vec![
                 Command::UserMetadata {
@@ -479,9 +498,12 @@ mod tests {
                     value: json!(3),
                 },
             ],
-            &mut event,
+            Some(&mut event),
         );
-        assert_eq!(event["user"]["user_metadata"], json!({"b": 2, "c": 3}));
+        assert_eq!(
+            event.get("user").unwrap()["user_metadata"],
+            json!({"b": 2, "c": 3})
+        );
         let mut out = Map::new();
         m.write_wire(&mut out);
         assert_eq!(out["user"]["user_metadata"], json!({"a": null, "c": 3}));

@@ -9,10 +9,13 @@ use std::sync::Arc;
 
 use super::PipelineError;
 use super::commands;
+use super::event::Event;
 use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::Settings;
-use crate::engine::{ActionReport, EngineError, EnginePool, Execution, Failure, Handler, Sequence};
+use crate::engine::{
+    ActionReport, Command, EngineError, EnginePool, Execution, Failure, Handler, Sequence,
+};
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::store::cache::CacheChanges;
@@ -23,7 +26,7 @@ pub struct Login {
     /// Correlation id for logs.
     pub id: String,
     /// The event, with earlier metadata changes applied.
-    pub event: Map<String, Value>,
+    pub event: Event,
     /// Effects so far.
     pub mutations: Mutations,
     /// Execution records so far.
@@ -194,16 +197,6 @@ struct ContinueInput<'a> {
     state: &'a str,
 }
 
-/// The event's top-level fields as [`Execution::event`] carries them.
-fn event_fields(event: &Map<String, Value>) -> serde_json::Result<Arc<[String]>> {
-    let mut fields = Vec::with_capacity(event.len() * 2);
-    for (key, value) in event {
-        fields.push(serde_json::to_string(key)?);
-        fields.push(serde_json::to_string(value)?);
-    }
-    Ok(fields.into())
-}
-
 /// One trigger run as the engine thread drives it: after each Action, the
 /// commands are applied to the login here and the run decides whether the
 /// next Action runs.
@@ -246,7 +239,7 @@ impl Sequence for TriggerRun {
         };
         let event = match self.event_json.clone() {
             Some(fields) => fields,
-            None => match event_fields(&self.login.event) {
+            None => match self.login.event.fields_json() {
                 Ok(fields) => self.event_json.insert(fields).clone(),
                 Err(e) => {
                     // Never a silent end: a run that stops here fails.
@@ -382,7 +375,17 @@ impl TriggerRun {
         }
         // An execution that asked for nothing changes no total.
         let asked = !report.commands.is_empty();
-        let mut control = login.mutations.apply(report.commands, &mut login.event);
+        // The event is read again only by a later Action or in the record
+        // of a login that suspends here: after the run's last Action,
+        // mirroring metadata into it (parsing a stored `event.user` to do
+        // so) would be work nothing reads.
+        let read_later = index + 1 < self.settings.actions.len()
+            || report
+                .commands
+                .iter()
+                .any(|c| matches!(c, Command::Redirect { .. } | Command::Render { .. }));
+        let event = read_later.then_some(&mut login.event);
+        let mut control = login.mutations.apply(report.commands, event);
         if control.event_changed {
             self.event_json = None;
         }

@@ -19,9 +19,10 @@ impl Pipeline {
     /// `SIMULATED`) and is not suspended.
     pub async fn simulate(
         &self,
-        mut event: Map<String, Value>,
+        event: Map<String, Value>,
         resume: Option<ContinueRequest>,
     ) -> Result<Outcome, PipelineError> {
+        let mut event = event::Event::from(event);
         event::normalize(&mut event, self.default_hostname()).map_err(RequestError::from)?;
         let state = resume
             .as_ref()

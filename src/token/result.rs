@@ -1,7 +1,12 @@
 //! The result token: the final outcome, signed for the upstream that
 //! started the login and delivered at its `return_to`.
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use std::sync::LazyLock;
+
+use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, Header};
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
@@ -88,6 +93,25 @@ impl OutcomeFields for Map<String, Value> {
     }
 }
 
+/// An upstream's result secret as an HMAC-SHA256 key, made once (when the
+/// configuration loads) rather than for every token.
+#[derive(Clone)]
+pub struct ResultKey(hmac::Key);
+
+impl ResultKey {
+    /// The key of `secret`.
+    pub fn new(secret: &[u8]) -> Self {
+        Self(hmac::Key::new(hmac::HMAC_SHA256, secret))
+    }
+}
+
+/// The token's header, `{"typ":"JWT","alg":"HS256"}` as jsonwebtoken
+/// writes it, base64url-encoded once.
+static HEADER: LazyLock<String> = LazyLock::new(|| {
+    let header = serde_json::to_vec(&Header::new(Algorithm::HS256)).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(header)
+});
+
 /// [`sign_at`] for an outcome given as its [`OutcomeFields`], so the
 /// caller need not build its map.
 pub fn sign_fields_at(
@@ -97,6 +121,36 @@ pub fn sign_fields_at(
     jti: &str,
     now: u64,
 ) -> Result<String, TokenError> {
+    sign_fields_with(&ResultKey::new(secret), outcome, audience, jti, now)
+        .map(ResultToken::into_string)
+}
+
+/// A signed result token: base64url segments joined by dots, characters
+/// that URL and form encoding leave as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultToken(String);
+
+impl ResultToken {
+    /// The token.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The token as a `String`.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// [`sign_fields_at`] with the upstream's [`ResultKey`]: the same token,
+/// the compact JWS jsonwebtoken would write, without a key made per token.
+pub fn sign_fields_with(
+    key: &ResultKey,
+    outcome: &impl OutcomeFields,
+    audience: &Audience<'_>,
+    jti: &str,
+    now: u64,
+) -> Result<ResultToken, TokenError> {
     let claims = Claims {
         outcome,
         registered: [
@@ -111,12 +165,15 @@ pub fn sign_fields_at(
             ),
         ],
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .map_err(TokenError::Sign)
+    let payload = serde_json::to_vec(&claims).map_err(|e| TokenError::Sign(e.into()))?;
+    let mut token = String::with_capacity(HEADER.len() + payload.len() * 4 / 3 + 48);
+    token.push_str(&HEADER);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+    let signature = hmac::sign(&key.0, token.as_bytes());
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut token);
+    Ok(ResultToken(token))
 }
 
 /// The outcome with the token's own claims, serialized as if each claim
@@ -185,8 +242,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::EncodingKey;
     use serde_json::json;
 
     const AUDIENCE: Audience<'static> = Audience {
@@ -283,6 +339,30 @@ mod tests {
         let claims: Value =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         assert!(claims.get("transaction_id").is_none());
+    }
+
+    #[test]
+    fn the_token_is_the_one_jsonwebtoken_writes() {
+        let mut claims = outcome();
+        claims.insert("note".into(), json!("é \u{1F600} </script>"));
+        let token = sign_at(b"secret", claims.clone(), &AUDIENCE, "j1", 1000).unwrap();
+        for (k, v) in [
+            ("iss", json!(AUDIENCE.issuer)),
+            ("aud", json!(AUDIENCE.upstream)),
+            ("iat", json!(1000)),
+            ("exp", json!(1000 + RESULT_TTL_SECS)),
+            ("jti", json!("j1")),
+            ("transaction_id", json!("tx-1")),
+        ] {
+            claims.insert(k.into(), v);
+        }
+        let expected = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap();
+        assert_eq!(token, expected);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::http::pages;
 use crate::pipeline::Resumed;
 use crate::pipeline::binding::BindingCookie;
 use crate::startup::AppState;
+use crate::token::result::ResultToken;
 
 /// Longest `return_to?result=…` URL sent as a redirect; longer results go
 /// by an auto-submitting form, since browsers and proxies truncate URLs.
@@ -103,14 +104,17 @@ fn found(location: &str) -> HttpResponse {
         .finish()
 }
 
-fn deliver(req: &HttpRequest, return_to: &str, result: &str) -> Result<HttpResponse, ApiError> {
-    let mut url = url::Url::parse(return_to)
-        .map_err(|_| ApiError::browser(req, ErrorCode::ServerError, "return_to is not a URL"))?;
-    url.query_pairs_mut().append_pair("result", result);
-    if url.as_str().len() <= MAX_REDIRECT_URL {
-        return Ok(found(url.as_str()));
+fn deliver(
+    req: &HttpRequest,
+    return_to: &str,
+    result: &ResultToken,
+) -> Result<HttpResponse, ApiError> {
+    let url = with_result(return_to, result)
+        .ok_or_else(|| ApiError::browser(req, ErrorCode::ServerError, "return_to is not a URL"))?;
+    if url.len() <= MAX_REDIRECT_URL {
+        return Ok(found(&url));
     }
-    let html = pages::form_post_page(return_to, result).map_err(|e| {
+    let html = pages::form_post_page(return_to, result.as_str()).map_err(|e| {
         tracing::error!(error = %e, "cannot render the form_post page");
         ApiError::browser(req, ErrorCode::ServerError, "cannot render the result page")
     })?;
@@ -118,4 +122,70 @@ fn deliver(req: &HttpRequest, return_to: &str, result: &str) -> Result<HttpRespo
         .content_type(ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(html))
+}
+
+/// `return_to` with `result=<token>` added to its query, as
+/// `Url::query_pairs_mut().append_pair` writes it; `None` when `return_to`
+/// is not a URL. A result token's characters are ones form encoding leaves
+/// as they are, so it is appended as it is instead of being encoded byte
+/// by byte (a URL with a fragment still takes the encoder, which keeps the
+/// fragment last).
+fn with_result(return_to: &str, result: &ResultToken) -> Option<String> {
+    let mut url = url::Url::parse(return_to).ok()?;
+    if url.fragment().is_some() {
+        url.query_pairs_mut().append_pair("result", result.as_str());
+        return Some(url.into());
+    }
+    let separator = match url.query() {
+        None => "?",
+        Some("") => "",
+        Some(_) => "&",
+    };
+    let mut joined = String::from(url);
+    joined.reserve(separator.len() + "result=".len() + result.as_str().len());
+    joined.push_str(separator);
+    joined.push_str("result=");
+    joined.push_str(result.as_str());
+    Some(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_result;
+    use crate::token::result::{Audience, ResultKey, sign_fields_with};
+    use serde_json::{Map, json};
+
+    #[test]
+    fn the_result_joins_return_to_as_the_form_encoder_would() {
+        let mut outcome = Map::new();
+        outcome.insert("outcome".into(), json!("allow ü ?&=#+ /"));
+        let audience = Audience {
+            issuer: "https://detour.example",
+            upstream: "u",
+            transaction_id: Some("t"),
+        };
+        let token = sign_fields_with(&ResultKey::new(b"k"), &outcome, &audience, "j", 1).unwrap();
+        for return_to in [
+            "https://idp.example/cb",
+            "https://idp.example/cb?",
+            "https://idp.example/cb?a=1&b=%20x",
+            "https://idp.example/cb?x#frag",
+            "https://idp.example",
+            "http://127.0.0.1:9/callback?state=abc",
+            "myapp:callback",
+            "com.example.app://cb/path?q=%C3%A9",
+            "HTTPS://IdP.Example:443/a/../cb",
+        ] {
+            let mut expected = url::Url::parse(return_to).unwrap();
+            expected
+                .query_pairs_mut()
+                .append_pair("result", token.as_str());
+            assert_eq!(
+                with_result(return_to, &token).as_deref(),
+                Some(expected.as_str()),
+                "{return_to}"
+            );
+        }
+        assert_eq!(with_result("not a url", &token), None);
+    }
 }

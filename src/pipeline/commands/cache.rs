@@ -111,11 +111,12 @@ mod tests {
             })
             .collect();
         let (mutations, cache) = (Mutations::default(), Map::new());
+        let event = crate::pipeline::event::Event::default();
         let context = Context {
             handler: Handler::Execute,
             mutations: &mutations,
             cache: &cache,
-            event: &cache,
+            event: &event,
         };
         assert!(check(&many, &context).is_err(), "21 entries");
         let big = Command::CacheSet {

@@ -20,6 +20,7 @@ mod transaction;
 
 use serde_json::{Map, Value};
 
+use super::event::Event;
 use super::limits::{
     MAX_FORM_ID_BYTES, MAX_METADATA_KEY_BYTES, MAX_PRIMARY_USER_ID_CHARS, MAX_REASON_BYTES,
     MAX_RENDER_BYTES, MAX_TIMESTAMP_BYTES, MAX_VALIDATION_CODE_BYTES,
@@ -39,7 +40,7 @@ pub struct Context<'a> {
     /// `{value, expires_at}`.
     pub cache: &'a Map<String, Value>,
     /// The event the Action saw.
-    pub event: &'a Map<String, Value>,
+    pub event: &'a Event,
 }
 
 /// Checks one execution's commands; the error says which rule broke.
@@ -176,11 +177,12 @@ pub fn check(commands: &[Command], context: &Context<'_>) -> Result<(), String> 
 fn check_one(command: Command) -> Result<(), String> {
     let mutations = Mutations::default();
     let cache = Map::new();
+    let event = Event::default();
     let context = Context {
         handler: Handler::Execute,
         mutations: &mutations,
         cache: &cache,
-        event: &cache,
+        event: &event,
     };
     check(&[command], &context)
 }

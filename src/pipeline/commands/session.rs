@@ -1,12 +1,14 @@
 //! `api.session` and `api.refreshToken`: metadata keys and values, and
 //! when the refresh-token api may be used at all.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::pipeline::event::Event;
 
 use crate::pipeline::limits::{MAX_SESSION_METADATA_KEY_BYTES, MAX_SESSION_METADATA_VALUE_CHARS};
 
 /// The refresh-token api cannot change an online refresh token.
-pub(super) fn refresh_token_usable(event: &Map<String, Value>) -> Result<(), String> {
+pub(super) fn refresh_token_usable(event: &Event) -> Result<(), String> {
     let online = event
         .get("refresh_token")
         .and_then(|t| t.get("access"))
@@ -20,7 +22,7 @@ pub(super) fn refresh_token_usable(event: &Map<String, Value>) -> Result<(), Str
 }
 
 /// `api.refreshToken.revoke`: only in a refresh token exchange.
-pub(super) fn check_refresh_token_revoke(event: &Map<String, Value>) -> Result<(), String> {
+pub(super) fn check_refresh_token_revoke(event: &Event) -> Result<(), String> {
     refresh_token_usable(event)?;
     let protocol = event
         .get("transaction")

@@ -380,10 +380,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The verdict of the full path: parse into a map, then normalize.
+    /// The verdict of the full path: parse the event, then normalize.
     fn full(text: &str) -> Result<Result<(), String>, String> {
-        let mut map: Map<String, Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        Ok(super::super::normalize(&mut map, "h").map_err(|e| e.to_string()))
+        let mut event: super::super::Event =
+            serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Ok(super::super::normalize(&mut event, "h").map_err(|e| e.to_string()))
+    }
+
+    /// The event parsed as [`super::super::Event`] is the map it parsed as
+    /// before (fields, order, repeated keys), or fails with the same error.
+    fn parses_as_a_map(text: &str) -> Result<(), String> {
+        let map = serde_json::from_str::<Map<String, Value>>(text).map_err(|e| e.to_string());
+        let event = serde_json::from_str::<super::super::Event>(text)
+            .map(super::super::Event::into_map)
+            .map_err(|e| e.to_string());
+        if map == event {
+            Ok(())
+        } else {
+            Err(format!("{map:?} != {event:?}"))
+        }
     }
 
     /// The verdict of the check alone.
@@ -429,6 +444,7 @@ mod tests {
         ];
         for case in cases {
             assert_eq!(checked(case), full(case), "{case}");
+            assert_eq!(parses_as_a_map(case), Ok(()), "{case}");
         }
     }
 
@@ -451,8 +467,15 @@ mod tests {
         for body in bodies {
             let full = serde_json::from_str::<PostLoginRequest>(body).map(|_| ());
             let checked = serde_json::from_str::<PostLoginRequest<CheckedEvent>>(body).map(|_| ());
+            let map =
+                serde_json::from_str::<PostLoginRequest<Map<String, Value>>>(body).map(|_| ());
             assert_eq!(
                 checked.map_err(|e| e.to_string()),
+                full.as_ref().map_err(|e| e.to_string()).copied(),
+                "{body}"
+            );
+            assert_eq!(
+                map.map_err(|e| e.to_string()),
                 full.map_err(|e| e.to_string()),
                 "{body}"
             );
@@ -499,6 +522,7 @@ mod tests {
         #[test]
         fn the_check_agrees_with_normalize_on_any_event(text in json_text()) {
             prop_assert_eq!(checked(&text), full(&text), "{}", text);
+            prop_assert_eq!(parses_as_a_map(&text), Ok(()), "{}", text);
         }
 
         #[test]
@@ -510,6 +534,7 @@ mod tests {
             }
             let text = String::from_utf8_lossy(&bytes).into_owned();
             prop_assert_eq!(checked(&text), full(&text), "{}", text);
+            prop_assert_eq!(parses_as_a_map(&text), Ok(()), "{}", text);
         }
     }
 }
