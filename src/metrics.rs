@@ -76,7 +76,7 @@ impl Metrics {
         let slow_executions = Family::<ActionLabel, Counter>::default();
         registry.register(
             "action_slow_executions",
-            "Executions past 10 ms of CPU (then paced to a twentieth of a core while other logins run) or 50 ms of wall time; a spare engine served the queue meanwhile",
+            "Executions past 10 ms of CPU (then paced to a thirtieth of a core while other logins run) or 50 ms of wall time; a spare engine served the queue meanwhile",
             slow_executions.clone(),
         );
         let suspended = Counter::default();

@@ -44,6 +44,7 @@ pub use command::{AuthenticationKind, Command, CookieMode, ExpiryField, Target};
 pub use compile::CompileError;
 pub(crate) use job::Job;
 use job::{Carrier, Single};
+pub use queue::InFlight;
 
 /// Which handler of an Action to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +199,12 @@ impl EnginePool {
         threads::ThreadPool::start(rx, sources, settings.clone(), worker::spawn)
             .map_err(|e| CompileError::Startup(e.to_string()))?;
         Ok(Self { queue: tx })
+    }
+
+    /// Counts a login as being handled until the guard is dropped: a
+    /// CPU-bound execution is paced only while another login is.
+    pub fn enter(&self) -> InFlight {
+        self.queue.enter()
     }
 
     /// Runs a sequence on the next free engine and hands it back when it is

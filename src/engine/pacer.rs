@@ -4,9 +4,9 @@
 //! QuickJS calls the handler every few thousand bytecodes. An execution
 //! runs at full speed for its first [`GRACE`] of CPU time (real Actions need
 //! well under 5 ms). Past it, after every [`SLICE`] of CPU the handler asks
-//! the thread pool whether other logins are running or queued on the
-//! engines; if so it puts its engine thread to sleep for
-//! [`PAUSE_SLICES`] slices: a twentieth of a core. So a `while (true) {}`
+//! the thread pool whether another login is being handled (parsed,
+//! waiting on Redis, queued or running); if so it puts its engine thread to sleep for
+//! [`PAUSE_SLICES`] slices: a thirtieth of a core. So a `while (true) {}`
 //! cannot hold a core for more than a few milliseconds while other logins
 //! want it, and they keep the machine until its deadline ends it; alone,
 //! it (or a legitimate Action that computes for a while) runs at full
@@ -36,9 +36,9 @@ pub const SLOW: Duration = Duration::from_millis(10);
 pub const STEP_ASIDE: Duration = Duration::from_millis(1);
 /// After the grace, CPU time between two checks (and pauses).
 pub const SLICE: Duration = Duration::from_millis(1);
-/// Slices of sleep after a slice of CPU while other logins want the
-/// engines: 19 leaves a looping execution a twentieth of a core.
-pub const PAUSE_SLICES: u32 = 19;
+/// Slices of sleep after a slice of CPU while other logins are being
+/// handled: 29 leaves a looping execution a thirtieth of a core.
+pub const PAUSE_SLICES: u32 = 29;
 
 /// How long to pause after a slice, for an execution that has used `cpu`
 /// while other logins do (`contended`) or not.
@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn past_its_grace_an_execution_sleeps_only_while_others_want_the_engines() {
         assert!(first_check_past_the_grace(true) >= SLICE * PAUSE_SLICES);
-        // Not a timing bound: no sleep at all, against a 19 ms one.
+        // Not a timing bound: no sleep at all, against a 29 ms one.
         assert!(first_check_past_the_grace(false) < SLICE * PAUSE_SLICES);
     }
 }

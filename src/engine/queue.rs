@@ -17,7 +17,7 @@
 //! a job never waits behind a slow one for much more than that.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -39,6 +39,8 @@ pub struct Place {
     notify: Notify,
     /// Whether the thread counts as running (see [`Receiver::step_aside`]).
     running: AtomicBool,
+    /// Whether its job stepped aside and has not ended.
+    aside: AtomicBool,
 }
 
 struct State {
@@ -47,6 +49,9 @@ struct State {
     idle: Vec<Arc<Place>>,
     /// Threads running a job that will come back for the next one soon.
     running: usize,
+    /// Threads whose job stepped aside (it waits, or is long) and has not
+    /// ended.
+    aside: usize,
     senders: usize,
     closed: bool,
 }
@@ -66,6 +71,8 @@ impl State {
 struct Shared {
     state: Mutex<State>,
     capacity: usize,
+    /// Logins being handled, at any stage (see [`Sender::enter`]).
+    in_flight: AtomicUsize,
 }
 
 impl Shared {
@@ -95,10 +102,12 @@ pub fn bounded(capacity: usize) -> (Sender, Receiver) {
             jobs: VecDeque::with_capacity(capacity.min(1024)),
             idle: Vec::new(),
             running: 0,
+            aside: 0,
             senders: 1,
             closed: false,
         }),
         capacity: capacity.max(1),
+        in_flight: AtomicUsize::new(0),
     });
     (
         Sender {
@@ -127,6 +136,25 @@ impl Sender {
             thread.notify.notify_one();
         }
         Ok(())
+    }
+}
+
+/// A login being handled: counted from [`Sender::enter`] until dropped.
+pub struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Sender {
+    /// Counts a login as being handled (parsed, waiting on Redis, queued
+    /// or running) until the guard is dropped: a long execution gives up
+    /// its core while another login is (see [`Receiver::busy`]).
+    pub fn enter(&self) -> InFlight {
+        self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(self.shared.clone())
     }
 }
 
@@ -160,7 +188,7 @@ impl Receiver {
     /// The next job, waiting for one as engine thread `me`; `None` once the
     /// queue is closed and empty.
     pub async fn recv(&self, me: &Arc<Place>) -> Option<Box<dyn Job>> {
-        self.step_aside(me);
+        self.job_ended(me);
         loop {
             {
                 let mut state = self.shared.state();
@@ -183,14 +211,35 @@ impl Receiver {
         }
     }
 
-    /// Thread `me` will not come back for a job soon (its execution waits
-    /// or is long, or its job ended): an idle thread takes what waits.
+    /// Thread `me`'s execution waits or is long: it will not come back for
+    /// a job soon, so an idle thread takes what waits.
     pub fn step_aside(&self, me: &Place) {
-        if !me.running.swap(false, Ordering::Relaxed) {
-            return;
-        }
         let wake = {
             let mut state = self.shared.state();
+            if !me.running.swap(false, Ordering::Relaxed) {
+                return;
+            }
+            state.running = state.running.saturating_sub(1);
+            if !me.aside.swap(true, Ordering::Relaxed) {
+                state.aside += 1;
+            }
+            state.thread_to_wake()
+        };
+        if let Some(thread) = wake {
+            thread.notify.notify_one();
+        }
+    }
+
+    /// Thread `me`'s job ended (or it never had one).
+    pub fn job_ended(&self, me: &Place) {
+        let wake = {
+            let mut state = self.shared.state();
+            if me.aside.swap(false, Ordering::Relaxed) {
+                state.aside = state.aside.saturating_sub(1);
+            }
+            if !me.running.swap(false, Ordering::Relaxed) {
+                return;
+            }
             state.running = state.running.saturating_sub(1);
             state.thread_to_wake()
         };
@@ -199,11 +248,15 @@ impl Receiver {
         }
     }
 
-    /// Whether a thread runs a job that has not stepped aside, or a job
-    /// waits.
+    /// Whether another login needs the engines' cores: a thread runs a job
+    /// that has not stepped aside, a job waits, or more logins are being
+    /// handled (parsed, waiting on Redis, queued, running) than jobs have
+    /// stepped aside (a long execution's own login is one of those).
     pub fn busy(&self) -> bool {
         let state = self.shared.state();
-        state.running > 0 || !state.jobs.is_empty()
+        state.running > 0
+            || !state.jobs.is_empty()
+            || self.shared.in_flight.load(Ordering::Relaxed) > state.aside
     }
 
     /// Whether the HTTP side is gone (the server is stopping).

@@ -1,7 +1,7 @@
 //! The engine's thread pool: `engine.workers` threads serve the queue at all
 //! times. An execution is slow when it keeps the CPU busy past the pace's
 //! slow mark ([`super::pacer::SLOW`]; beside other logins it then runs at
-//! a twentieth of a core until its deadline) or is still waiting on `fetch` or a timer after
+//! a thirtieth of a core until its deadline) or is still waiting on `fetch` or a timer after
 //! 50 ms; while it is, a spare thread is started in its place, so a looping
 //! or waiting Action costs the other logins at most the CPU it is allowed,
 //! not an engine. A spare leaves after its job once it is no longer needed.

@@ -237,6 +237,7 @@ impl Pipeline {
         upstream: &Upstream,
         request: PostLoginRequest,
     ) -> Result<Outcome, PipelineError> {
+        let _in_flight = self.engine.enter();
         let login_id = crate::domain::random_uuid();
         let span = tracing::info_span!("start", upstream = %upstream.id, login_id = %login_id);
         let result = self
@@ -291,6 +292,7 @@ impl Pipeline {
     /// carry the state's hash (the span is made with it) and, once the
     /// login is taken, the login id.
     pub async fn resume(&self, request: ContinueRequest) -> Result<Resumed, PipelineError> {
+        let _in_flight = self.engine.enter();
         let state = state_param(request.state.as_deref());
         let key = state.as_ref().ok().map(StateParam::key);
         let span = tracing::info_span!(
