@@ -327,7 +327,7 @@ mod tests {
     #[tokio::test]
     async fn the_thread_idle_last_is_woken_first() {
         let (_, job) = jobs();
-        let (tx, rx, a, b) = two_idle_threads();
+        let (tx, rx, a, _b) = two_idle_threads();
         assert!(tx.try_send(job(1)).is_ok());
         let idle = rx.shared.state().idle.clone();
         assert_eq!(idle.len(), 1);
@@ -337,7 +337,7 @@ mod tests {
     #[tokio::test]
     async fn a_thread_woken_by_an_old_permit_takes_itself_off_the_idle_list() {
         let (_, job) = jobs();
-        let (tx, rx, a, b) = two_idle_threads();
+        let (tx, rx, a, _b) = two_idle_threads();
         assert!(tx.try_send(job(1)).is_ok(), "wakes b");
         // `a` comes first and takes the job meant for `b`.
         assert!(rx.recv(&a).await.is_some());
