@@ -311,14 +311,8 @@ mod tests {
         assert!(verify(&unsigned, b"secret", &AUDIENCE).is_err());
     }
 
-    #[test]
-    fn the_claims_read_as_the_outcome_with_each_claim_inserted() {
-        let mut outcome = outcome();
-        outcome.insert("jti".into(), json!("from-the-outcome"));
-        let token = sign_at(b"secret", outcome.clone(), &AUDIENCE, "j1", 1000).unwrap();
-        let payload = token.split('.').nth(1).unwrap();
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-        let mut expected = outcome;
+    /// The claims `sign_at(_, _, &AUDIENCE, "j1", 1000)` adds, in its order.
+    fn insert_registered_claims(claims: &mut Map<String, Value>) {
         for (k, v) in [
             ("iss", json!(AUDIENCE.issuer)),
             ("aud", json!(AUDIENCE.upstream)),
@@ -327,8 +321,19 @@ mod tests {
             ("jti", json!("j1")),
             ("transaction_id", json!("tx-1")),
         ] {
-            expected.insert(k.into(), v);
+            claims.insert(k.into(), v);
         }
+    }
+
+    #[test]
+    fn the_claims_read_as_the_outcome_with_each_claim_inserted() {
+        let mut outcome = outcome();
+        outcome.insert("jti".into(), json!("from-the-outcome"));
+        let token = sign_at(b"secret", outcome.clone(), &AUDIENCE, "j1", 1000).unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        let mut expected = outcome;
+        insert_registered_claims(&mut expected);
         assert_eq!(text, serde_json::to_string(&expected).unwrap());
         let no_tx = Audience {
             transaction_id: None,
@@ -346,16 +351,7 @@ mod tests {
         let mut claims = outcome();
         claims.insert("note".into(), json!("é \u{1F600} </script>"));
         let token = sign_at(b"secret", claims.clone(), &AUDIENCE, "j1", 1000).unwrap();
-        for (k, v) in [
-            ("iss", json!(AUDIENCE.issuer)),
-            ("aud", json!(AUDIENCE.upstream)),
-            ("iat", json!(1000)),
-            ("exp", json!(1000 + RESULT_TTL_SECS)),
-            ("jti", json!("j1")),
-            ("transaction_id", json!("tx-1")),
-        ] {
-            claims.insert(k.into(), v);
-        }
+        insert_registered_claims(&mut claims);
         let expected = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
