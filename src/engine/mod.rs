@@ -25,6 +25,7 @@ mod pacer;
 mod script;
 mod surrogates;
 mod threads;
+mod tls;
 mod urls;
 mod vm;
 mod worker;
