@@ -96,7 +96,26 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys, defineAccesso
   const accessorSets = new Map();
   const MAX_ACCESSOR_SETS = 8;
   let kept = 0;
+  // The last sequence's keys and accessors, tried first: comparing the
+  // keys costs less than building the id below (about 4 k instructions per
+  // execution in A, measured). Only the keys are kept, not the fields
+  // array, which holds the login's values.
+  let lastKeys = [];
+  let lastFlat = null;
   function accessorsOf(fields) {
+    if (lastFlat !== null && fields.length === lastKeys.length * 2) {
+      let i = 0;
+      while (i < fields.length && fields[i] === lastKeys[i >> 1]) i += 2;
+      if (i >= fields.length) return lastFlat;
+    }
+    const flat = accessorsByKeys(fields);
+    const seen = [];
+    for (let i = 0; i < fields.length; i += 2) append(seen, fields[i]);
+    lastKeys = seen;
+    lastFlat = flat;
+    return flat;
+  }
+  function accessorsByKeys(fields) {
     let id = '';
     for (let i = 0; i < fields.length; i += 2) id += `${fields[i]}\u0000`; // keys as JSON
     let flat = apply(mapGet, accessorSets, [id]);
