@@ -8,6 +8,7 @@
 //! and rebuilt before it runs again, so no half-finished state leaks into
 //! the next login.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
@@ -47,6 +48,49 @@ fn whole_event(fields: &[String]) -> String {
     json
 }
 
+/// Most event keys kept as JS strings per runtime ([`KeyStrings`]): far
+/// more than Auth0's event has, so a huge event cannot grow the cache.
+const MAX_KEPT_KEYS: usize = 64;
+
+/// The event's keys (JSON texts) last handed to a kept context, by
+/// position, with their JS strings: an upstream sends the same keys login
+/// after login, so an execution hands over the strings it handed over
+/// before instead of making new ones (and the prelude compares them by
+/// identity). Keys are primitives: an Action cannot tell a kept one.
+type KeyStrings = Rc<RefCell<Vec<(String, Persistent<rquickjs::String<'static>>)>>>;
+
+/// Pushes the event's fields (`[key, value, …]`) as arguments, each key
+/// from `kept` when the key at its position is the one kept there.
+fn push_fields<'js>(
+    ctx: &rquickjs::Ctx<'js>,
+    args: &mut Args<'js>,
+    fields: &[String],
+    kept: &KeyStrings,
+) -> rquickjs::Result<()> {
+    let mut kept = kept.borrow_mut();
+    for (i, field) in fields.iter().enumerate() {
+        let at = i / 2;
+        if i % 2 == 1 || at >= MAX_KEPT_KEYS {
+            args.push_arg(field.as_str())?;
+            continue;
+        }
+        let key = match kept.get(at) {
+            Some((text, js)) if text == field => js.clone().restore(ctx)?,
+            _ => {
+                let js = rquickjs::String::from_str(ctx.clone(), field)?;
+                let entry = (field.clone(), Persistent::save(ctx, js.clone()));
+                match kept.get_mut(at) {
+                    Some(slot) => *slot = entry,
+                    None => kept.push(entry),
+                }
+                js
+            }
+        };
+        args.push_arg(key)?;
+    }
+    Ok(())
+}
+
 /// Jobs run right after the call, before waiting on the execution's promise
 /// (an async handler that calls no host API settles in a handful).
 const EAGER_JOBS: usize = 64;
@@ -61,6 +105,7 @@ struct Slot {
     // Field order is drop order: every JS value and context must be freed
     // before the runtime, or QuickJS aborts the process.
     loaded: Option<(Persistent<Function<'static>>, AsyncContext)>,
+    keys: KeyStrings,
     runtime: AsyncRuntime,
     budget: Rc<Budget>,
 }
@@ -140,6 +185,7 @@ impl Engine {
                 .await;
             *entry = Some(Slot {
                 loaded: None,
+                keys: KeyStrings::default(),
                 runtime,
                 budget,
             });
@@ -202,9 +248,11 @@ impl Engine {
         self.pacer.arm(deadline.into_std());
         let result = match self.context(index, source).await {
             Ok((run, ctx)) => {
+                let mut keys = None;
                 if let Some(Some(slot)) = self.slots.get(index) {
                     // Only what this execution allocates can be its fault.
                     let _ = slot.budget.take_refused();
+                    keys = Some(slot.keys.clone());
                 }
                 self.pacer.restart();
                 let handler = execution.handler.export_name();
@@ -223,11 +271,15 @@ impl Engine {
                     args.push_arg(handler).map_err(|e| e.to_string())?;
                     args.push_arg(input).map_err(|e| e.to_string())?;
                     args.push_arg(secrets).map_err(|e| e.to_string())?;
-                    if let Some(whole) = whole {
-                        args.push_arg(whole).map_err(|e| e.to_string())?;
-                    } else {
-                        for field in event.iter() {
-                            args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
+                    match (whole, keys) {
+                        (Some(whole), _) => args.push_arg(whole).map_err(|e| e.to_string())?,
+                        (None, Some(keys)) => {
+                            push_fields(&ctx, &mut args, &event, &keys).map_err(|e| e.to_string())?
+                        }
+                        (None, None) => {
+                            for field in event.iter() {
+                                args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
+                            }
                         }
                     }
                     let promise: Promise =
