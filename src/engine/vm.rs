@@ -273,9 +273,8 @@ impl Engine {
                     args.push_arg(secrets).map_err(|e| e.to_string())?;
                     match (whole, keys) {
                         (Some(whole), _) => args.push_arg(whole).map_err(|e| e.to_string())?,
-                        (None, Some(keys)) => {
-                            push_fields(&ctx, &mut args, &event, &keys).map_err(|e| e.to_string())?
-                        }
+                        (None, Some(keys)) => push_fields(&ctx, &mut args, &event, &keys)
+                            .map_err(|e| e.to_string())?,
                         (None, None) => {
                             for field in event.iter() {
                                 args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
