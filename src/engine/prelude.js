@@ -6,6 +6,8 @@
 //     (lazyApi: build the less used api namespaces on first use, for a
 //     context that serves one execution);
 //   run(handler, inputJson, secretsJson, ...eventFields) -> Promise<string>
+//     (in a kept context secretsJson is undefined and the fields end with
+//     `secrets`)
 //     runs one execution with a fresh `event` and `api`, and resolves to the
 //     JSON report
 //     {commands, error}. Console lines go straight to Rust (host.log), so
@@ -364,7 +366,9 @@ const internals = (function (host) {
           ? 'The Action redirected but does not export onContinuePostLogin, so the login cannot resume.'
           : `The Action does not export ${handlerName}.`);
       }
-      event.secrets = jsonParse(secretsJson);
+      // A kept context gets the secrets as the event's last field, parsed
+      // on first read like the others (vm.rs); a fresh one as their text.
+      if (kept === null) event.secrets = jsonParse(secretsJson);
       await apply(handler, moduleExports, [event, rec.api]);
       return reportOf(rec.commands);
     } catch (e) {

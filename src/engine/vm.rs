@@ -59,26 +59,37 @@ const MAX_KEPT_KEYS: usize = 64;
 /// identity). Keys are primitives: an Action cannot tell a kept one.
 type KeyStrings = Rc<RefCell<Vec<(String, Persistent<rquickjs::String<'static>>)>>>;
 
-/// Pushes the event's fields (`[key, value, …]`) as arguments, each key
-/// from `kept` when the key at its position is the one kept there.
+/// `secrets` as a JSON text, the key a kept context's secrets come under.
+const SECRETS_KEY: &str = "\"secrets\"";
+
+/// Pushes the event's fields (`[key, value, …]`) as arguments, then
+/// `secrets` as the last field (the pipeline drops any `secrets` an
+/// upstream sends): a kept context parses it on first read, like the other
+/// fields. Each key comes from `kept` when the key at its position is the
+/// one kept there.
 fn push_fields<'js>(
     ctx: &rquickjs::Ctx<'js>,
     args: &mut Args<'js>,
     fields: &[String],
+    secrets: &str,
     kept: &KeyStrings,
 ) -> rquickjs::Result<()> {
     let mut kept = kept.borrow_mut();
-    for (i, field) in fields.iter().enumerate() {
+    let all = fields
+        .iter()
+        .map(String::as_str)
+        .chain([SECRETS_KEY, secrets]);
+    for (i, field) in all.enumerate() {
         let at = i / 2;
         if i % 2 == 1 || at >= MAX_KEPT_KEYS {
-            args.push_arg(field.as_str())?;
+            args.push_arg(field)?;
             continue;
         }
         let key = match kept.get(at) {
             Some((text, js)) if text == field => js.clone().restore(ctx)?,
             _ => {
                 let js = rquickjs::String::from_str(ctx.clone(), field)?;
-                let entry = (field.clone(), Persistent::save(ctx, js.clone()));
+                let entry = (field.to_owned(), Persistent::save(ctx, js.clone()));
                 match kept.get_mut(at) {
                     Some(slot) => *slot = entry,
                     None => kept.push(entry),
@@ -248,16 +259,18 @@ impl Engine {
         self.pacer.arm(deadline.into_std());
         let result = match self.context(index, source).await {
             Ok((run, ctx)) => {
-                let mut keys = None;
-                if let Some(Some(slot)) = self.slots.get(index) {
-                    // Only what this execution allocates can be its fault.
-                    let _ = slot.budget.take_refused();
-                    keys = Some(slot.keys.clone());
-                }
+                let keys = match self.slots.get(index) {
+                    Some(Some(slot)) => {
+                        // Only what this execution allocates can be its fault.
+                        let _ = slot.budget.take_refused();
+                        slot.keys.clone()
+                    }
+                    _ => KeyStrings::default(),
+                };
                 self.pacer.restart();
                 let handler = execution.handler.export_name();
                 let input = execution.input;
-                let secrets = source.secrets_json.clone();
+                let secrets = source.secrets_json.as_str();
                 let event = execution.event;
                 // A kept context parses fields as the Action reads them; a
                 // fresh one parses the whole event as one JSON text.
@@ -267,18 +280,20 @@ impl Engine {
                     let run = run.restore(&ctx).map_err(|e| e.to_string())?;
                     // The fields go as arguments: the prelude gets them as
                     // one rest array, built by QuickJS in one go.
-                    let mut args = Args::new(ctx.clone(), 3 + event.len());
+                    let mut args = Args::new(ctx.clone(), 5 + event.len());
                     args.push_arg(handler).map_err(|e| e.to_string())?;
                     args.push_arg(input).map_err(|e| e.to_string())?;
-                    args.push_arg(secrets).map_err(|e| e.to_string())?;
-                    match (whole, keys) {
-                        (Some(whole), _) => args.push_arg(whole).map_err(|e| e.to_string())?,
-                        (None, Some(keys)) => push_fields(&ctx, &mut args, &event, &keys)
-                            .map_err(|e| e.to_string())?,
-                        (None, None) => {
-                            for field in event.iter() {
-                                args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
-                            }
+                    match whole {
+                        Some(whole) => {
+                            args.push_arg(secrets).map_err(|e| e.to_string())?;
+                            args.push_arg(whole).map_err(|e| e.to_string())?;
+                        }
+                        // A kept context gets the secrets as the last field.
+                        None => {
+                            args.push_arg(rquickjs::Undefined)
+                                .map_err(|e| e.to_string())?;
+                            push_fields(&ctx, &mut args, &event, secrets, &keys)
+                                .map_err(|e| e.to_string())?;
                         }
                     }
                     let promise: Promise =
