@@ -52,11 +52,12 @@ fn whole_event(fields: &[String]) -> String {
 /// more than Auth0's event has, so a huge event cannot grow the cache.
 const MAX_KEPT_KEYS: usize = 64;
 
-/// The event's keys (JSON texts) last handed to a kept context, by
-/// position, with their JS strings: an upstream sends the same keys login
-/// after login, so an execution hands over the strings it handed over
-/// before instead of making new ones (and the prelude compares them by
-/// identity). Keys are primitives: an Action cannot tell a kept one.
+/// The event's keys (JSON texts) handed to a kept context, with their JS
+/// strings: an upstream sends the same keys login after login, so an
+/// execution hands over the strings it handed over before instead of
+/// making new ones (and the prelude compares them by identity). Looked up
+/// at the key's position first, then among all (a resumed login has its
+/// `request` last). Keys are primitives: an Action cannot tell a kept one.
 type KeyStrings = Rc<RefCell<Vec<(String, Persistent<rquickjs::String<'static>>)>>>;
 
 /// `secrets` as a JSON text, the key a kept context's secrets come under.
@@ -81,18 +82,23 @@ fn push_fields<'js>(
         .chain([SECRETS_KEY, secrets]);
     for (i, field) in all.enumerate() {
         let at = i / 2;
-        if i % 2 == 1 || at >= MAX_KEPT_KEYS {
+        if i % 2 == 1 {
             args.push_arg(field)?;
             continue;
         }
-        let key = match kept.get(at) {
-            Some((text, js)) if text == field => js.clone().restore(ctx)?,
-            _ => {
+        let found = match kept.get(at) {
+            Some((text, js)) if text == field => Some(js),
+            _ => kept
+                .iter()
+                .find(|(text, _)| text == field)
+                .map(|(_, js)| js),
+        };
+        let key = match found {
+            Some(js) => js.clone().restore(ctx)?,
+            None => {
                 let js = rquickjs::String::from_str(ctx.clone(), field)?;
-                let entry = (field.to_owned(), Persistent::save(ctx, js.clone()));
-                match kept.get_mut(at) {
-                    Some(slot) => *slot = entry,
-                    None => kept.push(entry),
+                if kept.len() < MAX_KEPT_KEYS {
+                    kept.push((field.to_owned(), Persistent::save(ctx, js.clone())));
                 }
                 js
             }
