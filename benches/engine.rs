@@ -15,7 +15,9 @@
 //!   through its browser build, or lodash
 //!   4.17.21, 540 KB of CommonJS, installed with npm under
 //!   `target/bench-npm` on first run) but does not call it, against one
-//!   that requires nothing, in both isolation modes.
+//!   that requires nothing, in both isolation modes;
+//! - `spare`: the HTTP client a spare engine thread builds per Action,
+//!   over the shared TLS configuration and with one of its own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a failed assumption fails the benchmark run
 
@@ -474,5 +476,41 @@ mod outcome {
             )
             .expect("sign")
         });
+    }
+}
+
+/// What a spare engine thread builds before it serves, besides loading the
+/// Actions: one HTTP client per Action, for `fetch`.
+mod spare {
+    use super::*;
+    use detour::engine::fetch::{FetchLimits, Fetcher};
+
+    fn limits() -> FetchLimits {
+        FetchLimits {
+            timeout: Duration::from_secs(10),
+            max_response_bytes: 1 << 20,
+            allow_private_networks: false,
+            resolve_overrides: Vec::new(),
+            proxy: None,
+        }
+    }
+
+    /// One Action's client, over the process's TLS configuration.
+    #[divan::bench]
+    fn fetch_client() {
+        black_box(Fetcher::new(&["api.example.com".to_owned()], limits()).expect("client"));
+    }
+
+    /// A client that builds its own TLS configuration, loading the
+    /// system's root certificates: what each Action's client cost before
+    /// the configuration was shared.
+    #[divan::bench(sample_count = 20)]
+    fn client_with_its_own_tls() {
+        black_box(
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client"),
+        );
     }
 }

@@ -253,7 +253,12 @@ impl Fetcher {
         let hop_guard = guard.clone();
         // Never a proxy from HTTP_PROXY and friends: it would resolve names
         // where the guard cannot see them.
-        let mut builder = reqwest::Client::builder().no_proxy();
+        // The process's TLS configuration: the system's roots are loaded
+        // once, not once per client (a spare engine builds one per Action).
+        let tls = super::tls::client_config()?;
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .tls_backend_preconfigured(tls);
         if let Some(proxy) = &limits.proxy {
             builder =
                 builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(|e| e.to_string())?);

@@ -26,6 +26,7 @@ mod queue;
 mod script;
 mod surrogates;
 mod threads;
+mod tls;
 mod urls;
 mod vm;
 mod worker;

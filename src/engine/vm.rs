@@ -8,6 +8,7 @@
 //! and rebuilt before it runs again, so no half-finished state leaks into
 //! the next login.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
@@ -49,6 +50,66 @@ fn whole_event(fields: &[String]) -> String {
     json
 }
 
+/// Most event keys kept as JS strings per runtime ([`KeyStrings`]): far
+/// more than Auth0's event has, so a huge event cannot grow the cache.
+const MAX_KEPT_KEYS: usize = 64;
+
+/// The event's keys (JSON texts) handed to a kept context, with their JS
+/// strings: an upstream sends the same keys login after login, so an
+/// execution hands over the strings it handed over before instead of
+/// making new ones (and the prelude compares them by identity). Looked up
+/// at the key's position first, then among all (a resumed login has its
+/// `request` last). Keys are primitives: an Action cannot tell a kept one.
+type KeyStrings = Rc<RefCell<Vec<(String, Persistent<rquickjs::String<'static>>)>>>;
+
+/// `secrets` as a JSON text, the key a kept context's secrets come under.
+const SECRETS_KEY: &str = "\"secrets\"";
+
+/// Pushes the event's fields (`[key, value, …]`) as arguments, then
+/// `secrets` as the last field (the pipeline drops any `secrets` an
+/// upstream sends): a kept context parses it on first read, like the other
+/// fields. Each key comes from `kept` when the key at its position is the
+/// one kept there.
+fn push_fields<'js>(
+    ctx: &rquickjs::Ctx<'js>,
+    args: &mut Args<'js>,
+    fields: &[String],
+    secrets: &str,
+    kept: &KeyStrings,
+) -> rquickjs::Result<()> {
+    let mut kept = kept.borrow_mut();
+    let all = fields
+        .iter()
+        .map(String::as_str)
+        .chain([SECRETS_KEY, secrets]);
+    for (i, field) in all.enumerate() {
+        let at = i / 2;
+        if i % 2 == 1 {
+            args.push_arg(field)?;
+            continue;
+        }
+        let found = match kept.get(at) {
+            Some((text, js)) if text == field => Some(js),
+            _ => kept
+                .iter()
+                .find(|(text, _)| text == field)
+                .map(|(_, js)| js),
+        };
+        let key = match found {
+            Some(js) => js.clone().restore(ctx)?,
+            None => {
+                let js = rquickjs::String::from_str(ctx.clone(), field)?;
+                if kept.len() < MAX_KEPT_KEYS {
+                    kept.push((field.to_owned(), Persistent::save(ctx, js.clone())));
+                }
+                js
+            }
+        };
+        args.push_arg(key)?;
+    }
+    Ok(())
+}
+
 /// Jobs run right after the call, before waiting on the execution's promise
 /// (an async handler that calls no host API settles in a handful).
 const EAGER_JOBS: usize = 64;
@@ -81,6 +142,7 @@ struct Slot {
     // Field order is drop order: every JS value and context must be freed
     // before the runtime, or QuickJS aborts the process.
     loaded: Option<(Entry, AsyncContext)>,
+    keys: KeyStrings,
     runtime: AsyncRuntime,
     budget: Rc<Budget>,
 }
@@ -160,6 +222,7 @@ impl Engine {
                 .await;
             *entry = Some(Slot {
                 loaded: None,
+                keys: KeyStrings::default(),
                 runtime,
                 budget,
             });
@@ -226,14 +289,18 @@ impl Engine {
         self.pacer.arm(deadline.into_std());
         let result = match self.context(index, source).await {
             Ok((entry, ctx)) => {
-                if let Some(Some(slot)) = self.slots.get(index) {
-                    // Only what this execution allocates can be its fault.
-                    let _ = slot.budget.take_refused();
-                }
+                let keys = match self.slots.get(index) {
+                    Some(Some(slot)) => {
+                        // Only what this execution allocates can be its fault.
+                        let _ = slot.budget.take_refused();
+                        slot.keys.clone()
+                    }
+                    _ => KeyStrings::default(),
+                };
                 self.pacer.restart();
                 let handler = execution.handler.export_name();
                 let input = execution.input;
-                let secrets = source.secrets_json.clone();
+                let secrets = source.secrets_json.as_str();
                 let event = execution.event;
                 // A kept context parses fields as the Action reads them; a
                 // fresh one parses the whole event as one JSON text.
@@ -244,15 +311,20 @@ impl Engine {
                     let run = entry.run.restore(&ctx).map_err(|e| e.to_string())?;
                     // The fields go as arguments: the prelude gets them as
                     // one rest array, built by QuickJS in one go.
-                    let mut args = Args::new(ctx.clone(), 3 + event.len());
+                    let mut args = Args::new(ctx.clone(), 5 + event.len());
                     args.push_arg(handler).map_err(|e| e.to_string())?;
                     args.push_arg(input).map_err(|e| e.to_string())?;
-                    args.push_arg(secrets).map_err(|e| e.to_string())?;
-                    if let Some(whole) = whole {
-                        args.push_arg(whole).map_err(|e| e.to_string())?;
-                    } else {
-                        for field in event.iter() {
-                            args.push_arg(field.as_str()).map_err(|e| e.to_string())?;
+                    match whole {
+                        Some(whole) => {
+                            args.push_arg(secrets).map_err(|e| e.to_string())?;
+                            args.push_arg(whole).map_err(|e| e.to_string())?;
+                        }
+                        // A kept context gets the secrets as the last field.
+                        None => {
+                            args.push_arg(rquickjs::Undefined)
+                                .map_err(|e| e.to_string())?;
+                            push_fields(&ctx, &mut args, &event, secrets, &keys)
+                                .map_err(|e| e.to_string())?;
                         }
                     }
                     let started: Value =

@@ -228,6 +228,59 @@ async fn an_event_read_every_way_shows_its_own_fields_and_an_actions_changes_sta
 }
 
 #[tokio::test]
+async fn one_kept_context_reads_logins_whose_events_have_different_fields() {
+    // A kept context reuses the accessors of the last sequence of keys it
+    // saw: a login with other keys (an organization, a session) must get
+    // its own, and the next plain login the plain ones again.
+    let mut config = TestConfig::new(
+        StoreKind::InMemory,
+        vec![ActionFixture::named("event-echo")],
+    );
+    config.engine_extra = "workers = 1".into();
+    let app = spawn_app_with(config).await;
+    let plain = login_event();
+    let mut with_org = login_event();
+    deep_merge(
+        &mut with_org,
+        json!({ "organization": { "id": "org_1", "name": "acme", "display_name": "Acme",
+                                  "metadata": {} } }),
+    );
+    let mut with_session = login_event();
+    deep_merge(
+        &mut with_session,
+        json!({ "session": { "id": "sess_1" },
+                "organization": { "id": "org_2", "name": "beta", "display_name": "Beta",
+                                  "metadata": {} } }),
+    );
+    // What each event shows in a context of its own.
+    let mut alone = Vec::new();
+    for event in [&plain, &with_org, &with_session] {
+        let outcome = outcome("event-echo", event.clone()).await;
+        alone.push(claim(&outcome, "id_token", "https://detour.test/event").cloned());
+    }
+    for (event, i) in [
+        (&plain, 0),
+        (&with_org, 1),
+        (&plain, 0),
+        (&with_session, 2),
+        (&with_org, 1),
+        (&plain, 0),
+    ] {
+        let outcome = app.post_login_outcome(event.clone()).await;
+        let seen = claim(&outcome, "id_token", "https://detour.test/event")
+            .unwrap_or_else(|| panic!("no event claim: {outcome:#}"));
+        assert_eq!(Some(seen), alone[i].as_ref(), "login of event {i}");
+        let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+        assert_eq!(
+            keys(seen),
+            alone[i].as_ref().and_then(keys),
+            "keys of event {i}"
+        );
+        assert!(seen["organization"].is_object() == (i > 0), "{seen:#}");
+    }
+}
+
+#[tokio::test]
 async fn a_metadata_setter_refuses_metadata_the_action_made_a_non_object_and_needs_no_read_otherwise()
  {
     // The check reads event.user only when the Action could have changed
