@@ -17,6 +17,7 @@
 //! a job never waits behind a slow one for much more than that.
 
 use std::collections::VecDeque;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -39,6 +40,29 @@ pub struct Place {
     notify: Notify,
     /// Whether the thread counts as running (see [`Receiver::step_aside`]).
     running: AtomicBool,
+}
+
+/// An engine thread's hold on its [`Place`] ([`Receiver::stand`]).
+/// Dropped when the thread ends, however it ends (a panic mid-job
+/// included), it steps the place aside: a dead thread must not count as
+/// one that will take the next job, or a job queued while every other
+/// thread is idle would wake nobody.
+pub struct Stand {
+    queue: Receiver,
+    place: Arc<Place>,
+}
+
+impl Deref for Stand {
+    type Target = Arc<Place>;
+    fn deref(&self) -> &Arc<Place> {
+        &self.place
+    }
+}
+
+impl Drop for Stand {
+    fn drop(&mut self) {
+        self.queue.step_aside(&self.place);
+    }
 }
 
 struct State {
@@ -157,6 +181,14 @@ impl Drop for Sender {
 }
 
 impl Receiver {
+    /// A new engine thread's place at the queue, given up when dropped.
+    pub fn stand(&self) -> Stand {
+        Stand {
+            queue: self.clone(),
+            place: Arc::new(Place::default()),
+        }
+    }
+
     /// The next job, waiting for one as engine thread `me`; `None` once the
     /// queue is closed and empty.
     pub async fn recv(&self, me: &Arc<Place>) -> Option<Box<dyn Job>> {
@@ -319,6 +351,30 @@ mod tests {
             rx.shared.state().running,
             0,
             "stepping aside twice counts once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_thread_that_dies_mid_job_no_longer_counts_as_running() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        assert!(tx.try_send(job(1)).is_ok());
+        let dying = {
+            let rx = rx.clone();
+            tokio::spawn(async move {
+                let me = rx.stand();
+                let _job = rx.recv(&me).await;
+                panic!("a bug on an engine thread");
+            })
+        };
+        assert!(dying.await.is_err(), "the thread died");
+        assert_eq!(rx.shared.state().running, 0);
+        let idle = Arc::new(Place::default());
+        rx.shared.state().idle.push(idle.clone());
+        assert!(tx.try_send(job(2)).is_ok());
+        assert!(
+            rx.shared.state().idle.is_empty(),
+            "nobody else will take the job: the idle thread is woken"
         );
     }
 
