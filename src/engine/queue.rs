@@ -40,6 +40,11 @@ pub struct Place {
     notify: Notify,
     /// Whether the thread counts as running (see [`Receiver::step_aside`]).
     running: AtomicBool,
+    /// Whether the thread holds a login (from taking it to its end).
+    holding: AtomicBool,
+    /// Whether the login's running execution is long (past the pacer's
+    /// grace), which the pacer asks [`Receiver::busy_beside`] about.
+    long: AtomicBool,
 }
 
 /// An engine thread's hold on its [`Place`] ([`Receiver::stand`]).
@@ -61,7 +66,7 @@ impl Deref for Stand {
 
 impl Drop for Stand {
     fn drop(&mut self) {
-        self.queue.step_aside(&self.place);
+        self.queue.job_ended(&self.place);
     }
 }
 
@@ -71,6 +76,10 @@ struct State {
     idle: Vec<Arc<Place>>,
     /// Threads running a job that will come back for the next one soon.
     running: usize,
+    /// Threads holding a login, stepped aside or not.
+    holding: usize,
+    /// Of those, the ones whose execution is long.
+    long: usize,
     senders: usize,
     closed: bool,
 }
@@ -119,6 +128,8 @@ pub fn bounded(capacity: usize) -> (Sender, Receiver) {
             jobs: VecDeque::with_capacity(capacity.min(1024)),
             idle: Vec::new(),
             running: 0,
+            holding: 0,
+            long: 0,
             senders: 1,
             closed: false,
         }),
@@ -192,7 +203,7 @@ impl Receiver {
     /// The next job, waiting for one as engine thread `me`; `None` once the
     /// queue is closed and empty.
     pub async fn recv(&self, me: &Arc<Place>) -> Option<Box<dyn Job>> {
-        self.step_aside(me);
+        self.job_ended(me);
         loop {
             {
                 let mut state = self.shared.state();
@@ -201,7 +212,9 @@ impl Receiver {
                     // still be listed as idle: a sender must not pick it.
                     state.idle.retain(|t| !Arc::ptr_eq(t, me));
                     state.running += 1;
+                    state.holding += 1;
                     me.running.store(true, Ordering::Relaxed);
+                    me.holding.store(true, Ordering::Relaxed);
                     return Some(job);
                 }
                 if state.closed {
@@ -231,11 +244,51 @@ impl Receiver {
         }
     }
 
-    /// Whether a thread runs a job that has not stepped aside, or a job
-    /// waits.
-    pub fn busy(&self) -> bool {
-        let state = self.shared.state();
-        state.running > 0 || !state.jobs.is_empty()
+    /// Thread `me`'s login ended (or the thread did): it steps aside and
+    /// holds no login any more.
+    pub fn job_ended(&self, me: &Place) {
+        let running = me.running.swap(false, Ordering::Relaxed);
+        let holding = me.holding.swap(false, Ordering::Relaxed);
+        let long = me.long.swap(false, Ordering::Relaxed);
+        if !(running || holding || long) {
+            return;
+        }
+        // One lock for all three (this runs once per login).
+        let wake = {
+            let mut state = self.shared.state();
+            state.running = state.running.saturating_sub(usize::from(running));
+            state.holding = state.holding.saturating_sub(usize::from(holding));
+            state.long = state.long.saturating_sub(usize::from(long));
+            if running {
+                state.thread_to_wake()
+            } else {
+                None
+            }
+        };
+        if let Some(thread) = wake {
+            thread.notify.notify_one();
+        }
+    }
+
+    /// Whether, beside thread `me`'s long execution, another login is on
+    /// the engines (running, waiting on `fetch`, between its Actions:
+    /// stepped aside or not, it will want a core again) and not long
+    /// itself, or a login waits for an engine. `me` counts as long from
+    /// now until [`Receiver::long_ended`] or the end of its login.
+    pub fn busy_beside(&self, me: &Place) -> bool {
+        let mut state = self.shared.state();
+        if me.holding.load(Ordering::Relaxed) && !me.long.swap(true, Ordering::Relaxed) {
+            state.long += 1;
+        }
+        state.holding > state.long || !state.jobs.is_empty()
+    }
+
+    /// Thread `me`'s long execution ended.
+    pub fn long_ended(&self, me: &Place) {
+        if me.long.swap(false, Ordering::Relaxed) {
+            let mut state = self.shared.state();
+            state.long = state.long.saturating_sub(1);
+        }
     }
 
     /// Whether the HTTP side is gone (the server is stopping).
@@ -376,6 +429,40 @@ mod tests {
             rx.shared.state().idle.is_empty(),
             "nobody else will take the job: the idle thread is woken"
         );
+    }
+
+    #[tokio::test]
+    async fn a_long_execution_yields_to_a_login_that_stepped_aside_but_not_to_another_long_one() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        let (good, looping, other) = (rx.stand(), rx.stand(), rx.stand());
+        assert!(tx.try_send(job(1)).is_ok());
+        assert!(tx.try_send(job(2)).is_ok());
+        let _good = rx.recv(&good).await.expect("a job");
+        let _looping = rx.recv(&looping).await.expect("a job");
+        rx.step_aside(&good); // its Action waits on fetch, or has run 1 ms
+        rx.step_aside(&looping); // past 1 ms of CPU
+        assert!(
+            rx.busy_beside(&looping),
+            "the good login is still on the engines and will want a core again"
+        );
+        rx.job_ended(&good);
+        assert!(!rx.busy_beside(&looping), "alone");
+        assert!(tx.try_send(job(3)).is_ok());
+        let _other = rx.recv(&other).await.expect("a job");
+        rx.step_aside(&other);
+        assert!(
+            !rx.busy_beside(&other),
+            "two long executions do not pace each other"
+        );
+        rx.long_ended(&looping);
+        assert!(
+            rx.busy_beside(&other),
+            "the looping login's next execution is not long (yet)"
+        );
+        drop((looping, other));
+        let state = rx.shared.state();
+        assert_eq!((state.running, state.holding, state.long), (0, 0, 0));
     }
 
     #[tokio::test]

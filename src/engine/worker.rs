@@ -99,7 +99,7 @@ async fn serve(mut seat: Seat) {
             job.done(result);
         }
         job.finish();
-        queue.step_aside(&me);
+        queue.job_ended(&me);
         if seat.should_leave() {
             return;
         }
