@@ -57,8 +57,13 @@ pub trait SlowListener {
     /// next job soon.
     fn execution_steps_aside(&self);
     /// Whether other logins are running on the engines or queued for them
-    /// (a long execution then gives up the core between slices).
+    /// (a long execution then gives up the core between slices). Asked
+    /// only by a long execution, which from then on does not count as
+    /// one of those others.
     fn others_need_the_engines(&self) -> bool;
+    /// The long execution that asked [`Self::others_need_the_engines`]
+    /// ended.
+    fn long_execution_ended(&self);
 }
 
 /// Shared by an engine and its interrupt handler.
@@ -77,6 +82,8 @@ pub struct Pacer {
     slow: Cell<bool>,
     /// Stepped aside at the queue (once per execution).
     aside: Cell<bool>,
+    /// Asked whether others need the engines (a long execution).
+    asked: Cell<bool>,
     /// Paced, but never reported as slow (loading Actions ahead of use).
     quiet: Cell<bool>,
 }
@@ -141,8 +148,13 @@ impl Pacer {
     pub fn disarm(&self) -> bool {
         self.deadline.set(None);
         let was_slow = self.slow.replace(false);
-        if was_slow && let Some(listener) = &self.listener {
-            listener.slow_execution_ended();
+        if let Some(listener) = &self.listener {
+            if was_slow {
+                listener.slow_execution_ended();
+            }
+            if self.asked.replace(false) {
+                listener.long_execution_ended();
+            }
         }
         was_slow
     }
@@ -171,10 +183,10 @@ impl Pacer {
                 self.mark_slow();
             }
             // Without a pool to ask (tests), always as if contended.
-            let contended = self
-                .listener
-                .as_ref()
-                .is_none_or(|l| l.others_need_the_engines());
+            let contended = self.listener.as_ref().is_none_or(|l| {
+                self.asked.set(true);
+                l.others_need_the_engines()
+            });
             if let Some(pause) = pause_after(used, contended) {
                 std::thread::sleep(pause.min(deadline - now));
                 self.cpu_at_pause.set(thread_cpu_time());
@@ -249,6 +261,7 @@ mod tests {
         fn others_need_the_engines(&self) -> bool {
             self.0
         }
+        fn long_execution_ended(&self) {}
     }
 
     /// How long the first interrupt past the grace takes, with other

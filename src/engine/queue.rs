@@ -17,6 +17,7 @@
 //! a job never waits behind a slow one for much more than that.
 
 use std::collections::VecDeque;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -39,8 +40,34 @@ pub struct Place {
     notify: Notify,
     /// Whether the thread counts as running (see [`Receiver::step_aside`]).
     running: AtomicBool,
-    /// Whether its job stepped aside and has not ended.
-    aside: AtomicBool,
+    /// Whether the thread holds a login (from taking it to its end).
+    holding: AtomicBool,
+    /// Whether the login's running execution is long (past the pacer's
+    /// grace), which the pacer asks [`Receiver::busy_beside`] about.
+    long: AtomicBool,
+}
+
+/// An engine thread's hold on its [`Place`] ([`Receiver::stand`]).
+/// Dropped when the thread ends, however it ends (a panic mid-job
+/// included), it steps the place aside: a dead thread must not count as
+/// one that will take the next job, or a job queued while every other
+/// thread is idle would wake nobody.
+pub struct Stand {
+    queue: Receiver,
+    place: Arc<Place>,
+}
+
+impl Deref for Stand {
+    type Target = Arc<Place>;
+    fn deref(&self) -> &Arc<Place> {
+        &self.place
+    }
+}
+
+impl Drop for Stand {
+    fn drop(&mut self) {
+        self.queue.job_ended(&self.place);
+    }
 }
 
 struct State {
@@ -49,9 +76,10 @@ struct State {
     idle: Vec<Arc<Place>>,
     /// Threads running a job that will come back for the next one soon.
     running: usize,
-    /// Threads whose job stepped aside (it waits, or is long) and has not
-    /// ended.
-    aside: usize,
+    /// Threads holding a login, stepped aside or not.
+    holding: usize,
+    /// Of those, the ones whose execution is long.
+    long: usize,
     senders: usize,
     closed: bool,
 }
@@ -102,7 +130,8 @@ pub fn bounded(capacity: usize) -> (Sender, Receiver) {
             jobs: VecDeque::with_capacity(capacity.min(1024)),
             idle: Vec::new(),
             running: 0,
-            aside: 0,
+            holding: 0,
+            long: 0,
             senders: 1,
             closed: false,
         }),
@@ -151,7 +180,7 @@ impl Drop for InFlight {
 impl Sender {
     /// Counts a login as being handled (parsed, waiting on Redis, queued
     /// or running) until the guard is dropped: a long execution gives up
-    /// its core while another login is (see [`Receiver::busy`]).
+    /// its core while another login is (see [`Receiver::busy_beside`]).
     pub fn enter(&self) -> InFlight {
         self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(self.shared.clone())
@@ -185,6 +214,14 @@ impl Drop for Sender {
 }
 
 impl Receiver {
+    /// A new engine thread's place at the queue, given up when dropped.
+    pub fn stand(&self) -> Stand {
+        Stand {
+            queue: self.clone(),
+            place: Arc::new(Place::default()),
+        }
+    }
+
     /// The next job, waiting for one as engine thread `me`; `None` once the
     /// queue is closed and empty.
     pub async fn recv(&self, me: &Arc<Place>) -> Option<Box<dyn Job>> {
@@ -197,7 +234,9 @@ impl Receiver {
                     // still be listed as idle: a sender must not pick it.
                     state.idle.retain(|t| !Arc::ptr_eq(t, me));
                     state.running += 1;
+                    state.holding += 1;
                     me.running.store(true, Ordering::Relaxed);
+                    me.holding.store(true, Ordering::Relaxed);
                     return Some(job);
                 }
                 if state.closed {
@@ -211,18 +250,15 @@ impl Receiver {
         }
     }
 
-    /// Thread `me`'s execution waits or is long: it will not come back for
-    /// a job soon, so an idle thread takes what waits.
+    /// Thread `me` will not come back for a job soon (its execution waits
+    /// or is long, or its job ended): an idle thread takes what waits.
     pub fn step_aside(&self, me: &Place) {
+        if !me.running.swap(false, Ordering::Relaxed) {
+            return;
+        }
         let wake = {
             let mut state = self.shared.state();
-            if !me.running.swap(false, Ordering::Relaxed) {
-                return;
-            }
             state.running = state.running.saturating_sub(1);
-            if !me.aside.swap(true, Ordering::Relaxed) {
-                state.aside += 1;
-            }
             state.thread_to_wake()
         };
         if let Some(thread) = wake {
@@ -230,33 +266,56 @@ impl Receiver {
         }
     }
 
-    /// Thread `me`'s job ended (or it never had one).
+    /// Thread `me`'s login ended (or the thread did): it steps aside and
+    /// holds no login any more.
     pub fn job_ended(&self, me: &Place) {
+        let running = me.running.swap(false, Ordering::Relaxed);
+        let holding = me.holding.swap(false, Ordering::Relaxed);
+        let long = me.long.swap(false, Ordering::Relaxed);
+        if !(running || holding || long) {
+            return;
+        }
+        // One lock for all three (this runs once per login).
         let wake = {
             let mut state = self.shared.state();
-            if me.aside.swap(false, Ordering::Relaxed) {
-                state.aside = state.aside.saturating_sub(1);
+            state.running = state.running.saturating_sub(usize::from(running));
+            state.holding = state.holding.saturating_sub(usize::from(holding));
+            state.long = state.long.saturating_sub(usize::from(long));
+            if running {
+                state.thread_to_wake()
+            } else {
+                None
             }
-            if !me.running.swap(false, Ordering::Relaxed) {
-                return;
-            }
-            state.running = state.running.saturating_sub(1);
-            state.thread_to_wake()
         };
         if let Some(thread) = wake {
             thread.notify.notify_one();
         }
     }
 
-    /// Whether another login needs the engines' cores: a thread runs a job
-    /// that has not stepped aside, a job waits, or more logins are being
-    /// handled (parsed, waiting on Redis, queued, running) than jobs have
-    /// stepped aside (a long execution's own login is one of those).
-    pub fn busy(&self) -> bool {
-        let state = self.shared.state();
-        state.running > 0
+    /// Whether, beside thread `me`'s long execution, another login is on
+    /// the engines (running, waiting on `fetch`, between its Actions:
+    /// stepped aside or not, it will want a core again) and not long
+    /// itself, or a login waits for an engine, or more logins are being
+    /// handled anywhere (parsed, waiting on Redis: [`Sender::enter`]) than
+    /// executions are long (each long one's own login is among them). `me`
+    /// counts as long from now until [`Receiver::long_ended`] or the end of
+    /// its login.
+    pub fn busy_beside(&self, me: &Place) -> bool {
+        let mut state = self.shared.state();
+        if me.holding.load(Ordering::Relaxed) && !me.long.swap(true, Ordering::Relaxed) {
+            state.long += 1;
+        }
+        state.holding > state.long
             || !state.jobs.is_empty()
-            || self.shared.in_flight.load(Ordering::Relaxed) > state.aside
+            || self.shared.in_flight.load(Ordering::Relaxed) > state.long
+    }
+
+    /// Thread `me`'s long execution ended.
+    pub fn long_ended(&self, me: &Place) {
+        if me.long.swap(false, Ordering::Relaxed) {
+            let mut state = self.shared.state();
+            state.long = state.long.saturating_sub(1);
+        }
     }
 
     /// Whether the HTTP side is gone (the server is stopping).
@@ -312,8 +371,9 @@ mod tests {
         assert_eq!(*log.lock().expect("log"), vec![1, 2, 3]);
     }
 
-    /// A queue with two idle threads, `b` gone idle last.
-    fn two_idle_threads() -> (Sender, Receiver, Arc<Place>, Arc<Place>) {
+    #[tokio::test]
+    async fn the_thread_idle_last_is_woken_first() {
+        let (_, job) = jobs();
         let (tx, rx) = bounded(8);
         let (a, b) = (Arc::new(Place::default()), Arc::new(Place::default()));
         {
@@ -321,13 +381,6 @@ mod tests {
             state.idle.push(a.clone());
             state.idle.push(b.clone());
         }
-        (tx, rx, a, b)
-    }
-
-    #[tokio::test]
-    async fn the_thread_idle_last_is_woken_first() {
-        let (_, job) = jobs();
-        let (tx, rx, a, _b) = two_idle_threads();
         assert!(tx.try_send(job(1)).is_ok());
         let idle = rx.shared.state().idle.clone();
         assert_eq!(idle.len(), 1);
@@ -337,7 +390,13 @@ mod tests {
     #[tokio::test]
     async fn a_thread_woken_by_an_old_permit_takes_itself_off_the_idle_list() {
         let (_, job) = jobs();
-        let (tx, rx, a, _b) = two_idle_threads();
+        let (tx, rx) = bounded(8);
+        let (a, b) = (Arc::new(Place::default()), Arc::new(Place::default()));
+        {
+            let mut state = rx.shared.state();
+            state.idle.push(a.clone());
+            state.idle.push(b.clone());
+        }
         assert!(tx.try_send(job(1)).is_ok(), "wakes b");
         // `a` comes first and takes the job meant for `b`.
         assert!(rx.recv(&a).await.is_some());
@@ -373,6 +432,80 @@ mod tests {
             0,
             "stepping aside twice counts once"
         );
+    }
+
+    #[tokio::test]
+    async fn a_thread_that_dies_mid_job_no_longer_counts_as_running() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        assert!(tx.try_send(job(1)).is_ok());
+        let dying = {
+            let rx = rx.clone();
+            tokio::spawn(async move {
+                let me = rx.stand();
+                let _job = rx.recv(&me).await;
+                panic!("a bug on an engine thread");
+            })
+        };
+        assert!(dying.await.is_err(), "the thread died");
+        assert_eq!(rx.shared.state().running, 0);
+        let idle = Arc::new(Place::default());
+        rx.shared.state().idle.push(idle.clone());
+        assert!(tx.try_send(job(2)).is_ok());
+        assert!(
+            rx.shared.state().idle.is_empty(),
+            "nobody else will take the job: the idle thread is woken"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_execution_yields_to_a_login_that_stepped_aside_but_not_to_another_long_one() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        let (good, looping, other) = (rx.stand(), rx.stand(), rx.stand());
+        assert!(tx.try_send(job(1)).is_ok());
+        assert!(tx.try_send(job(2)).is_ok());
+        let _good = rx.recv(&good).await.expect("a job");
+        let _looping = rx.recv(&looping).await.expect("a job");
+        rx.step_aside(&good); // its Action waits on fetch, or has run 1 ms
+        rx.step_aside(&looping); // past 1 ms of CPU
+        assert!(
+            rx.busy_beside(&looping),
+            "the good login is still on the engines and will want a core again"
+        );
+        rx.job_ended(&good);
+        assert!(!rx.busy_beside(&looping), "alone");
+        assert!(tx.try_send(job(3)).is_ok());
+        let _other = rx.recv(&other).await.expect("a job");
+        rx.step_aside(&other);
+        assert!(
+            !rx.busy_beside(&other),
+            "two long executions do not pace each other"
+        );
+        rx.long_ended(&looping);
+        assert!(
+            rx.busy_beside(&other),
+            "the looping login's next execution is not long (yet)"
+        );
+        drop((looping, other));
+        let state = rx.shared.state();
+        assert_eq!((state.running, state.holding, state.long), (0, 0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_long_execution_yields_to_a_login_still_on_the_http_side() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        let looping = rx.stand();
+        let _its_login = tx.enter();
+        assert!(tx.try_send(job(1)).is_ok());
+        let _job = rx.recv(&looping).await.expect("a job");
+        rx.step_aside(&looping);
+        assert!(!rx.busy_beside(&looping), "only its own login is in flight");
+        let parsing = tx.enter();
+        assert!(rx.busy_beside(&looping), "another login is being parsed");
+        drop(parsing);
+        assert!(!rx.busy_beside(&looping), "and is answered");
     }
 
     #[tokio::test]

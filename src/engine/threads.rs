@@ -187,6 +187,9 @@ impl super::pacer::SlowListener for ThreadPoolHandle {
         self.pool.queue.step_aside(&self.place);
     }
     fn others_need_the_engines(&self) -> bool {
-        self.pool.queue.busy()
+        self.pool.queue.busy_beside(&self.place)
+    }
+    fn long_execution_ended(&self) {
+        self.pool.queue.long_ended(&self.place);
     }
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use super::EngineError;
 use super::fetch::{FetchLimits, Fetcher};
-use super::queue::Place;
 use super::threads::{Seat, ThreadPoolHandle};
 use super::vm::Engine;
 
@@ -62,13 +61,13 @@ async fn serve(mut seat: Seat) {
     );
     // Building an engine allocates nothing in QuickJS: each Action's
     // runtime is built (and rebuilt after a breach) by `warm` or on use.
-    // This thread's place at the queue.
-    let me = Arc::new(Place::default());
+    // This thread's place at the queue, given up when the thread ends.
+    let me = queue.stand();
     let mut engine = Engine::new(
         settings,
         Arc::new(ThreadPoolHandle {
             pool: pool.clone(),
-            place: me.clone(),
+            place: Arc::clone(&me),
         }),
         fetchers.clone(),
     );
