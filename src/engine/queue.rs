@@ -371,9 +371,8 @@ mod tests {
         assert_eq!(*log.lock().expect("log"), vec![1, 2, 3]);
     }
 
-    #[tokio::test]
-    async fn the_thread_idle_last_is_woken_first() {
-        let (_, job) = jobs();
+    /// A queue with two idle threads, `b` gone idle last.
+    fn two_idle_threads() -> (Sender, Receiver, Arc<Place>, Arc<Place>) {
         let (tx, rx) = bounded(8);
         let (a, b) = (Arc::new(Place::default()), Arc::new(Place::default()));
         {
@@ -381,6 +380,13 @@ mod tests {
             state.idle.push(a.clone());
             state.idle.push(b.clone());
         }
+        (tx, rx, a, b)
+    }
+
+    #[tokio::test]
+    async fn the_thread_idle_last_is_woken_first() {
+        let (_, job) = jobs();
+        let (tx, rx, a, _b) = two_idle_threads();
         assert!(tx.try_send(job(1)).is_ok());
         let idle = rx.shared.state().idle.clone();
         assert_eq!(idle.len(), 1);
@@ -390,13 +396,7 @@ mod tests {
     #[tokio::test]
     async fn a_thread_woken_by_an_old_permit_takes_itself_off_the_idle_list() {
         let (_, job) = jobs();
-        let (tx, rx) = bounded(8);
-        let (a, b) = (Arc::new(Place::default()), Arc::new(Place::default()));
-        {
-            let mut state = rx.shared.state();
-            state.idle.push(a.clone());
-            state.idle.push(b.clone());
-        }
+        let (tx, rx, a, _b) = two_idle_threads();
         assert!(tx.try_send(job(1)).is_ok(), "wakes b");
         // `a` comes first and takes the job meant for `b`.
         assert!(rx.recv(&a).await.is_some());
