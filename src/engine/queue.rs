@@ -66,7 +66,7 @@ impl Deref for Stand {
 
 impl Drop for Stand {
     fn drop(&mut self) {
-        self.queue.job_ended(&self.place);
+        self.queue.job_ended(&self.place, true);
     }
 }
 
@@ -225,7 +225,7 @@ impl Receiver {
     /// The next job, waiting for one as engine thread `me`; `None` once the
     /// queue is closed and empty.
     pub async fn recv(&self, me: &Arc<Place>) -> Option<Box<dyn Job>> {
-        self.job_ended(me);
+        self.job_ended(me, false);
         loop {
             {
                 let mut state = self.shared.state();
@@ -267,8 +267,10 @@ impl Receiver {
     }
 
     /// Thread `me`'s login ended (or the thread did): it steps aside and
-    /// holds no login any more.
-    pub fn job_ended(&self, me: &Place) {
+    /// holds no login any more. `leaving`: the thread will not come back
+    /// for the next job, so an idle one is woken for what waits; one that
+    /// stays takes it itself (a wake-up saved per login under load).
+    pub fn job_ended(&self, me: &Place, leaving: bool) {
         let running = me.running.swap(false, Ordering::Relaxed);
         let holding = me.holding.swap(false, Ordering::Relaxed);
         let long = me.long.swap(false, Ordering::Relaxed);
@@ -281,7 +283,7 @@ impl Receiver {
             state.running = state.running.saturating_sub(usize::from(running));
             state.holding = state.holding.saturating_sub(usize::from(holding));
             state.long = state.long.saturating_sub(usize::from(long));
-            if running {
+            if running && leaving {
                 state.thread_to_wake()
             } else {
                 None
@@ -473,7 +475,7 @@ mod tests {
             rx.busy_beside(&looping),
             "the good login is still on the engines and will want a core again"
         );
-        rx.job_ended(&good);
+        rx.job_ended(&good, true);
         assert!(!rx.busy_beside(&looping), "alone");
         assert!(tx.try_send(job(3)).is_ok());
         let _other = rx.recv(&other).await.expect("a job");
@@ -506,6 +508,28 @@ mod tests {
         assert!(rx.busy_beside(&looping), "another login is being parsed");
         drop(parsing);
         assert!(!rx.busy_beside(&looping), "and is answered");
+    }
+
+    #[tokio::test]
+    async fn a_thread_that_stays_takes_the_next_job_itself_and_one_that_leaves_wakes_another() {
+        let (_, job) = jobs();
+        let (tx, rx) = bounded(8);
+        let worker = rx.stand();
+        assert!(tx.try_send(job(1)).is_ok());
+        let _first = rx.recv(&worker).await.expect("a job");
+        let (a, b) = (Arc::new(Place::default()), Arc::new(Place::default()));
+        rx.shared.state().idle.extend([a, b]);
+        assert!(tx.try_send(job(2)).is_ok(), "waits for the running thread");
+        rx.job_ended(&worker, false);
+        assert_eq!(rx.shared.state().idle.len(), 2, "it takes job 2 itself");
+        let _second = rx.recv(&worker).await.expect("job 2");
+        assert!(tx.try_send(job(3)).is_ok());
+        rx.job_ended(&worker, true);
+        assert_eq!(
+            rx.shared.state().idle.len(),
+            1,
+            "leaving, it wakes an idle thread"
+        );
     }
 
     #[tokio::test]

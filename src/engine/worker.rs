@@ -99,8 +99,9 @@ async fn serve(mut seat: Seat) {
             job.done(result);
         }
         job.finish();
-        queue.job_ended(&me);
-        if seat.should_leave() {
+        let leaving = seat.should_leave();
+        queue.job_ended(&me, leaving);
+        if leaving {
             return;
         }
     }
