@@ -56,8 +56,9 @@ pub trait SlowListener {
     /// The execution waits or has run long: its thread will not take the
     /// next job soon.
     fn execution_steps_aside(&self);
-    /// Whether other logins are running on the engines or queued for them
-    /// (a long execution then gives up the core between slices). Asked
+    /// Whether another login is being handled and is not itself a long
+    /// execution (a long execution then gives up the core between
+    /// slices). Asked
     /// only by a long execution, which from then on does not count as
     /// one of those others.
     fn others_need_the_engines(&self) -> bool;

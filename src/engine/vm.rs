@@ -251,7 +251,7 @@ impl Engine {
         let ctx = AsyncContext::full(&slot.runtime)
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let run = ctx
+        let entry = ctx
             .with(|ctx| {
                 compile::load(
                     &ctx,
@@ -269,9 +269,9 @@ impl Engine {
             .await
             .map_err(|e| EngineError::Internal(e.to_string()))?;
         if isolation == Isolation::PerInstance {
-            slot.loaded = Some((run.clone(), ctx.clone()));
+            slot.loaded = Some((entry.clone(), ctx.clone()));
         }
-        Ok((run, ctx))
+        Ok((entry, ctx))
     }
 
     /// Runs one execution. An Action that broke a limit loses its runtime,
@@ -327,13 +327,13 @@ impl Engine {
                                 .map_err(|e| e.to_string())?;
                         }
                     }
-                    let started: Value =
+                    let returned: Value =
                         run.call_arg(args).catch(&ctx).map_err(|e| e.to_string())?;
-                    if let Some(report) = started.as_string() {
+                    if let Some(report) = returned.as_string() {
                         // The handler threw at once (or is missing).
                         return report.to_string().map_err(|e| e.to_string());
                     }
-                    let promise = started
+                    let promise = returned
                         .into_promise()
                         .ok_or_else(|| "the prelude's run returned neither".to_string())?;
                     // Most handlers are async functions that fulfil before
