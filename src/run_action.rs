@@ -171,6 +171,7 @@ pub async fn run(args: Args, config: Option<Settings>) -> anyhow::Result<()> {
             memory_limit_bytes: 64 << 20,
             workers: 1,
             queue_capacity: 1,
+            inline: false,
             fetch_timeout: std::time::Duration::from_secs(10),
             fetch_max_response_bytes: 1 << 20,
             allow_private_networks: args.allow_private_networks,

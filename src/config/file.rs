@@ -23,6 +23,7 @@ pub const OVERRIDABLE: &[(&str, &str)] = &[
     ("engine", "memory_limit_mb"),
     ("engine", "workers"),
     ("engine", "queue_capacity"),
+    ("engine", "inline"),
     ("engine", "fetch_timeout_ms"),
     ("engine", "fetch_max_response_kb"),
     ("engine", "allow_private_networks"),

@@ -126,6 +126,7 @@ pub(super) fn settings(
                 .saturating_mul(1 << 20),
             workers,
             queue_capacity: raw.engine.queue_capacity.max(1),
+            inline: raw.engine.inline,
             fetch_timeout: Duration::from_millis(raw.engine.fetch_timeout_ms.max(1)),
             fetch_max_response_bytes: raw.engine.fetch_max_response_kb.saturating_mul(1024),
             allow_private_networks: raw.engine.allow_private_networks,

@@ -107,6 +107,9 @@ pub struct EngineSettings {
     /// How many executions may wait for a free engine before new logins are
     /// refused with `503 temporarily_unavailable`.
     pub queue_capacity: usize,
+    /// Whether an execution runs on the HTTP worker that handles its login
+    /// when it neither waits nor runs long (`per_instance` only).
+    pub inline: bool,
     /// Timeout of one outbound `fetch`.
     pub fetch_timeout: Duration,
     /// Largest outbound response body an Action may read.

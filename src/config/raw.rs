@@ -77,6 +77,8 @@ pub(super) struct RawEngine {
     pub(super) workers: Option<usize>,
     #[serde(default = "default_queue")]
     pub(super) queue_capacity: usize,
+    #[serde(default = "default_inline")]
+    pub(super) inline: bool,
     #[serde(default = "default_fetch_timeout_ms")]
     pub(super) fetch_timeout_ms: u64,
     #[serde(default = "default_fetch_max_kb")]
@@ -95,6 +97,7 @@ impl Default for RawEngine {
             memory_limit_mb: default_memory_mb(),
             workers: None,
             queue_capacity: default_queue(),
+            inline: default_inline(),
             fetch_timeout_ms: default_fetch_timeout_ms(),
             fetch_max_response_kb: default_fetch_max_kb(),
             allow_private_networks: false,
@@ -148,6 +151,9 @@ fn default_memory_mb() -> u64 {
 }
 fn default_queue() -> usize {
     1024
+}
+fn default_inline() -> bool {
+    true
 }
 fn default_fetch_timeout_ms() -> u64 {
     // Auth0's guidance for outbound calls from Actions: under 10 s.

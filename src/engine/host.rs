@@ -4,7 +4,7 @@
 //! narrow; the work itself is in the modules named for it (console.rs,
 //! urls.rs, crypto/, zlib.rs, fetch.rs).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -53,6 +53,42 @@ pub struct Links {
     /// Action on a plain runtime, where an async host function would panic;
     /// there timers and requests never settle instead.
     pub asynchronous: bool,
+    /// Set on an engine that runs executions on the HTTP worker
+    /// (inline.rs): such an engine never waits, so an execution's timer or
+    /// request is refused there and the execution runs again on an engine
+    /// thread.
+    pub inline: Option<Rc<InlineGate>>,
+}
+
+/// What an inline engine's host functions tell it: whether the running
+/// execution asked to wait (a timer or a request) and must move to an
+/// engine thread.
+#[derive(Default)]
+pub struct InlineGate {
+    refused: Cell<bool>,
+}
+
+impl InlineGate {
+    /// Whether the execution asked to wait since the last call; clears it.
+    pub fn take_refused(&self) -> bool {
+        self.refused.replace(false)
+    }
+
+    /// The execution waits: it must move.
+    pub fn refuse(&self) {
+        self.refused.set(true);
+    }
+}
+
+/// On an inline engine, refuses a wait (a timer, a request) when it is
+/// asked for, not when its future first runs (a fire-and-forget request is
+/// never awaited): the engine then hands the execution over, and what the
+/// Action does with the answer, given at once, is dropped. Waits that
+/// belong to no execution (module scope, leftovers) are refused too: on an
+/// engine thread they would reach the network.
+fn refuse_wait<T>(gate: &InlineGate, answer: T) -> impl Future<Output = T> + use<T> {
+    gate.refused.set(true);
+    std::future::ready(answer)
 }
 
 impl Links {
@@ -62,6 +98,15 @@ impl Links {
             logs: LogSink::default(),
             ended: end_signal(),
             asynchronous: true,
+            inline: None,
+        }
+    }
+
+    /// For an engine on an HTTP worker, whose executions never wait.
+    pub fn inline(gate: Rc<InlineGate>) -> Self {
+        Self {
+            inline: Some(gate),
+            ..Self::engine()
         }
     }
 
@@ -80,12 +125,44 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
         logs,
         ended,
         asynchronous,
+        inline,
     } = links;
     let host = Object::new(ctx.clone())?;
     if !asynchronous {
         let never: Function = ctx.eval("() => new Promise(() => {})")?;
         host.set("sleep", never.clone())?;
         host.set("fetch", never)?;
+        return finish_install(ctx, host, logs);
+    }
+    if let Some(gate) = inline {
+        let sleep_gate = gate.clone();
+        host.set(
+            "sleep",
+            Function::new(
+                ctx.clone(),
+                Async(move |_ms: f64, _owned: Opt<bool>| {
+                    let wait = refuse_wait(&sleep_gate, ());
+                    async move {
+                        wait.await;
+                        Ok::<(), rquickjs::Error>(())
+                    }
+                }),
+            )?,
+        )?;
+        host.set(
+            "fetch",
+            Function::new(
+                ctx.clone(),
+                Async(
+                    move |_url: String, _request: String, _owned: Opt<bool>, _token: Opt<u32>| {
+                        let answer = json!({"ok": false, "error": "the execution moved"});
+                        let reply = refuse_wait(&gate, answer);
+                        async move { Ok::<String, rquickjs::Error>(reply.await.to_string()) }
+                    },
+                ),
+            )?,
+        )?;
+        host.set("abortFetch", Function::new(ctx.clone(), |_token: u32| {})?)?;
         return finish_install(ctx, host, logs);
     }
     let sleep_ended = ended.clone();

@@ -70,3 +70,19 @@ impl Sequence for Single {
         self.result = Some(result);
     }
 }
+
+/// A sequence that goes on on an engine thread, from the execution the
+/// HTTP worker could not run (inline.rs), if any.
+pub(super) struct Resumed<S> {
+    pub(super) first: Option<Execution>,
+    pub(super) rest: S,
+}
+
+impl<S: Sequence> Sequence for Resumed<S> {
+    fn next(&mut self) -> Option<Execution> {
+        self.first.take().or_else(|| self.rest.next())
+    }
+    fn done(&mut self, result: Result<ActionReport, Failure>) {
+        self.rest.done(result);
+    }
+}

@@ -18,6 +18,7 @@ mod console;
 mod crypto;
 pub mod fetch;
 mod host;
+mod inline;
 mod job;
 mod lazy_globals;
 mod memory;
@@ -67,7 +68,7 @@ impl Handler {
 }
 
 /// One Action execution to run.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Execution {
     /// Index of the Action in the configured order.
     pub action: usize,
@@ -172,6 +173,8 @@ pub trait Sequence: Send + 'static {
 #[derive(Clone)]
 pub struct EnginePool {
     queue: queue::Sender,
+    /// Runs executions on the HTTP worker when it can (inline.rs).
+    inline: Option<Arc<inline::Inline>>,
 }
 
 impl EnginePool {
@@ -196,10 +199,11 @@ impl EnginePool {
             compile::check(source, settings)?;
         }
         let sources = Arc::new(sources);
+        let inline = inline::Inline::new(sources.clone(), settings).map(Arc::new);
         let (tx, rx) = queue::bounded(settings.queue_capacity);
         threads::ThreadPool::start(rx, sources, settings.clone(), worker::spawn)
             .map_err(|e| CompileError::Startup(e.to_string()))?;
-        Ok(Self { queue: tx })
+        Ok(Self { queue: tx, inline })
     }
 
     /// Counts a login as being handled until the guard is dropped: a
@@ -208,13 +212,25 @@ impl EnginePool {
         self.queue.enter()
     }
 
-    /// Runs a sequence on the next free engine and hands it back when it is
-    /// over. `Busy` when every engine is busy and the queue is full.
-    pub async fn run<S: Sequence>(&self, sequence: S) -> Result<S, EngineError> {
+    /// Runs a sequence and hands it back when it is over: on this HTTP
+    /// worker as far as it can (inline.rs), the rest on the next free
+    /// engine thread. `Busy` when every engine is busy and the queue is
+    /// full.
+    pub async fn run<S: Sequence>(&self, mut sequence: S) -> Result<S, EngineError> {
+        let first = match &self.inline {
+            Some(inline) => match inline.run(&mut sequence).await {
+                inline::Ran::All => return Ok(sequence),
+                inline::Ran::Until(first) => first,
+            },
+            None => None,
+        };
         let (back, rx) = oneshot::channel();
         self.queue
             .try_send(Box::new(Carrier {
-                sequence: Some(sequence),
+                sequence: Some(job::Resumed {
+                    first,
+                    rest: sequence,
+                }),
                 back: Some(back),
             }))
             .map_err(|(e, _job)| match e {
@@ -224,6 +240,7 @@ impl EnginePool {
                 }
             })?;
         rx.await
+            .map(|resumed| resumed.rest)
             .map_err(|_| EngineError::Internal("engine thread dropped the execution".into()))
     }
 

@@ -87,6 +87,12 @@ pub struct Pacer {
     asked: Cell<bool>,
     /// Paced, but never reported as slow (loading Actions ahead of use).
     quiet: Cell<bool>,
+    /// On an HTTP worker (inline.rs): the wall time at which the execution
+    /// stops, to run again on an engine thread. Such an execution is never
+    /// paced: nothing else runs on its thread until it ends.
+    cutoff: Cell<Option<Instant>>,
+    /// The inline execution was stopped at its cutoff.
+    overran: Cell<bool>,
 }
 
 impl Drop for Pacer {
@@ -109,6 +115,21 @@ impl Pacer {
         self.quiet.set(false);
         self.aside.set(false);
         self.restart();
+    }
+
+    /// Starts an execution on an HTTP worker: it stops at `cutoff` (or at
+    /// `deadline`, if sooner), and [`Self::take_overran`] then tells.
+    pub fn arm_inline(&self, deadline: Instant, cutoff: Instant) {
+        self.arm(deadline);
+        self.quiet.set(true);
+        self.cutoff.set(Some(cutoff));
+        self.overran.set(false);
+    }
+
+    /// Whether the inline execution that ran last was stopped at its
+    /// cutoff; clears it.
+    pub fn take_overran(&self) -> bool {
+        self.overran.replace(false)
     }
 
     /// Starts work that must end by `deadline` and never starts a spare.
@@ -148,6 +169,7 @@ impl Pacer {
     /// No execution runs. Returns whether the one that ran was slow.
     pub fn disarm(&self) -> bool {
         self.deadline.set(None);
+        self.cutoff.set(None);
         let was_slow = self.slow.replace(false);
         if let Some(listener) = &self.listener {
             if was_slow {
@@ -168,6 +190,11 @@ impl Pacer {
         let now = Instant::now();
         if now >= deadline {
             return true;
+        }
+        if let Some(cutoff) = self.cutoff.get() {
+            let over = now >= cutoff;
+            self.overran.set(over);
+            return over;
         }
         let cpu = thread_cpu_time();
         let Some(start) = self.cpu_at_start.get() else {

@@ -21,7 +21,7 @@ use rquickjs::{
 
 use super::compile::{self, ActionSource};
 use super::fetch::Fetcher;
-use super::host::Links;
+use super::host::{InlineGate, Links};
 use super::memory::{Budget, Limited};
 use super::pacer::{Pacer, SlowListener};
 use super::{ActionReport, EngineError, Execution, Failure};
@@ -160,6 +160,17 @@ pub struct Engine {
     /// A trigger run's budget (`engine.timeout`).
     timeout: std::time::Duration,
     memory_limit: usize,
+    /// Set on an engine that runs on an HTTP worker (inline.rs).
+    inline: Option<Rc<InlineGate>>,
+}
+
+/// Why an inline execution must run again on an engine thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOver {
+    /// It asked for a timer or a request.
+    Waits,
+    /// It was still running at its cutoff (its runtime is thrown away).
+    Overran,
 }
 
 /// What one execution's report may weigh: far above what Auth0's limits
@@ -183,7 +194,50 @@ impl Engine {
             isolation: settings.isolation,
             timeout: settings.timeout,
             memory_limit: settings.memory_limit_bytes,
+            inline: None,
         }
+    }
+
+    /// An engine for `actions` Actions on an HTTP worker: its executions
+    /// never wait and never run long (see [`Self::run_inline`]).
+    pub fn inline(settings: &EngineSettings, actions: usize) -> Self {
+        let gate = Rc::new(InlineGate::default());
+        Self {
+            slots: (0..actions).map(|_| None).collect(),
+            pacer: Rc::new(Pacer::new(None)),
+            links: Links::inline(gate.clone()),
+            fetchers: Rc::new(vec![None; actions]),
+            isolation: settings.isolation,
+            timeout: settings.timeout,
+            memory_limit: settings.memory_limit_bytes,
+            inline: Some(gate),
+        }
+    }
+
+    /// Whether Action `index` is loaded (`per_instance`).
+    pub fn is_loaded(&self, index: usize) -> bool {
+        matches!(self.slots.get(index), Some(Some(slot)) if slot.loaded.is_some())
+    }
+
+    /// Loads Action `index` on an inline engine, which must not take past
+    /// `cutoff`. False if it could not.
+    pub async fn load_inline(
+        &mut self,
+        index: usize,
+        source: &ActionSource,
+        cutoff: StdInstant,
+    ) -> bool {
+        self.pacer
+            .arm_inline(StdInstant::now() + self.timeout, cutoff);
+        let loaded = self.context(index, source).await.is_ok();
+        let refused = self.inline.as_ref().is_some_and(|g| g.take_refused());
+        let overran = self.pacer.take_overran();
+        let _ = self.pacer.disarm();
+        if !loaded || refused || overran {
+            self.slots[index] = None;
+            return false;
+        }
+        true
     }
 
     /// Loads every Action into its context ahead of use (`per_instance`).
@@ -282,11 +336,41 @@ impl Engine {
         source: &ActionSource,
         execution: Execution,
     ) -> Result<ActionReport, Failure> {
+        self.execute(source, execution, None)
+            .await
+            .unwrap_or_else(|_| {
+                Err(EngineError::Internal("the execution was handed over".into()).into())
+            })
+    }
+
+    /// Runs one execution on an inline engine, unless it asks to wait (a
+    /// timer, a request) or is still running at `cutoff`: it is then
+    /// stopped, and must run again on an engine thread (whatever it did
+    /// here is dropped: it reached nothing outside its runtime).
+    pub async fn run_inline(
+        &mut self,
+        source: &ActionSource,
+        execution: Execution,
+        cutoff: StdInstant,
+    ) -> Result<Result<ActionReport, Failure>, HandOver> {
+        self.execute(source, execution, Some(cutoff)).await
+    }
+
+    async fn execute(
+        &mut self,
+        source: &ActionSource,
+        execution: Execution,
+        cutoff: Option<StdInstant>,
+    ) -> Result<Result<ActionReport, Failure>, HandOver> {
         let started = StdInstant::now();
         let _ = self.links.logs.borrow_mut().take();
         let deadline = execution.deadline;
         let index = execution.action;
-        self.pacer.arm(deadline.into_std());
+        match cutoff {
+            Some(cutoff) => self.pacer.arm_inline(deadline.into_std(), cutoff),
+            None => self.pacer.arm(deadline.into_std()),
+        }
+        let gate = self.inline.clone();
         let result = match self.context(index, source).await {
             Ok((entry, ctx)) => {
                 let keys = match self.slots.get(index) {
@@ -307,6 +391,7 @@ impl Engine {
                 let whole =
                     (self.isolation == Isolation::PerExecution).then(|| whole_event(&event));
                 let pacer = self.pacer.clone();
+                let waits = gate.clone();
                 let call = ctx.async_with(async move |ctx| -> Result<String, String> {
                     let run = entry.run.restore(&ctx).map_err(|e| e.to_string())?;
                     // The fields go as arguments: the prelude gets them as
@@ -358,13 +443,25 @@ impl Engine {
                     // `execute_pending_job` drops the exception of a job
                     // the deadline stopped: `classify` reads the breach
                     // from the clock, not from that exception.
-                    for _ in 0..EAGER_JOBS {
+                    // Inline, every job may run (the cutoff stops a queue
+                    // that keeps refilling itself): an execution that is
+                    // still pending then waits on the host.
+                    let eager = if waits.is_some() {
+                        MAX_LEFTOVER_JOBS
+                    } else {
+                        EAGER_JOBS
+                    };
+                    for _ in 0..eager {
                         if promise.state() != PromiseState::Pending || !ctx.execute_pending_job() {
                             break;
                         }
                     }
                     if let Some(result) = promise.result::<String>() {
                         return result.catch(&ctx).map_err(|e| e.to_string());
+                    }
+                    if let Some(gate) = &waits {
+                        gate.refuse();
+                        return Err("the execution waits".into());
                     }
                     // It waits: a login queued behind it goes elsewhere.
                     pacer.step_aside();
@@ -376,13 +473,18 @@ impl Engine {
                 });
                 let run = tokio::time::timeout_at(deadline, call);
                 tokio::pin!(run);
-                // An execution still waiting (on fetch, a timer) after a
-                // while counts as slow too: a spare engine takes the queue.
-                tokio::select! {
-                    result = &mut run => result,
-                    () = tokio::time::sleep(SLOW_WAIT) => {
-                        self.pacer.mark_slow();
-                        run.await
+                if cutoff.is_some() {
+                    // Inline: nothing to wait for.
+                    run.await
+                } else {
+                    // An execution still waiting (on fetch, a timer) after a
+                    // while counts as slow too: a spare engine takes the queue.
+                    tokio::select! {
+                        result = &mut run => result,
+                        () = tokio::time::sleep(SLOW_WAIT) => {
+                            self.pacer.mark_slow();
+                            run.await
+                        }
                     }
                 }
             }
@@ -405,9 +507,30 @@ impl Engine {
             }
             report
         });
+        // Inline, an execution stopped at its cutoff was interrupted
+        // mid-way: its runtime goes.
+        let overran = self.pacer.take_overran();
+        healthy &= !overran;
         // A healthy runtime must first get rid of what this execution left
         // pending, still under the run's deadline.
-        if healthy && !self.settle_leftovers(index).await {
+        let settled = healthy && self.settle_leftovers(index).await;
+        // Inline, an execution that waited (or whose leftovers did) or ran
+        // to its cutoff hands over: what it did here is dropped.
+        if let Some(gate) = &gate
+            && (gate.take_refused() || overran)
+        {
+            let _ = self.pacer.disarm();
+            let _ = self.links.logs.borrow_mut().take();
+            if !settled && let Some(slot) = self.slots.get_mut(index) {
+                *slot = None;
+            }
+            return Err(if overran {
+                HandOver::Overran
+            } else {
+                HandOver::Waits
+            });
+        }
+        if healthy && !settled {
             tracing::warn!(action = %source.name, "an execution left endless work behind; its runtime is rebuilt");
             healthy = false;
         }
@@ -433,14 +556,14 @@ impl Engine {
             slot.runtime.run_gc().await;
         }
         let logs = self.links.logs.borrow_mut().take();
-        match result {
+        Ok(match result {
             Ok(mut report) => {
                 report.logs = logs;
                 report.slow = slow;
                 Ok(report)
             }
             Err(error) => Err(Failure { error, logs }),
-        }
+        })
     }
 
     /// Settles the timers and requests the finished execution left pending

@@ -19,7 +19,13 @@ const ENGINE_THREADS: usize = 4;
 
 /// One engine worker and a queue of one; `hold-engine` runs first in every
 /// login and holds its thread when asked, then favorite-color redirects.
+/// Executions run on the engine threads only.
 async fn app() -> TestApp {
+    app_with(false).await
+}
+
+/// [`app`], with quick executions on the HTTP worker or not.
+async fn app_with(inline: bool) -> TestApp {
     let hold = ActionFixture {
         allow_hosts: vec!["127.0.0.1"],
         ..ActionFixture::named("hold-engine")
@@ -28,7 +34,9 @@ async fn app() -> TestApp {
         StoreKind::InMemory,
         vec![hold, ActionFixture::favorite_color()],
     );
-    config.engine_extra = "workers = 1\nqueue_capacity = 1\nallow_private_networks = true".into();
+    config.engine_extra = format!(
+        "workers = 1\nqueue_capacity = 1\nallow_private_networks = true\ninline = {inline}"
+    );
     config.timeout_ms = 2000;
     spawn_app_with(config).await
 }
@@ -118,4 +126,18 @@ async fn a_continue_that_finds_the_engines_busy_puts_the_login_back_for_the_retr
     let (result, _) = result_from_redirect(retry, RETURN_TO).await;
     assert_eq!(result["outcome"], "allow", "{result:#}");
     assert_eq!(result["user"]["user_metadata"]["favorite_color"], "teal");
+}
+
+#[tokio::test]
+async fn a_quick_login_is_answered_on_the_http_worker_while_the_engines_are_full() {
+    // Arrange
+    let app = app_with(true).await;
+    let (_holders, refused) = fill_the_engines(&app).await;
+    assert_eq!(refused.status().as_u16(), 503, "the engines are full");
+
+    // Act: neither of its Actions waits.
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    // Assert
+    assert_eq!(outcome["outcome"], "redirect", "{outcome:#}");
 }

@@ -12,6 +12,7 @@ mod headers;
 mod helpers;
 mod hostile;
 mod import;
+mod inline;
 mod inputs;
 mod limits;
 mod node_modules;

@@ -1,0 +1,183 @@
+//! Executions run on the HTTP worker that handles the login, without the
+//! hop to an engine thread and back (two thread wake-ups per login, most
+//! of the CPU a login costs beyond its Actions: docs/performance.md).
+//!
+//! Each HTTP worker thread keeps its own [`Engine`], whose executions may
+//! neither wait nor run long, since nothing else runs on the worker
+//! meanwhile. An execution that asks for a timer or a request, or is still
+//! running after [`BUDGET`], is stopped and runs again, from its start, on
+//! an engine thread, with the rest of its trigger run. Nothing it did
+//! before that reached outside its runtime: its waits were refused when
+//! asked for, and its commands and console output are dropped. Almost
+//! every real Action finishes in well under the budget; one that runs past
+//! it pays the budget once, and then goes straight to the engine threads
+//! for the next [`COOLDOWN`] executions on that worker.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::compile::ActionSource;
+use super::vm::{Engine, HandOver};
+use super::{Execution, Sequence};
+use crate::config::EngineSettings;
+
+/// Wall time an execution may run on the HTTP worker.
+pub const BUDGET: Duration = Duration::from_millis(1);
+
+/// Wall time loading an Action may take on the HTTP worker (once per
+/// worker, and again after a runtime is thrown away); one that takes
+/// longer runs on the engine threads only.
+pub const LOAD_BUDGET: Duration = Duration::from_millis(50);
+
+/// Executions of an Action that go straight to the engine threads after
+/// one of its executions ran past the budget on this worker (which cost
+/// the budget, and the Action's runtime, thrown away and loaded again).
+/// One that waits costs only what it ran before it asked, and the next
+/// execution may not wait (many Actions call an API only for some users),
+/// so it hands over alone.
+pub const COOLDOWN: u32 = 256;
+
+/// What the HTTP workers' engines are built from: one per engine pool.
+pub struct Inline {
+    /// Tells a worker's engine of this pool from one of another pool
+    /// (tests start many in one process).
+    id: u64,
+    sources: Arc<Vec<ActionSource>>,
+    settings: EngineSettings,
+}
+
+/// How far a sequence got on the HTTP worker.
+pub enum Ran {
+    /// To its end.
+    All,
+    /// Up to an execution the engine threads must run (if one was
+    /// started), then the rest.
+    Until(Option<Execution>),
+}
+
+/// A worker's engine, with its Actions' cooldowns.
+struct Local {
+    id: u64,
+    engine: Engine,
+    /// Per Action, executions still to send to the engine threads.
+    skip: Vec<u32>,
+}
+
+thread_local! {
+    /// This worker's engine; empty while a login uses it.
+    static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+}
+
+/// The worker's engine, taken for one sequence. Given back only when the
+/// sequence's executions ran to an end: a login abandoned mid-way (its
+/// request went away) drops it, and the next login builds another.
+struct Lease {
+    local: Option<Local>,
+    clean: bool,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let (true, Some(local)) = (self.clean, self.local.take()) {
+            LOCAL.with(|cell| {
+                if let Ok(mut cell) = cell.try_borrow_mut() {
+                    *cell = Some(local);
+                }
+            });
+        }
+    }
+}
+
+impl Inline {
+    /// For a pool of `sources`, when its settings allow inline executions
+    /// (`per_instance` isolation: a fresh context per execution costs
+    /// more than the hop).
+    pub fn new(sources: Arc<Vec<ActionSource>>, settings: &EngineSettings) -> Option<Self> {
+        static IDS: AtomicU64 = AtomicU64::new(0);
+        (settings.inline && settings.isolation == crate::config::Isolation::PerInstance).then(
+            || Self {
+                id: IDS.fetch_add(1, Ordering::Relaxed),
+                sources,
+                settings: settings.clone(),
+            },
+        )
+    }
+
+    /// This worker's engine, if no other login on it holds it.
+    fn lease(&self) -> Option<Lease> {
+        let taken = LOCAL.with(|cell| cell.try_borrow_mut().map(|mut c| c.take()));
+        let Ok(taken) = taken else {
+            return None;
+        };
+        let local = match taken {
+            Some(local) if local.id == self.id => local,
+            // Free, or another pool's (dropped here, outside any borrow).
+            _ => Local {
+                id: self.id,
+                engine: Engine::inline(&self.settings, self.sources.len()),
+                skip: vec![0; self.sources.len()],
+            },
+        };
+        Some(Lease {
+            local: Some(local),
+            clean: false,
+        })
+    }
+
+    /// Runs `sequence`'s executions on this worker until one must go to
+    /// the engine threads.
+    pub async fn run<S: Sequence>(&self, sequence: &mut S) -> Ran {
+        let Some(mut lease) = self.lease() else {
+            return Ran::Until(None);
+        };
+        let ran = match lease.local.as_mut() {
+            Some(local) => self.run_on(local, sequence).await,
+            None => Ran::Until(None),
+        };
+        lease.clean = true;
+        ran
+    }
+
+    async fn run_on<S: Sequence>(&self, local: &mut Local, sequence: &mut S) -> Ran {
+        loop {
+            let Some(execution) = sequence.next() else {
+                return Ran::All;
+            };
+            let index = execution.action;
+            let (Some(source), Some(skip)) = (self.sources.get(index), local.skip.get_mut(index))
+            else {
+                return Ran::Until(Some(execution));
+            };
+            if *skip > 0 {
+                *skip -= 1;
+                return Ran::Until(Some(execution));
+            }
+            if !local.engine.is_loaded(index)
+                && !local
+                    .engine
+                    .load_inline(index, source, Instant::now() + LOAD_BUDGET)
+                    .await
+            {
+                // Its module waits or loads slowly: not on this worker.
+                *skip = u32::MAX;
+                return Ran::Until(Some(execution));
+            }
+            let cutoff = Instant::now() + BUDGET;
+            match local
+                .engine
+                .run_inline(source, execution.clone(), cutoff)
+                .await
+            {
+                Ok(result) => sequence.done(result),
+                Err(why) => {
+                    if why == HandOver::Overran {
+                        *skip = COOLDOWN;
+                    }
+                    return Ran::Until(Some(execution));
+                }
+            }
+        }
+    }
+}

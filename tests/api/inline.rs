@@ -1,0 +1,124 @@
+//! Executions run on the HTTP worker when they neither wait nor run long;
+//! one that does is run again, from its start, on an engine thread. What a
+//! login shows is the same either way: every command and log line once,
+//! every request the Action makes sent once.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::signal::Signal;
+use crate::helpers::{
+    ActionFixture, StoreKind, TestApp, TestConfig, claim, login_event, spawn_app_with,
+};
+
+async fn app(actions: Vec<ActionFixture>, extra: &str) -> TestApp {
+    let mut config = TestConfig::new(StoreKind::InMemory, actions);
+    config.engine_extra = extra.into();
+    spawn_app_with(config).await
+}
+
+fn logs(outcome: &Value, execution: usize) -> &Value {
+    &outcome["executions"][execution]["logs"]
+}
+
+#[tokio::test]
+async fn an_action_that_waits_after_a_quick_one_shows_each_log_line_and_claim_once() {
+    // Arrange
+    let app = app(
+        vec![
+            ActionFixture::named("logs-and-claims"),
+            ActionFixture::named("waits-then-logs"),
+        ],
+        "",
+    )
+    .await;
+
+    for login in 0..3 {
+        // Act: the second login finds the waiting Action cooling down.
+        let outcome = app.post_login_outcome(login_event()).await;
+
+        // Assert
+        assert_eq!(outcome["outcome"], "allow", "login {login}: {outcome:#}");
+        assert_eq!(logs(&outcome, 0), &json!(["quick"]), "login {login}");
+        assert_eq!(
+            logs(&outcome, 1),
+            &json!(["before the wait", "after the wait"]),
+            "login {login}: {outcome:#}"
+        );
+        for name in ["quick", "before", "after"] {
+            assert_eq!(
+                claim(&outcome, "id_token", &format!("https://detour.test/{name}")),
+                Some(&json!(true)),
+                "login {login}: {outcome:#}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_action_that_computes_past_the_workers_budget_shows_its_result_and_logs_once() {
+    // Arrange
+    let app = app(vec![ActionFixture::named("computes-a-while")], "").await;
+
+    for login in 0..2 {
+        // Act
+        let outcome = app.post_login_outcome(login_event()).await;
+
+        // Assert
+        assert_eq!(outcome["outcome"], "allow", "login {login}: {outcome:#}");
+        assert_eq!(logs(&outcome, 0), &json!(["started"]), "login {login}");
+        assert_eq!(
+            claim(&outcome, "id_token", "https://detour.test/computed"),
+            Some(&json!(true)),
+            "login {login}: {outcome:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_an_action_makes_reaches_its_server_once() {
+    // Arrange
+    let signal = ActionFixture {
+        allow_hosts: vec!["127.0.0.1"],
+        ..ActionFixture::named("signal-started")
+    };
+    let app = app(vec![signal], "allow_private_networks = true").await;
+    let mut server = Signal::start().await;
+    let mut event = login_event();
+    event["user"]["user_metadata"] = json!({ "started_url": server.url });
+
+    // Act
+    let outcome = app.post_login_outcome(event).await;
+
+    // Assert
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    tokio::time::timeout(Duration::from_secs(5), server.wait())
+        .await
+        .expect("the request reached the server");
+    let again = tokio::time::timeout(Duration::from_millis(300), server.wait()).await;
+    assert!(again.is_err(), "the request was sent twice");
+}
+
+#[tokio::test]
+async fn with_inline_off_every_execution_runs_on_an_engine_thread_with_the_same_result() {
+    // Arrange
+    let app = app(
+        vec![
+            ActionFixture::named("logs-and-claims"),
+            ActionFixture::named("waits-then-logs"),
+        ],
+        "inline = false",
+    )
+    .await;
+
+    // Act
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    // Assert
+    assert_eq!(logs(&outcome, 0), &json!(["quick"]));
+    assert_eq!(
+        logs(&outcome, 1),
+        &json!(["before the wait", "after the wait"])
+    );
+}
