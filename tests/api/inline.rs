@@ -122,3 +122,23 @@ async fn with_inline_off_every_execution_runs_on_an_engine_thread_with_the_same_
         &json!(["before the wait", "after the wait"])
     );
 }
+
+#[tokio::test]
+async fn recursion_without_end_is_a_range_error_on_the_http_worker_too() {
+    // Arrange
+    let app = app(vec![ActionFixture::named("recurses-and-catches")], "").await;
+
+    for name in ["plain", "host"] {
+        // Act
+        let mut event = login_event();
+        event["user"]["user_metadata"] = json!({ "recurse": name });
+        let outcome = app.post_login_outcome(event).await;
+
+        // Assert
+        assert_eq!(
+            claim(&outcome, "id_token", &format!("https://detour.test/{name}")),
+            Some(&json!("RangeError")),
+            "{name}: {outcome:#}"
+        );
+    }
+}
