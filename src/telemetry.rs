@@ -1,7 +1,41 @@
 //! Logging set-up. Log lines carry state hashes and login ids, never raw
 //! states, tokens or secrets.
 
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+
 use tracing_subscriber::EnvFilter;
+
+/// A log stream written without `Stdout`'s (or `Stderr`'s) lock: each
+/// line is one `write(2)` on a duplicate of the stream's descriptor.
+/// HTTP workers that logged at once waited on that lock, a futex sleep
+/// for about every third login under load (docs/performance.md). The
+/// formatter hands each event over as one `write_all` of the whole line,
+/// which one `write(2)` takes whole, so lines never interleave.
+#[derive(Clone)]
+struct Unlocked(Arc<File>);
+
+impl Write for Unlocked {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        (&*self.0).write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The stream's descriptor, duplicated; `None` if it cannot be (then the
+/// locked stream is used).
+fn unlocked(to_stderr: bool) -> Option<Unlocked> {
+    let fd = if to_stderr {
+        std::io::stderr().as_fd().try_clone_to_owned()
+    } else {
+        std::io::stdout().as_fd().try_clone_to_owned()
+    };
+    fd.ok().map(|fd| Unlocked(Arc::new(File::from(fd))))
+}
 
 /// Installs the global subscriber. `RUST_LOG` sets the level (default
 /// `info`); `DETOUR_LOG_FORMAT=json` switches to one JSON object per line.
@@ -17,12 +51,13 @@ pub fn init(to_stderr: bool) {
     } else {
         std::io::IsTerminal::is_terminal(&std::io::stdout())
     };
+    let stream = unlocked(to_stderr);
     let writer =
         tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || -> Box<dyn std::io::Write> {
-            if to_stderr {
-                Box::new(std::io::stderr())
-            } else {
-                Box::new(std::io::stdout())
+            match (&stream, to_stderr) {
+                (Some(stream), _) => Box::new(stream.clone()),
+                (None, true) => Box::new(std::io::stderr()),
+                (None, false) => Box::new(std::io::stdout()),
             }
         });
     let builder = tracing_subscriber::fmt()
