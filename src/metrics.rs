@@ -26,6 +26,12 @@ struct ActionLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HandOverLabels {
+    action: String,
+    reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: &'static str,
 }
@@ -37,6 +43,7 @@ pub struct Metrics {
     executions: Family<ExecutionLabels, Counter>,
     execution_seconds: Family<ActionLabel, Histogram>,
     slow_executions: Family<ActionLabel, Counter>,
+    handovers: Family<HandOverLabels, Counter>,
     suspended: Counter,
     continues: Family<ResultLabel, Counter>,
     store_errors: Counter,
@@ -79,6 +86,12 @@ impl Metrics {
             "Executions past 10 ms of CPU (then paced to a thirtieth of a core while other logins run) or 50 ms of wall time; a spare engine served the queue meanwhile",
             slow_executions.clone(),
         );
+        let handovers = Family::<HandOverLabels, Counter>::default();
+        registry.register(
+            "action_handovers",
+            "Executions that started on an HTTP worker and ran again on an engine thread, by Action and reason (waits: a timer or a request; overran: still running after 1 ms)",
+            handovers.clone(),
+        );
         let suspended = Counter::default();
         registry.register(
             "logins_suspended",
@@ -109,6 +122,7 @@ impl Metrics {
             executions,
             execution_seconds,
             slow_executions,
+            handovers,
             suspended,
             continues,
             store_errors,
@@ -121,6 +135,21 @@ impl Metrics {
         self.slow_executions
             .get_or_create(&ActionLabel {
                 action: action.to_owned(),
+            })
+            .inc();
+    }
+
+    /// An execution of `action` moved from an HTTP worker to an engine
+    /// thread.
+    pub fn handover(&self, action: &str, why: crate::engine::HandOver) {
+        let reason = match why {
+            crate::engine::HandOver::Waits => "waits",
+            crate::engine::HandOver::Overran => "overran",
+        };
+        self.handovers
+            .get_or_create(&HandOverLabels {
+                action: action.to_owned(),
+                reason,
             })
             .inc();
     }

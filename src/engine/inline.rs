@@ -175,6 +175,7 @@ impl Inline {
                     if why == HandOver::Overran {
                         *skip = COOLDOWN;
                     }
+                    sequence.handed_over(why);
                     return Ran::Until(Some(execution));
                 }
             }

@@ -47,6 +47,7 @@ pub use compile::CompileError;
 pub(crate) use job::Job;
 use job::{Carrier, Single};
 pub use queue::InFlight;
+pub use vm::HandOver;
 
 /// Which handler of an Action to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +168,12 @@ pub trait Sequence: Send + 'static {
     fn next(&mut self) -> Option<Execution>;
     /// The result of the execution `next` returned last.
     fn done(&mut self, result: Result<ActionReport, Failure>);
+    /// The execution `next` returned last started on the HTTP worker and
+    /// runs again on an engine thread, for `why` (inline.rs); its result
+    /// comes later through `done`.
+    fn handed_over(&mut self, why: HandOver) {
+        let _ = why;
+    }
 }
 
 /// The engine threads and the queue that feeds them. Cheap to clone.

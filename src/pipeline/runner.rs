@@ -14,7 +14,7 @@ use super::mutations::Mutations;
 use super::outcome::{DenyCode, ExecutionRecord};
 use crate::config::Settings;
 use crate::engine::{
-    ActionReport, Command, EngineError, EnginePool, Execution, Failure, Handler, Sequence,
+    ActionReport, Command, EngineError, EnginePool, Execution, Failure, HandOver, Handler, Sequence,
 };
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -273,6 +273,14 @@ impl Sequence for TriggerRun {
             event,
             deadline: self.deadline,
         })
+    }
+
+    fn handed_over(&mut self, why: HandOver) {
+        if let Some((index, _, _)) = self.running
+            && let Some(spec) = self.settings.actions.get(index)
+        {
+            self.metrics.handover(&spec.name, why);
+        }
     }
 
     fn done(&mut self, result: Result<ActionReport, Failure>) {

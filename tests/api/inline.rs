@@ -22,6 +22,16 @@ fn logs(outcome: &Value, execution: usize) -> &Value {
     &outcome["executions"][execution]["logs"]
 }
 
+/// The `/metrics` lines that count hand-overs to an engine thread.
+async fn handovers(app: &TestApp) -> Vec<String> {
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("detour_action_handovers_total{"))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[tokio::test]
 async fn an_action_that_waits_after_a_quick_one_shows_each_log_line_and_claim_once() {
     // Arrange
@@ -54,6 +64,11 @@ async fn an_action_that_waits_after_a_quick_one_shows_each_log_line_and_claim_on
             );
         }
     }
+    // Each login's waiting execution moved, the quick one never did.
+    assert_eq!(
+        handovers(&app).await,
+        [r#"detour_action_handovers_total{action="waits-then-logs",reason="waits"} 3"#]
+    );
 }
 
 #[tokio::test]
@@ -61,7 +76,7 @@ async fn an_action_that_computes_past_the_workers_budget_shows_its_result_and_lo
     // Arrange
     let app = app(vec![ActionFixture::named("computes-a-while")], "").await;
 
-    for login in 0..2 {
+    for login in 0..3 {
         // Act
         let outcome = app.post_login_outcome(login_event()).await;
 
@@ -74,6 +89,18 @@ async fn an_action_that_computes_past_the_workers_budget_shows_its_result_and_lo
             "login {login}: {outcome:#}"
         );
     }
+    // Stopped once on the worker that took the logins (the client keeps
+    // its connection, so one worker; two at most if it reconnected), and
+    // the next executions went straight to an engine thread.
+    let moved = handovers(&app).await;
+    assert!(
+        moved == [r#"detour_action_handovers_total{action="computes-a-while",reason="overran"} 1"#]
+            || moved
+                == [
+                    r#"detour_action_handovers_total{action="computes-a-while",reason="overran"} 2"#
+                ],
+        "{moved:?}"
+    );
 }
 
 #[tokio::test]
@@ -120,6 +147,11 @@ async fn with_inline_off_every_execution_runs_on_an_engine_thread_with_the_same_
     assert_eq!(
         logs(&outcome, 1),
         &json!(["before the wait", "after the wait"])
+    );
+    assert_eq!(
+        handovers(&app).await,
+        Vec::<String>::new(),
+        "nothing started on the worker"
     );
 }
 
