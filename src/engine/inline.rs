@@ -165,18 +165,19 @@ impl Inline {
                 return Ran::Until(Some(execution));
             }
             let cutoff = Instant::now() + BUDGET;
-            match local
+            let ran = local
                 .engine
                 .run_inline(source, execution.clone(), cutoff)
-                .await
-            {
+                .await;
+            // Read from the clock too: one long call (a huge JSON.parse)
+            // can run past the cutoff with no interrupt after it, and the
+            // execution then ends as if it were quick.
+            if matches!(ran, Err(HandOver::Overran)) || Instant::now() >= cutoff {
+                *skip = COOLDOWN;
+            }
+            match ran {
                 Ok(result) => sequence.done(result),
-                Err(why) => {
-                    if why == HandOver::Overran {
-                        *skip = COOLDOWN;
-                    }
-                    return Ran::Until(Some(execution));
-                }
+                Err(_) => return Ran::Until(Some(execution)),
             }
         }
     }

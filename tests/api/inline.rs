@@ -142,3 +142,41 @@ async fn recursion_without_end_is_a_range_error_on_the_http_worker_too() {
         );
     }
 }
+
+/// Milliseconds since the epoch, as `Date.now()` reads them.
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_execution_that_runs_past_the_budget_in_one_long_call_cools_down_on_the_worker() {
+    // Arrange: the engine threads load the Action at start-up, the HTTP
+    // worker on its first login.
+    let app = app(vec![ActionFixture::named("parses-in-one-call")], "").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = now_ms();
+
+    // Act: logins one after another, on one connection.
+    let mut on_the_worker = 0;
+    for login in 0..6 {
+        let outcome = app.post_login_outcome(login_event()).await;
+        assert_eq!(outcome["outcome"], "allow", "login {login}: {outcome:#}");
+        let loaded_at = claim(&outcome, "id_token", "https://detour.test/loaded_at")
+            .and_then(Value::as_f64)
+            .unwrap_or_default();
+        if loaded_at >= before {
+            on_the_worker += 1;
+        }
+    }
+
+    // Assert: each parse holds the worker well past 1 ms, though no
+    // interrupt comes after it; only the first login (per HTTP worker
+    // its connection met) ran there.
+    assert!(
+        on_the_worker <= 2,
+        "{on_the_worker} of 6 logins held an HTTP worker"
+    );
+}
