@@ -33,8 +33,10 @@ pub const LOAD_BUDGET: Duration = Duration::from_millis(50);
 
 /// Executions of an Action that go straight to the engine threads after
 /// one of its executions ran past the budget on this worker (which cost
-/// the budget, and the Action's runtime, thrown away and loaded again).
-/// One that waits costs only what it ran before it asked, and the next
+/// the budget, and the Action's runtime, thrown away and loaded again),
+/// or threw its runtime away when loading it takes longer than the budget.
+/// One that waits costs only what it ran before it asked and, since its
+/// runtime is thrown away, a load (within the budget), and the next
 /// execution may not wait (many Actions call an API only for some users),
 /// so it hands over alone.
 pub const COOLDOWN: u32 = 256;
@@ -63,6 +65,8 @@ struct Local {
     engine: Engine,
     /// Per Action, executions still to send to the engine threads.
     skip: Vec<u32>,
+    /// Per Action, how long its last load on this worker took.
+    loads: Vec<Duration>,
 }
 
 thread_local! {
@@ -118,6 +122,7 @@ impl Inline {
                 id: self.id,
                 engine: Engine::inline(&self.settings, self.sources.len()),
                 skip: vec![0; self.sources.len()],
+                loads: vec![Duration::ZERO; self.sources.len()],
             },
         };
         Some(Lease {
@@ -146,33 +151,43 @@ impl Inline {
                 return Ran::All;
             };
             let index = execution.action;
-            let (Some(source), Some(skip)) = (self.sources.get(index), local.skip.get_mut(index))
-            else {
+            let (Some(source), Some(skip), Some(load)) = (
+                self.sources.get(index),
+                local.skip.get_mut(index),
+                local.loads.get_mut(index),
+            ) else {
                 return Ran::Until(Some(execution));
             };
             if *skip > 0 {
                 *skip -= 1;
                 return Ran::Until(Some(execution));
             }
-            if !local.engine.is_loaded(index)
-                && !local
+            if !local.engine.is_loaded(index) {
+                let started = Instant::now();
+                if !local
                     .engine
-                    .load_inline(index, source, Instant::now() + LOAD_BUDGET)
+                    .load_inline(index, source, started + LOAD_BUDGET)
                     .await
-            {
-                // Its module waits or loads slowly: not on this worker.
-                *skip = u32::MAX;
-                return Ran::Until(Some(execution));
+                {
+                    // Its module waits or loads slowly: not on this worker.
+                    *skip = u32::MAX;
+                    return Ran::Until(Some(execution));
+                }
+                *load = started.elapsed();
             }
             let cutoff = Instant::now() + BUDGET;
             let ran = local
                 .engine
                 .run_inline(source, execution.clone(), cutoff)
                 .await;
-            // Read from the clock too: one long call (a huge JSON.parse)
-            // can run past the cutoff with no interrupt after it, and the
-            // execution then ends as if it were quick.
-            if matches!(ran, Err(HandOver::Overran)) || Instant::now() >= cutoff {
+            // Past the cutoff is read from the clock too: one long call (a
+            // huge JSON.parse) can end past it with no interrupt after it.
+            // A runtime thrown away here (the execution waited, ran out of
+            // memory, left endless work) is loaded again by the Action's
+            // next execution on this worker: not on every login when that
+            // takes longer than an execution may.
+            let reload_is_long = !local.engine.is_loaded(index) && *load > BUDGET;
+            if matches!(ran, Err(HandOver::Overran)) || Instant::now() >= cutoff || reload_is_long {
                 *skip = COOLDOWN;
             }
             match ran {

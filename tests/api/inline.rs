@@ -180,3 +180,28 @@ async fn an_execution_that_runs_past_the_budget_in_one_long_call_cools_down_on_t
         "{on_the_worker} of 6 logins held an HTTP worker"
     );
 }
+
+#[tokio::test]
+async fn an_action_that_waits_every_time_is_not_loaded_again_on_the_worker_every_time() {
+    // Arrange: a waiting execution's runtime is thrown away on the worker.
+    let app = app(vec![ActionFixture::named("loads-slowly-then-waits")], "").await;
+
+    // Act: logins one after another, on one connection.
+    let mut slow = 0;
+    for login in 0..8 {
+        let started = std::time::Instant::now();
+        let outcome = app.post_login_outcome(login_event()).await;
+        if started.elapsed() >= Duration::from_millis(30) {
+            slow += 1;
+        }
+        assert_eq!(
+            claim(&outcome, "id_token", "https://detour.test/waited"),
+            Some(&json!(true)),
+            "login {login}: {outcome:#}"
+        );
+    }
+
+    // Assert: its 30 ms load was paid on the worker by the first login
+    // (per HTTP worker its connection met), not by each.
+    assert!(slow <= 3, "{slow} of 8 logins loaded the Action again");
+}
