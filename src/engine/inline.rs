@@ -189,6 +189,9 @@ impl Inline {
             let reload_is_long = !local.engine.is_loaded(index) && *load > BUDGET;
             if matches!(ran, Err(HandOver::Overran)) || Instant::now() >= cutoff || reload_is_long {
                 *skip = COOLDOWN;
+                // The only trace of it: an Action that cools down often
+                // on every worker never saves the hop.
+                tracing::debug!(action = %source.name, "the engine threads take the Action's next executions on this HTTP worker");
             }
             match ran {
                 Ok(result) => sequence.done(result),
