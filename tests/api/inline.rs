@@ -205,3 +205,49 @@ async fn an_action_that_waits_every_time_is_not_loaded_again_on_the_worker_every
     // (per HTTP worker its connection met), not by each.
     assert!(slow <= 3, "{slow} of 8 logins loaded the Action again");
 }
+
+#[tokio::test]
+async fn running_out_of_memory_on_the_http_worker_fails_that_login_only() {
+    // Arrange
+    let app = app(
+        vec![ActionFixture::named("allocates-past-the-limit-at-once")],
+        "",
+    )
+    .await;
+
+    for round in 0..2 {
+        // Act
+        let mut event = login_event();
+        event["user"]["user_metadata"] = json!({ "misbehave": true });
+        let failed = app.post_login_outcome(event).await;
+        let fine = app.post_login_outcome(login_event()).await;
+
+        // Assert: the runtime that broke the limit is rebuilt.
+        assert_eq!(failed["outcome"], "deny", "round {round}: {failed:#}");
+        assert!(
+            failed.to_string().contains("exceeded the memory limit"),
+            "round {round}: {failed:#}"
+        );
+        assert_eq!(
+            claim(&fine, "id_token", "https://detour.test/fine"),
+            Some(&json!(true)),
+            "round {round}: {fine:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn recursion_without_end_at_module_load_is_a_range_error_on_the_http_worker_too() {
+    // Arrange
+    let app = app(vec![ActionFixture::named("recurses-at-load")], "").await;
+
+    // Act
+    let outcome = app.post_login_outcome(login_event()).await;
+
+    // Assert
+    assert_eq!(
+        claim(&outcome, "id_token", "https://detour.test/at_load"),
+        Some(&json!("RangeError")),
+        "{outcome:#}"
+    );
+}
