@@ -94,6 +94,15 @@ impl Drop for Lease {
     }
 }
 
+/// Frees this worker's engine, if it keeps one: a pool without inline
+/// executions (a reload turned them off) will not lease it again, and its
+/// runtimes would stay until the process ends.
+pub fn release() {
+    let kept = LOCAL.with(|cell| cell.try_borrow_mut().ok().and_then(|mut c| c.take()));
+    // Dropped here, outside any borrow.
+    drop(kept);
+}
+
 impl Inline {
     /// For a pool of `sources`, when its settings allow inline executions
     /// (`per_instance` isolation: a fresh context per execution costs
@@ -197,6 +206,59 @@ impl Inline {
                 Ok(result) => sequence.done(result),
                 Err(_) => return Ran::Until(Some(execution)),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::engine::{EnginePool, Handler};
+
+    /// A pool of one Action that does nothing, with `engine` lines added.
+    fn pool(dir: &std::path::Path, engine: &str) -> EnginePool {
+        std::fs::write(
+            dir.join("a.js"),
+            "exports.onExecutePostLogin = async () => {};",
+        )
+        .unwrap();
+        let toml = format!(
+            "[server]\npublic_url = \"http://localhost\"\n[engine]\nworkers = 1\n{engine}\n[[actions]]\nname = \"a\"\nfile = \"a.js\"\n"
+        );
+        let settings = Settings::from_toml_str(&toml, dir, &|_| None).unwrap();
+        EnginePool::start(&settings.engine, &settings.actions).unwrap()
+    }
+
+    fn execution() -> Execution {
+        Execution {
+            action: 0,
+            handler: Handler::Execute,
+            input: r#"{"cache":{},"can_redirect":false,"primary_user_set":false,"continue":null}"#
+                .into(),
+            event: Arc::from(Vec::<String>::new()),
+            deadline: tokio::time::Instant::now() + Duration::from_secs(10),
+        }
+    }
+
+    fn worker_keeps_an_engine() -> bool {
+        LOCAL.with(|cell| cell.borrow().is_some())
+    }
+
+    #[tokio::test]
+    async fn a_pool_without_inline_executions_frees_the_engine_a_worker_kept_for_the_pool_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = pool(dir.path(), "");
+        assert!(before.execute(execution()).await.is_ok());
+        assert!(worker_keeps_an_engine(), "ran on this thread");
+
+        // A reload that turns them off (or to per_execution isolation).
+        for engine in ["inline = false", "isolation = \"per_execution\""] {
+            assert!(pool(dir.path(), "").execute(execution()).await.is_ok());
+            assert!(worker_keeps_an_engine(), "{engine}");
+            let after = pool(dir.path(), engine);
+            assert!(after.execute(execution()).await.is_ok());
+            assert!(!worker_keeps_an_engine(), "{engine}");
         }
     }
 }
