@@ -13,7 +13,7 @@
 //! it pays the budget once, and then goes straight to the engine threads
 //! for the next [`COOLDOWN`] executions on that worker.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -33,8 +33,10 @@ pub const LOAD_BUDGET: Duration = Duration::from_millis(50);
 
 /// Executions of an Action that go straight to the engine threads after
 /// one of its executions ran past the budget on this worker (which cost
-/// the budget, and the Action's runtime, thrown away and loaded again).
-/// One that waits costs only what it ran before it asked, and the next
+/// the budget, and the Action's runtime, thrown away and loaded again),
+/// or threw its runtime away when loading it takes longer than the budget.
+/// One that waits costs only what it ran before it asked and, since its
+/// runtime is thrown away, a load (within the budget), and the next
 /// execution may not wait (many Actions call an API only for some users),
 /// so it hands over alone.
 pub const COOLDOWN: u32 = 256;
@@ -63,11 +65,16 @@ struct Local {
     engine: Engine,
     /// Per Action, executions still to send to the engine threads.
     skip: Vec<u32>,
+    /// Per Action, how long its last load on this worker took.
+    loads: Vec<Duration>,
 }
 
 thread_local! {
     /// This worker's engine; empty while a login uses it.
     static LOCAL: RefCell<Option<Local>> = const { RefCell::new(None) };
+    /// A login on this worker holds the engine: another one meanwhile goes
+    /// to the engine threads rather than build a second engine.
+    static LEASED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The worker's engine, taken for one sequence. Given back only when the
@@ -80,6 +87,7 @@ struct Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
+        LEASED.set(false);
         if let (true, Some(local)) = (self.clean, self.local.take()) {
             LOCAL.with(|cell| {
                 if let Ok(mut cell) = cell.try_borrow_mut() {
@@ -88,6 +96,15 @@ impl Drop for Lease {
             });
         }
     }
+}
+
+/// Frees this worker's engine, if it keeps one: a pool without inline
+/// executions (a reload turned them off) will not lease it again, and its
+/// runtimes would stay until the process ends.
+pub fn release() {
+    let kept = LOCAL.with(|cell| cell.try_borrow_mut().ok().and_then(|mut c| c.take()));
+    // Dropped here, outside any borrow.
+    drop(kept);
 }
 
 impl Inline {
@@ -107,6 +124,9 @@ impl Inline {
 
     /// This worker's engine, if no other login on it holds it.
     fn lease(&self) -> Option<Lease> {
+        if LEASED.get() {
+            return None;
+        }
         let taken = LOCAL.with(|cell| cell.try_borrow_mut().map(|mut c| c.take()));
         let Ok(taken) = taken else {
             return None;
@@ -118,8 +138,10 @@ impl Inline {
                 id: self.id,
                 engine: Engine::inline(&self.settings, self.sources.len()),
                 skip: vec![0; self.sources.len()],
+                loads: vec![Duration::ZERO; self.sources.len()],
             },
         };
+        LEASED.set(true);
         Some(Lease {
             local: Some(local),
             clean: false,
@@ -146,39 +168,124 @@ impl Inline {
                 return Ran::All;
             };
             let index = execution.action;
-            let (Some(source), Some(skip)) = (self.sources.get(index), local.skip.get_mut(index))
-            else {
+            let (Some(source), Some(skip), Some(load)) = (
+                self.sources.get(index),
+                local.skip.get_mut(index),
+                local.loads.get_mut(index),
+            ) else {
                 return Ran::Until(Some(execution));
             };
             if *skip > 0 {
                 *skip -= 1;
                 return Ran::Until(Some(execution));
             }
-            if !local.engine.is_loaded(index)
-                && !local
+            if !local.engine.is_loaded(index) {
+                let started = Instant::now();
+                if !local
                     .engine
-                    .load_inline(index, source, Instant::now() + LOAD_BUDGET)
+                    .load_inline(index, source, started + LOAD_BUDGET)
                     .await
-            {
-                // Its module waits or loads slowly: not on this worker.
-                *skip = u32::MAX;
-                return Ran::Until(Some(execution));
+                {
+                    // Its module waits or loads slowly: not on this worker.
+                    *skip = u32::MAX;
+                    return Ran::Until(Some(execution));
+                }
+                *load = started.elapsed();
             }
             let cutoff = Instant::now() + BUDGET;
-            match local
+            let ran = local
                 .engine
                 .run_inline(source, execution.clone(), cutoff)
-                .await
-            {
+                .await;
+            // Past the cutoff is read from the clock too: one long call (a
+            // huge JSON.parse) can end past it with no interrupt after it.
+            // A runtime thrown away here (the execution waited, ran out of
+            // memory, left endless work) is loaded again by the Action's
+            // next execution on this worker: not on every login when that
+            // takes longer than an execution may.
+            let reload_is_long = !local.engine.is_loaded(index) && *load > BUDGET;
+            if matches!(ran, Err(HandOver::Overran)) || Instant::now() >= cutoff || reload_is_long {
+                *skip = COOLDOWN;
+                // The only trace of it: an Action that cools down often
+                // on every worker never saves the hop.
+                tracing::debug!(action = %source.name, "the engine threads take the Action's next executions on this HTTP worker");
+            }
+            match ran {
                 Ok(result) => sequence.done(result),
                 Err(why) => {
-                    if why == HandOver::Overran {
-                        *skip = COOLDOWN;
-                    }
                     sequence.handed_over(why);
                     return Ran::Until(Some(execution));
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::engine::{EnginePool, Handler};
+
+    /// A pool of one Action that does nothing, with `engine` lines added.
+    fn pool(dir: &std::path::Path, engine: &str) -> EnginePool {
+        std::fs::write(
+            dir.join("a.js"),
+            "exports.onExecutePostLogin = async () => {};",
+        )
+        .unwrap();
+        let toml = format!(
+            "[server]\npublic_url = \"http://localhost\"\n[engine]\nworkers = 1\n{engine}\n[[actions]]\nname = \"a\"\nfile = \"a.js\"\n"
+        );
+        let settings = Settings::from_toml_str(&toml, dir, &|_| None).unwrap();
+        EnginePool::start(&settings.engine, &settings.actions).unwrap()
+    }
+
+    fn execution() -> Execution {
+        Execution {
+            action: 0,
+            handler: Handler::Execute,
+            input: r#"{"cache":{},"can_redirect":false,"primary_user_set":false,"continue":null}"#
+                .into(),
+            event: Arc::from(Vec::<String>::new()),
+            deadline: tokio::time::Instant::now() + Duration::from_secs(10),
+        }
+    }
+
+    fn worker_keeps_an_engine() -> bool {
+        LOCAL.with(|cell| cell.borrow().is_some())
+    }
+
+    #[tokio::test]
+    async fn a_pool_without_inline_executions_frees_the_engine_a_worker_kept_for_the_pool_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = pool(dir.path(), "");
+        assert!(before.execute(execution()).await.is_ok());
+        assert!(worker_keeps_an_engine(), "ran on this thread");
+
+        // A reload that turns them off (or to per_execution isolation).
+        for engine in ["inline = false", "isolation = \"per_execution\""] {
+            assert!(pool(dir.path(), "").execute(execution()).await.is_ok());
+            assert!(worker_keeps_an_engine(), "{engine}");
+            let after = pool(dir.path(), engine);
+            assert!(after.execute(execution()).await.is_ok());
+            assert!(!worker_keeps_an_engine(), "{engine}");
+        }
+    }
+
+    #[test]
+    fn a_second_login_on_a_worker_whose_engine_is_held_goes_to_the_engine_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(dir.path(), "");
+        let inline = pool.inline.clone().expect("inline executions are on");
+
+        let held = inline.lease();
+        assert!(held.is_some());
+        assert!(
+            inline.lease().is_none(),
+            "no second engine while one is held"
+        );
+        drop(held);
+        assert!(inline.lease().is_some(), "free again");
     }
 }

@@ -229,7 +229,10 @@ impl EnginePool {
                 inline::Ran::All => return Ok(sequence),
                 inline::Ran::Until(first) => first,
             },
-            None => None,
+            None => {
+                inline::release();
+                None
+            }
         };
         let (back, rx) = oneshot::channel();
         self.queue

@@ -231,7 +231,9 @@ impl Engine {
             .arm_inline(StdInstant::now() + self.timeout, cutoff);
         let loaded = self.context(index, source).await.is_ok();
         let refused = self.inline.as_ref().is_some_and(|g| g.take_refused());
-        let overran = self.pacer.take_overran();
+        // Read from the clock too: one long call may end past the cutoff
+        // with no interrupt after it.
+        let overran = self.pacer.take_overran() || StdInstant::now() >= cutoff;
         let _ = self.pacer.disarm();
         if !loaded || refused || overran {
             self.slots[index] = None;

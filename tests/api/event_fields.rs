@@ -172,7 +172,7 @@ async fn an_event_read_every_way_shows_its_own_fields_and_an_actions_changes_sta
             ActionFixture::named("event-echo"),
         ],
     );
-    config.engine_extra = "workers = 1".into();
+    config.engine_extra = "workers = 1\ninline = false".into();
     let app = spawn_app_with(config).await;
     let login = |user: &str, n: &str| {
         let mut event = login_event();
@@ -236,7 +236,7 @@ async fn one_kept_context_reads_logins_whose_events_have_different_fields() {
         StoreKind::InMemory,
         vec![ActionFixture::named("event-echo")],
     );
-    config.engine_extra = "workers = 1".into();
+    config.engine_extra = "workers = 1\ninline = false".into();
     let app = spawn_app_with(config).await;
     let plain = login_event();
     let mut with_org = login_event();

@@ -371,7 +371,7 @@ async fn breach_words_app() -> TestApp {
         vec![ActionFixture::named("throws-breach-words")],
     );
     // One engine, so every login meets the same runtime.
-    config.engine_extra = "workers = 1".into();
+    config.engine_extra = "workers = 1\ninline = false".into();
     spawn_app_with(config).await
 }
 
@@ -522,7 +522,7 @@ async fn one_actions_memory_never_fails_another() {
             ActionFixture::named("allocates-40-mib"),
         ],
     );
-    config.engine_extra = "workers = 1".into();
+    config.engine_extra = "workers = 1\ninline = false".into();
     assert!(config.toml(None).contains("memory_limit_mb = 64"));
     let app = spawn_app_with(config).await;
 
@@ -565,7 +565,7 @@ async fn a_module_scope_timer_of_one_action_never_runs_during_anothers_execution
         ],
     );
     config.timeout_ms = 2000;
-    config.engine_extra = "workers = 1".into();
+    config.engine_extra = "workers = 1\ninline = false".into();
     let app = spawn_app_with(config).await;
 
     let outcome = app.post_login_outcome(login_event()).await;

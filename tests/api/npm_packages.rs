@@ -560,7 +560,7 @@ async fn a_package_is_evaluated_once_per_context_not_once_per_login() {
         let app = spawn_app_with(TestConfig {
             isolation,
             // One engine thread: both logins meet the same context.
-            engine_extra: "workers = 1\n".into(),
+            engine_extra: "workers = 1\ninline = false\n".into(),
             ..npm(vec![action()])
         })
         .await;

@@ -126,7 +126,7 @@ async fn a_login_whose_action_returns_leaving_endless_jobs_behind_keeps_its_outc
  {
     let app = app_with(
         vec![ActionFixture::named("settles-leaving-jobs")],
-        "workers = 1",
+        "workers = 1\ninline = false",
     )
     .await;
 
@@ -390,7 +390,7 @@ async fn two_logins(isolation: &'static str) -> (Value, Value) {
     );
     config.isolation = isolation;
     // One engine, so both logins meet the same module instance.
-    config.engine_extra = "workers = 1".into();
+    config.engine_extra = "workers = 1\ninline = false".into();
     let app = spawn_app_with(config).await;
     let mut event = login_event();
     // favorite-color lets users with a color through without a redirect.

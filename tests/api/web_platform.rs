@@ -429,7 +429,7 @@ async fn an_interval_left_running_by_a_login_never_ticks_in_a_later_one() {
         vec![ActionFixture::named("leaves-interval")],
     );
     // One engine: both logins meet the same module instance.
-    config.engine_extra = "workers = 1".to_owned();
+    config.engine_extra = "workers = 1\ninline = false".to_owned();
     let app = spawn_app_with(config).await;
 
     let first = app.post_login_outcome(login_event()).await;
