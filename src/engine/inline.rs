@@ -229,11 +229,12 @@ mod tests {
 
     /// A pool of one Action that does nothing, with `engine` lines added.
     fn pool(dir: &std::path::Path, engine: &str) -> EnginePool {
-        std::fs::write(
-            dir.join("a.js"),
-            "exports.onExecutePostLogin = async () => {};",
-        )
-        .unwrap();
+        pool_of(dir, engine, "exports.onExecutePostLogin = async () => {};")
+    }
+
+    /// A pool of one Action of `code`, with `engine` lines added.
+    fn pool_of(dir: &std::path::Path, engine: &str, code: &str) -> EnginePool {
+        std::fs::write(dir.join("a.js"), code).unwrap();
         let toml = format!(
             "[server]\npublic_url = \"http://localhost\"\n[engine]\nworkers = 1\n{engine}\n[[actions]]\nname = \"a\"\nfile = \"a.js\"\n"
         );
@@ -287,5 +288,35 @@ mod tests {
         );
         drop(held);
         assert!(inline.lease().is_some(), "free again");
+    }
+
+    #[tokio::test]
+    async fn an_execution_refused_a_request_it_never_awaited_loses_its_runtime() {
+        // The handler ends at once; a reaction it left starts a request,
+        // which the worker refuses. Kept, the runtime would hold that
+        // refusal (a promise in module scope) for a later execution.
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool_of(
+            dir.path(),
+            "",
+            "let kept = null;\n\
+             exports.onExecutePostLogin = async () => {\n\
+               kept = Promise.resolve().then(() => fetch('http://127.0.0.1:9/'));\n\
+             };",
+        );
+        let inline = pool.inline.clone().expect("inline executions are on");
+        let source = &inline.sources[0];
+        // Far cutoffs: a debug build's first execution takes over 1 ms.
+        let far = Instant::now() + Duration::from_secs(30);
+        let mut engine = Engine::inline(&inline.settings, 1);
+        assert!(engine.load_inline(0, source, far).await);
+
+        let ran = engine.run_inline(source, execution(), far).await;
+
+        assert!(
+            matches!(ran, Err(HandOver::Waits)),
+            "the request was refused"
+        );
+        assert!(!engine.is_loaded(0), "its runtime is thrown away");
     }
 }

@@ -509,28 +509,26 @@ impl Engine {
             }
             report
         });
-        // Inline, an execution stopped at its cutoff was interrupted
-        // mid-way: its runtime goes.
+        // Inline, an execution that asked to wait or ran to its cutoff
+        // hands over: what it did here is dropped, and so is its runtime.
+        // One stopped at its cutoff was interrupted mid-way; one refused a
+        // timer or a request may keep the refusal where a later execution
+        // reads it (a promise in module scope), which on an engine thread
+        // would have been the answer.
         let overran = self.pacer.take_overran();
-        healthy &= !overran;
+        if let Some(gate) = &gate
+            && (overran || gate.take_refused())
+        {
+            return Err(self.hand_over(index, overran));
+        }
         // A healthy runtime must first get rid of what this execution left
         // pending, still under the run's deadline.
         let settled = healthy && self.settle_leftovers(index).await;
-        // Inline, an execution that waited (or whose leftovers did) or ran
-        // to its cutoff hands over: what it did here is dropped.
+        // Inline, what it left behind may have asked to wait too.
         if let Some(gate) = &gate
-            && (gate.take_refused() || overran)
+            && gate.take_refused()
         {
-            let _ = self.pacer.disarm();
-            let _ = self.links.logs.borrow_mut().take();
-            if !settled && let Some(slot) = self.slots.get_mut(index) {
-                *slot = None;
-            }
-            return Err(if overran {
-                HandOver::Overran
-            } else {
-                HandOver::Waits
-            });
+            return Err(self.hand_over(index, false));
         }
         if healthy && !settled {
             tracing::warn!(action = %source.name, "an execution left endless work behind; its runtime is rebuilt");
@@ -566,6 +564,21 @@ impl Engine {
             }
             Err(error) => Err(Failure { error, logs }),
         })
+    }
+
+    /// Ends an inline execution that must run again on an engine thread:
+    /// its console output and its Action's runtime are dropped.
+    fn hand_over(&mut self, index: usize, overran: bool) -> HandOver {
+        let _ = self.pacer.disarm();
+        let _ = self.links.logs.borrow_mut().take();
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = None;
+        }
+        if overran {
+            HandOver::Overran
+        } else {
+            HandOver::Waits
+        }
     }
 
     /// Settles the timers and requests the finished execution left pending
