@@ -80,17 +80,6 @@ impl InlineGate {
     }
 }
 
-/// On an inline engine, refuses a wait (a timer, a request) when it is
-/// asked for, not when its future first runs (a fire-and-forget request is
-/// never awaited): the engine then hands the execution over, and what the
-/// Action does with the answer, given at once, is dropped. Waits that
-/// belong to no execution (module scope, leftovers) are refused too: on an
-/// engine thread they would reach the network.
-fn refuse_wait<T>(gate: &InlineGate, answer: T) -> impl Future<Output = T> + use<T> {
-    gate.refused.set(true);
-    std::future::ready(answer)
-}
-
 impl Links {
     /// For an engine's async runtime.
     pub fn engine() -> Self {
@@ -134,6 +123,12 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
         host.set("fetch", never)?;
         return finish_install(ctx, host, logs);
     }
+    // On an inline engine a wait (a timer, a request) is refused when it is
+    // asked for, not when its future first runs (a fire-and-forget request
+    // is never awaited): the engine then hands the execution over, and what
+    // the Action does with the answer, given at once, is dropped. Waits
+    // that belong to no execution (module scope, leftovers) are refused
+    // too: on an engine thread they would reach the network.
     if let Some(gate) = inline {
         let sleep_gate = gate.clone();
         host.set(
@@ -141,11 +136,8 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
             Function::new(
                 ctx.clone(),
                 Async(move |_ms: f64, _owned: Opt<bool>| {
-                    let wait = refuse_wait(&sleep_gate, ());
-                    async move {
-                        wait.await;
-                        Ok::<(), rquickjs::Error>(())
-                    }
+                    sleep_gate.refuse();
+                    async { Ok::<(), rquickjs::Error>(()) }
                 }),
             )?,
         )?;
@@ -155,9 +147,12 @@ pub fn install(ctx: &Ctx<'_>, links: Links, fetcher: Option<Fetcher>) -> rquickj
                 ctx.clone(),
                 Async(
                     move |_url: String, _request: String, _owned: Opt<bool>, _token: Opt<u32>| {
-                        let answer = json!({"ok": false, "error": "the execution moved"});
-                        let reply = refuse_wait(&gate, answer);
-                        async move { Ok::<String, rquickjs::Error>(reply.await.to_string()) }
+                        gate.refuse();
+                        async {
+                            Ok::<String, rquickjs::Error>(
+                                json!({"ok": false, "error": "the execution moved"}).to_string(),
+                            )
+                        }
                     },
                 ),
             )?,

@@ -219,6 +219,14 @@ impl Engine {
         matches!(self.slots.get(index), Some(Some(slot)) if slot.loaded.is_some())
     }
 
+    /// Throws Action `index`'s runtime away: it is built (and the Action
+    /// loaded) again before its next execution.
+    fn drop_runtime(&mut self, index: usize) {
+        if let Some(slot) = self.slots.get_mut(index) {
+            *slot = None;
+        }
+    }
+
     /// Loads Action `index` on an inline engine, which must not take past
     /// `cutoff`. False if it could not.
     pub async fn load_inline(
@@ -236,7 +244,7 @@ impl Engine {
         let overran = self.pacer.take_overran() || StdInstant::now() >= cutoff;
         let _ = self.pacer.disarm();
         if !loaded || refused || overran {
-            self.slots[index] = None;
+            self.drop_runtime(index);
             return false;
         }
         true
@@ -248,14 +256,14 @@ impl Engine {
             return;
         }
         for (index, source) in sources.iter().enumerate() {
-            if matches!(self.slots.get(index), Some(Some(slot)) if slot.loaded.is_some()) {
+            if self.is_loaded(index) {
                 continue;
             }
             // Module code runs under the same limits as a login.
             self.pacer.arm_quiet(StdInstant::now() + self.timeout);
             if let Err(e) = self.context(index, source).await {
                 tracing::warn!(action = %source.name, error = %e, "could not load the Action ahead of use");
-                self.slots[index] = None;
+                self.drop_runtime(index);
             }
             let _ = self.pacer.disarm();
         }
@@ -546,9 +554,7 @@ impl Engine {
         }
         if !healthy {
             tracing::warn!(action = %source.name, "the Action broke a limit; its runtime is rebuilt before its next execution");
-            if let Some(slot) = self.slots.get_mut(index) {
-                *slot = None;
-            }
+            self.drop_runtime(index);
         } else if self.isolation == Isolation::PerExecution
             && let Some(Some(slot)) = self.slots.get(index)
         {
@@ -571,9 +577,7 @@ impl Engine {
     fn hand_over(&mut self, index: usize, overran: bool) -> HandOver {
         let _ = self.pacer.disarm();
         let _ = self.links.logs.borrow_mut().take();
-        if let Some(slot) = self.slots.get_mut(index) {
-            *slot = None;
-        }
+        self.drop_runtime(index);
         if overran {
             HandOver::Overran
         } else {
