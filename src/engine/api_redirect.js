@@ -27,11 +27,12 @@ function apiRedirect(api, cur, cmd, helpers) {
     sendUserTo(url, options) {
       const run = cur();
       const query = (options && options.query) || {};
-      const r = jsonParse(host.buildUrl(String(url), jsonStringify(query)));
-      if (!r.ok) throw new TypeError(r.error);
+      // The command's JSON text; a URL that cannot be redirected to throws
+      // a TypeError there.
+      const command = host.redirectCommand(String(url), jsonStringify(query));
       if (run.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
       run.redirected = true;
-      cmd({ op: 'redirect', url: r.url });
+      cmd(command);
       return run.api;
     },
     validateToken(options) {

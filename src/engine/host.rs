@@ -256,10 +256,13 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
     host.set("sign", Function::new(ctx.clone(), sign)?)?;
     host.set("verify", Function::new(ctx.clone(), verify)?)?;
     host.set(
-        "buildUrl",
-        Function::new(ctx.clone(), |url: String, query: String| {
-            urls::build_url(&url, &query)
-        })?,
+        "redirectCommand",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, url: String, query: String| -> rquickjs::Result<String> {
+                urls::redirect_command(&url, &query).map_err(|e| Exception::throw_type(&ctx, &e))
+            },
+        )?,
     )?;
     host.set("digest", Function::new(ctx.clone(), digest)?)?;
     host.set("hmac", Function::new(ctx.clone(), hmac)?)?;

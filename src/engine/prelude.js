@@ -225,8 +225,34 @@ const internals = (function (host) {
   // The most used commands are recorded as their JSON text: the value is
   // serialized once, when the Action passes it (as a copy would be), not
   // copied and then serialized again for the report.
-  const valueText = (v) => (v === undefined ? 'null' : jsonStringify(v) ?? 'null');
-  const keyed = (op, key, value) => `{"op":"${op}","key":${jsonStringify(key)},"value":${valueText(value)}}`;
+  // A command's key and short string values repeat login after login (a
+  // claim's name, a metadata key, a denial's reason): their JSON text is
+  // kept per context. QuickJS's JSON.stringify costs about 5 k
+  // instructions even for a short string (it builds a wrapper object and
+  // two arrays); a lookup here costs a tenth (docs/performance.md). For a
+  // string, true or false the text is what JSON.stringify writes: it looks
+  // up no toJSON for them.
+  const quoted = create(null);
+  let quotedCount = 0;
+  const quote = (s) => {
+    if (s.length > 128) return jsonStringify(s);
+    let q = quoted[s];
+    if (q === undefined) {
+      q = jsonStringify(s);
+      if (quotedCount < 256) {
+        quoted[s] = q;
+        quotedCount += 1;
+      }
+    }
+    return q;
+  };
+  const valueText = (v) => {
+    if (typeof v === 'string') return quote(v);
+    if (v === true) return 'true';
+    if (v === false) return 'false';
+    return v === undefined ? 'null' : jsonStringify(v) ?? 'null';
+  };
+  const keyed = (op, key, value) => `{"op":"${op}","key":${quote(key)},"value":${valueText(value)}}`;
   const self = () => cur().api;
   const claimSetter = (op) => function setCustomClaim(key, value) {
     checkClaim(key);
@@ -242,7 +268,7 @@ const internals = (function (host) {
   const parts = {};
   parts.access = Object.freeze({
     deny(reason) {
-      cmd(`{"op":"deny","reason":${jsonStringify(reason === undefined ? '' : String(reason))}}`);
+      cmd(`{"op":"deny","reason":${quote(reason === undefined ? '' : String(reason))}}`);
       return self();
     },
   });

@@ -65,9 +65,10 @@ pub fn set_url(href: &str, field: &str, value: &str) -> String {
 }
 
 /// `sendUserTo`'s URL rule: absolute http(s) URL; each query entry replaces
-/// any parameter of the same name.
-pub fn build_url(url: &str, query: &str) -> String {
-    let result = (|| {
+/// any parameter of the same name. The URL, or the message of the
+/// `TypeError` the Action gets.
+pub fn build_url(url: &str, query: &str) -> Result<String, String> {
+    {
         let mut parsed = url::Url::parse(url).map_err(|_| format!("Invalid URL: {url}"))?;
         if parsed.scheme() != "https" && parsed.scheme() != "http" {
             return Err(format!(
@@ -95,12 +96,16 @@ pub fn build_url(url: &str, query: &str) -> String {
             parsed.query_pairs_mut().clear().extend_pairs(pairs);
         }
         Ok(parsed.to_string())
-    })();
-    match result {
-        Ok(url) => json!({"ok": true, "url": url}),
-        Err(error) => json!({"ok": false, "error": error}),
     }
-    .to_string()
+}
+
+/// `sendUserTo`'s command as the JSON text the prelude records: written
+/// here, so the URL crosses the engine boundary once, not as a JSON reply
+/// parsed and then serialized again.
+pub fn redirect_command(url: &str, query: &str) -> Result<String, String> {
+    let url = build_url(url, query)?;
+    let url = serde_json::to_string(&url).map_err(|e| e.to_string())?;
+    Ok(format!(r#"{{"op":"redirect","url":{url}}}"#))
 }
 
 #[cfg(test)]
@@ -109,28 +114,29 @@ mod tests {
 
     #[test]
     fn query_entries_replace_same_named_parameters() {
-        let r: Value = serde_json::from_str(&build_url(
-            "https://x.example/p?a=1&b=2",
-            r#"{"a":"9","c":"3"}"#,
-        ))
-        .unwrap();
-        assert_eq!(r["url"], "https://x.example/p?b=2&a=9&c=3");
+        let url = build_url("https://x.example/p?a=1&b=2", r#"{"a":"9","c":"3"}"#).unwrap();
+        assert_eq!(url, "https://x.example/p?b=2&a=9&c=3");
+    }
+
+    #[test]
+    fn the_redirect_command_is_json_the_engine_reads() {
+        let text = redirect_command("https://x.example/p", r#"{"q":"a\"b"}"#).unwrap();
+        let command: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            command,
+            json!({"op": "redirect", "url": "https://x.example/p?q=a%22b"})
+        );
     }
 
     #[test]
     fn relative_urls_are_refused() {
-        let r: Value = serde_json::from_str(&build_url("/x", "{}")).unwrap();
-        assert_eq!(r["ok"], false);
+        assert_eq!(build_url("/x", "{}"), Err("Invalid URL: /x".to_owned()));
     }
 
     #[test]
     fn a_value_holding_half_a_surrogate_pair_is_sent_with_the_replacement_character() {
         // What JSON.stringify writes for a truncated emoji.
-        let r: Value = serde_json::from_str(&build_url(
-            "https://x.example/p",
-            r#"{"name":"ana \ud83d"}"#,
-        ))
-        .unwrap();
-        assert_eq!(r["url"], "https://x.example/p?name=ana+%EF%BF%BD", "{r}");
+        let url = build_url("https://x.example/p", r#"{"name":"ana \ud83d"}"#).unwrap();
+        assert_eq!(url, "https://x.example/p?name=ana+%EF%BF%BD");
     }
 }

@@ -311,6 +311,42 @@ async fn saml_settings_keep_the_last_call_and_attributes_merge_per_name() {
 }
 
 #[tokio::test]
+async fn send_user_to_throws_a_type_error_for_a_url_it_cannot_redirect_to_and_the_login_goes_on() {
+    let outcome = run("redirect_bad_url", 1).await;
+    assert_eq!(outcome["outcome"], "allow", "{outcome:#}");
+    assert_eq!(
+        claim(&outcome, "id_token", "https://detour.test/relative"),
+        Some(&json!("true Invalid URL: /relative"))
+    );
+    assert_eq!(
+        claim(&outcome, "id_token", "https://detour.test/ftp"),
+        Some(&json!(
+            "true Invalid URL: ftp://files.example.com/ (only http and https can be redirected to)"
+        ))
+    );
+}
+
+#[tokio::test]
+async fn claim_and_metadata_keys_that_need_escapes_arrive_the_same_login_after_login() {
+    // The second login reads the keys' JSON text from the context's cache.
+    let app = spawn_app(StoreKind::InMemory, vec![copy("first")]).await;
+    let odd = "q\"uote\\back\u{1}ctl\u{FFFD}lone";
+    for login in 1..=2 {
+        let outcome = app.post_login_outcome(event_for("escaped")).await;
+        assert_eq!(
+            claim(&outcome, "id_token", &format!("https://detour.test/{odd}")),
+            Some(&json!(odd)),
+            "login {login}: {outcome:#}"
+        );
+        assert_eq!(
+            outcome["user"]["user_metadata"][odd],
+            json!(format!("{odd}!")),
+            "login {login}: {outcome:#}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn rules_were_executed_only_when_the_event_says_so() {
     let outcome = run("rules", 1).await;
     assert_eq!(
