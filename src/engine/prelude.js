@@ -47,6 +47,10 @@ const internals = (function (host) {
   const ProxyCtor = Proxy;
   const ErrorCtor = Error;
   const hasOwn = Object.hasOwn;
+  const { isArray } = Array;
+  const { getPrototypeOf } = Object;
+  const arrayProto = Array.prototype;
+  const objectProto = Object.prototype;
   const apply = Reflect.apply;
   const PromiseCtor = Promise;
   const promiseResolve = Promise.resolve;
@@ -221,10 +225,17 @@ const internals = (function (host) {
     }
     return current;
   };
-  const cmd = (c) => { append(cur().commands, c); };
-  // The most used commands are recorded as their JSON text: the value is
+  // The execution's commands are one string, their JSON texts joined by
+  // commas: a string has no prototype an Action could hook, and appending
+  // to it costs a fifth of defining an array element (docs/performance.md).
+  // The most used commands come as their JSON text: the value is
   // serialized once, when the Action passes it (as a copy would be), not
   // copied and then serialized again for the report.
+  const cmd = (c) => {
+    const rec = cur();
+    const text = typeof c === 'string' ? c : jsonStringify(c);
+    rec.commands = rec.commands === '' ? text : `${rec.commands},${text}`;
+  };
   // A command's key and short string values repeat login after login (a
   // claim's name, a metadata key, a denial's reason): their JSON text is
   // kept per context. QuickJS's JSON.stringify costs about 5 k
@@ -246,11 +257,29 @@ const internals = (function (host) {
     }
     return q;
   };
+  // An array of strings (a roles claim) is written from the quotes above
+  // when nothing can change what JSON.stringify would write for it: no
+  // toJSON on it or on the prototypes it reads through. Anything else goes
+  // to JSON.stringify (an element that is not a string may be read twice).
+  const stringsText = (v) => {
+    if (getPrototypeOf(v) !== arrayProto || hasOwn(v, 'toJSON') || hasOwn(arrayProto, 'toJSON') || hasOwn(objectProto, 'toJSON')) {
+      return undefined;
+    }
+    const n = v.length;
+    let out = '[';
+    for (let i = 0; i < n; i++) {
+      const e = v[i];
+      if (typeof e !== 'string') return undefined;
+      out += i === 0 ? quote(e) : `,${quote(e)}`;
+    }
+    return `${out}]`;
+  };
   const valueText = (v) => {
     if (typeof v === 'string') return quote(v);
     if (v === true) return 'true';
     if (v === false) return 'false';
-    return v === undefined ? 'null' : jsonStringify(v) ?? 'null';
+    if (v === undefined) return 'null';
+    return (isArray(v) && stringsText(v)) || (jsonStringify(v) ?? 'null');
   };
   const keyed = (op, key, value) => `{"op":"${op}","key":${quote(key)},"value":${valueText(value)}}`;
   const self = () => cur().api;
@@ -355,15 +384,8 @@ const internals = (function (host) {
   const eventOf = (fields) => (kept !== null ? kept.eventOf(fields) : jsonParse(fields[0]));
   const unreadField = (event, key) => kept !== null && kept.unreadField(event, key);
 
-  // The report's JSON: commands recorded as text go in as they are.
-  function reportOf(commands) {
-    let out = '{"commands":[';
-    for (let i = 0; i < commands.length; i++) {
-      const c = commands[i];
-      out += (i === 0 ? '' : ',') + (typeof c === 'string' ? c : jsonStringify(c));
-    }
-    return `${out}],"error":null}`;
-  }
+  // The report's JSON: the commands' texts go in as they are.
+  const reportOf = (commands) => `{"commands":[${commands}],"error":null}`;
 
   // The records' prototype: `input` (the cache, canRedirect, the continue
   // state) is parsed on first read, then kept as the record's own
@@ -389,7 +411,7 @@ const internals = (function (host) {
     // are read as own properties).
     const rec = {
       __proto__: recordProto,
-      commands: [], event, inputJson, handler: handlerName, redirected: false, rendered: false, logsFull: false,
+      commands: '', event, inputJson, handler: handlerName, redirected: false, rendered: false, logsFull: false,
       // Per execution and not frozen: an Action may hang its own helpers
       // on it (`api.noop = ...`); the shared parts under it are frozen.
       api: newApi(),

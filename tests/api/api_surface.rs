@@ -347,6 +347,21 @@ async fn claim_and_metadata_keys_that_need_escapes_arrive_the_same_login_after_l
 }
 
 #[tokio::test]
+async fn array_claim_values_are_written_as_json_stringify_writes_them() {
+    let outcome = run("array_claims", 1).await;
+    let id =
+        |name: &str| claim(&outcome, "id_token", &format!("https://detour.test/{name}")).cloned();
+    assert_eq!(
+        id("roles"),
+        Some(json!(["admin", "q\"uote"])),
+        "{outcome:#}"
+    );
+    assert_eq!(id("mixed"), Some(json!(["a", 1, null, {"b": true}])));
+    assert_eq!(id("sparse"), Some(json!([null, "x"])));
+    assert_eq!(id("hooked"), Some(json!("hooked 2")));
+}
+
+#[tokio::test]
 async fn rules_were_executed_only_when_the_event_says_so() {
     let outcome = run("rules", 1).await;
     assert_eq!(
