@@ -123,7 +123,7 @@ pub fn parse_json<T: DeserializeOwned>(
     body: &[u8],
     limit: usize,
 ) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
+    crate::domain::json_from_bytes(body)
         .map_err(|e| json_failed(req, JsonPayloadError::Deserialize(e), limit))
 }
 

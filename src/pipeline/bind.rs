@@ -21,7 +21,7 @@ impl Pipeline {
             .store
             .peek_login(&key)
             .await?
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .and_then(|bytes| crate::domain::json_from_bytes(&bytes).ok())
             .ok_or(StateError::Unknown)?;
         let location = record
             .external_location

@@ -54,6 +54,6 @@ impl Pipeline {
                 return Err(e.into());
             }
         };
-        Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
+        Ok(bytes.and_then(|b| crate::domain::json_from_bytes(&b).ok()))
     }
 }

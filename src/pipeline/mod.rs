@@ -341,7 +341,7 @@ impl Pipeline {
                 .store
                 .peek_login(&key)
                 .await?
-                .and_then(|bytes| serde_json::from_slice::<SuspendedLogin>(&bytes).ok())
+                .and_then(|bytes| crate::domain::json_from_bytes::<SuspendedLogin>(&bytes).ok())
                 .is_some_and(|record| record.bound);
             if waiting_for_redirect {
                 return Err(StateError::NotOpenedHere.into());
@@ -363,7 +363,7 @@ impl Pipeline {
             .take_login(&key)
             .await?
             .ok_or(StateError::Unknown)?;
-        let record: SuspendedLogin = serde_json::from_slice(&bytes)
+        let record: SuspendedLogin = crate::domain::json_from_bytes(&bytes)
             .ok()
             .filter(|r: &SuspendedLogin| r.v == RECORD_VERSION)
             .ok_or(StateError::Unknown)?;

@@ -85,6 +85,33 @@ async fn a_duplicated_state_parameter_is_refused() {
 }
 
 #[tokio::test]
+async fn a_post_login_body_that_is_not_utf8_is_refused_with_400_naming_the_position() {
+    let app = app().await;
+    // A user name with a byte that is not UTF-8 (Latin-1's "é").
+    let mut body = br#"{"event":{"user":{"user_id":"auth0|1","name":"Ren"#.to_vec();
+    body.push(0xE9);
+    body.extend_from_slice(br#""}},"return_to":"https://app.example.com/callback"}"#);
+
+    let response = app
+        .client
+        .post(format!("{}/v1/post-login", app.address))
+        .header(AUTHORIZATION, format!("Bearer {API_KEY}"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("POST");
+
+    let error = json_body(response, 400).await;
+    assert_eq!(error["error"], "invalid_request", "{error:#}");
+    let description = error["error_description"].as_str().unwrap_or_default();
+    assert!(
+        description.contains("invalid unicode") && description.contains("column"),
+        "{description}"
+    );
+}
+
+#[tokio::test]
 async fn a_post_login_request_with_an_unknown_field_is_refused() {
     let app = app().await;
     let body = serde_json::json!({
