@@ -25,6 +25,8 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys, defineAccesso
     defineProperty(list, list.length, { value: item, writable: true, enumerable: true, configurable: true });
   };
   const { get: weakGet, set: weakSet } = WeakMap.prototype;
+  // eslint-disable-next-line no-restricted-properties
+  const lookupGetter = Object.prototype.__lookupGetter__;
   const { get: mapGet, set: mapSet } = Map.prototype;
   // event -> its fields array; a field read but not settled on the object
   // (the Action froze or sealed it) is kept there as {value}.
@@ -35,7 +37,17 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys, defineAccesso
   // The field as a data property in place of its accessor, keeping what
   // the Action made of its other attributes (`enumerable: false`), as a
   // data property's own would be kept.
-  const settleField = (target, key, value) => tryDefine(target, key, { __proto__: null, value, writable: true });
+  // One descriptor, its value set for each call and cleared after (it
+  // must not keep a login's value alive). Reflect.defineProperty reads it
+  // before any JS can run (a Proxy's trap gets a copy), so a nested call
+  // cannot change what an outer one defines.
+  const settled = { __proto__: null, value: undefined, writable: true };
+  const settleField = (target, key, value) => {
+    settled.value = value;
+    const done = tryDefine(target, key, settled);
+    settled.value = undefined;
+    return done;
+  };
   // A new data property of a receiver that had none (Object.create(event)),
   // as assignment makes it.
   const newField = (target, key, value) => tryDefine(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
@@ -194,8 +206,11 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys, defineAccesso
     },
     // Whether `event[key]` is still the field Rust sent, unread.
     unreadField(event, key) {
-      const d = getOwnPropertyDescriptor(event, key);
-      const field = d !== undefined && hasOwn(d, 'get') ? apply(weakGet, getterKeys, [d.get]) : undefined;
+      // The own accessor's getter, without a descriptor object: the first
+      // object on the chain that has `key` answers (undefined for a data
+      // property; another getter is not one of these).
+      const get = apply(lookupGetter, event, [key]);
+      const field = get !== undefined ? apply(weakGet, getterKeys, [get]) : undefined;
       if (field === undefined || field.key !== key) return false;
       const fields = fieldsOf(event, field.at, field.keyJson);
       return fields !== undefined && typeof fields[field.at + 1] === 'string';

@@ -193,12 +193,13 @@ const internals = (function (host) {
   }
 
   // ---- argument checks (Auth0's messages where known) ---------------------
-  const RESERVED_CLAIMS = ['scope'];
+  // Auth0 reserves one claim name; compared directly, not through an
+  // array method an Action could replace.
   function checkClaim(key) {
     if (typeof key !== 'string' || key.length === 0) {
       throw new TypeError('The claim name must be a non-empty string.');
     }
-    if (RESERVED_CLAIMS.includes(key)) throw new Error(`The "${key}" claim cannot be set.`);
+    if (key === 'scope') throw new Error(`The "${key}" claim cannot be set.`);
   }
   function checkScope(scope) {
     if (typeof scope !== 'string') throw new TypeError('The scope must be a string.');
