@@ -17,9 +17,11 @@ function apiPrompt(api, cur, cmd) {
       }
       const text = JSON.stringify({ fields, vars });
       if (text.length > 24 * 1024) throw new RangeError('prompt.render: options must be at most 24 KiB of JSON.');
-      run.rendered = true;
       const parsed = JSON.parse(text);
+      // Recorded first: a command that cannot be written (a toJSON the
+      // Action hung on Object.prototype throws) leaves no render behind.
       cmd({ op: 'render', id: formId, fields: parsed.fields, vars: parsed.vars });
+      run.rendered = true;
     },
   });
 }

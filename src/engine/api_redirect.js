@@ -27,12 +27,13 @@ function apiRedirect(api, cur, cmd, helpers) {
     sendUserTo(url, options) {
       const run = cur();
       const query = (options && options.query) || {};
-      // The command's JSON text; a URL that cannot be redirected to throws
-      // a TypeError there.
+      // The command's JSON text (an object: it starts with `{`), or why
+      // the URL cannot be redirected to.
       const command = host.redirectCommand(String(url), jsonStringify(query));
+      if (command[0] !== '{') throw new TypeError(command);
       if (run.rendered) throw new Error('Redirect and render commands cannot be used in the same action.');
-      run.redirected = true;
       cmd(command);
+      run.redirected = true;
       return run.api;
     },
     validateToken(options) {

@@ -257,12 +257,11 @@ fn finish_install<'js>(ctx: &Ctx<'js>, host: Object<'js>, logs: LogSink) -> rqui
     host.set("verify", Function::new(ctx.clone(), verify)?)?;
     host.set(
         "redirectCommand",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, url: String, query: String| -> rquickjs::Result<String> {
-                urls::redirect_command(&url, &query).map_err(|e| Exception::throw_type(&ctx, &e))
-            },
-        )?,
+        // The message goes back as text, not thrown from here: a thrown
+        // message passes through a 256-byte C buffer (cut at a NUL too).
+        Function::new(ctx.clone(), |url: String, query: String| {
+            urls::redirect_command(&url, &query).unwrap_or_else(|message| message)
+        })?,
     )?;
     host.set("digest", Function::new(ctx.clone(), digest)?)?;
     host.set("hmac", Function::new(ctx.clone(), hmac)?)?;

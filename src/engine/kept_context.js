@@ -44,9 +44,11 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys, defineAccesso
   const settled = { __proto__: null, value: undefined, writable: true };
   const settleField = (target, key, value) => {
     settled.value = value;
-    const done = tryDefine(target, key, settled);
-    settled.value = undefined;
-    return done;
+    try {
+      return tryDefine(target, key, settled);
+    } finally {
+      settled.value = undefined; // also when a Proxy's trap threw
+    }
   };
   // A new data property of a receiver that had none (Object.create(event)),
   // as assignment makes it.
@@ -206,9 +208,10 @@ function build(apply, jsonParse, tryDefine, currentEvent, apiKeys, defineAccesso
     },
     // Whether `event[key]` is still the field Rust sent, unread.
     unreadField(event, key) {
-      // The own accessor's getter, without a descriptor object: the first
-      // object on the chain that has `key` answers (undefined for a data
-      // property; another getter is not one of these).
+      // The own accessor's getter, without a descriptor object (undefined
+      // for a data property). Own only: `hasOwn` on the event (an ordinary
+      // object) runs no Action code, and the lookup then stops at it.
+      if (!hasOwn(event, key)) return false;
       const get = apply(lookupGetter, event, [key]);
       const field = get !== undefined ? apply(weakGet, getterKeys, [get]) : undefined;
       if (field === undefined || field.key !== key) return false;

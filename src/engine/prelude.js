@@ -48,9 +48,6 @@ const internals = (function (host) {
   const ErrorCtor = Error;
   const hasOwn = Object.hasOwn;
   const { isArray } = Array;
-  const { getPrototypeOf } = Object;
-  const arrayProto = Array.prototype;
-  const objectProto = Object.prototype;
   const apply = Reflect.apply;
   const PromiseCtor = Promise;
   const promiseResolve = Promise.resolve;
@@ -242,30 +239,35 @@ const internals = (function (host) {
   // kept per context. QuickJS's JSON.stringify costs about 5 k
   // instructions even for a short string (it builds a wrapper object and
   // two arrays); a lookup here costs a tenth (docs/performance.md). For a
-  // string, true or false the text is what JSON.stringify writes: it looks
-  // up no toJSON for them.
-  const quoted = create(null);
-  let quotedCount = 0;
-  const quote = (s) => {
-    if (s.length > 128) return jsonStringify(s);
-    let q = quoted[s];
-    if (q === undefined) {
-      q = jsonStringify(s);
-      if (quotedCount < 256) {
-        quoted[s] = q;
-        quotedCount += 1;
+  // string the text is what JSON.stringify writes: it looks up no toJSON
+  // for one. Keys and values are kept apart, at most 256 of each and of at
+  // most 128 characters, so many distinct values (emails) cannot crowd out
+  // the keys. No JS reaches these tables: a login's value kept here is
+  // never seen by another execution.
+  const quoter = () => {
+    const texts = create(null);
+    let count = 0;
+    return (s) => {
+      if (s.length > 128) return jsonStringify(s);
+      let q = texts[s];
+      if (q === undefined) {
+        q = jsonStringify(s);
+        if (count < 256) {
+          texts[s] = q;
+          count += 1;
+        }
       }
-    }
-    return q;
+      return q;
+    };
   };
-  // An array of strings (a roles claim) is written from the quotes above
-  // when nothing can change what JSON.stringify would write for it: no
-  // toJSON on it or on the prototypes it reads through. Anything else goes
-  // to JSON.stringify (an element that is not a string may be read twice).
+  const quoteKey = quoter();
+  const quote = quoter(); // values
+  // An array of strings (a roles claim) is written from the quotes above,
+  // reading what JSON.stringify reads, in its order (toJSON, length, each
+  // element): anything else goes to JSON.stringify, which reads it again.
   const stringsText = (v) => {
-    if (getPrototypeOf(v) !== arrayProto || hasOwn(v, 'toJSON') || hasOwn(arrayProto, 'toJSON') || hasOwn(objectProto, 'toJSON')) {
-      return undefined;
-    }
+    // The read JSON.stringify makes first, through whatever chain or Proxy.
+    if (v.toJSON !== undefined) return undefined;
     const n = v.length;
     let out = '[';
     for (let i = 0; i < n; i++) {
@@ -282,7 +284,7 @@ const internals = (function (host) {
     if (v === undefined) return 'null';
     return (isArray(v) && stringsText(v)) || (jsonStringify(v) ?? 'null');
   };
-  const keyed = (op, key, value) => `{"op":"${op}","key":${quote(key)},"value":${valueText(value)}}`;
+  const keyed = (op, key, value) => `{"op":"${op}","key":${quoteKey(key)},"value":${valueText(value)}}`;
   const self = () => cur().api;
   const claimSetter = (op) => function setCustomClaim(key, value) {
     checkClaim(key);

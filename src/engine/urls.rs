@@ -101,7 +101,8 @@ pub fn build_url(url: &str, query: &str) -> Result<String, String> {
 
 /// `sendUserTo`'s command as the JSON text the prelude records: written
 /// here, so the URL crosses the engine boundary once, not as a JSON reply
-/// parsed and then serialized again.
+/// parsed and then serialized again. An error's message never starts with
+/// `{`, which is how the prelude tells the two apart.
 pub fn redirect_command(url: &str, query: &str) -> Result<String, String> {
     let url = build_url(url, query)?;
     let url = serde_json::to_string(&url).map_err(|e| e.to_string())?;
@@ -126,6 +127,19 @@ mod tests {
             command,
             json!({"op": "redirect", "url": "https://x.example/p?q=a%22b"})
         );
+    }
+
+    #[test]
+    fn no_refusal_starts_like_a_command() {
+        for (url, query) in [
+            ("/x", "{}"),
+            ("{x", "{}"),
+            ("ftp://x.example/", "{}"),
+            ("https://x.example/", "[]"),
+        ] {
+            let message = redirect_command(url, query).unwrap_err();
+            assert!(!message.starts_with('{'), "{message}");
+        }
     }
 
     #[test]

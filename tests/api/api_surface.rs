@@ -324,6 +324,24 @@ async fn send_user_to_throws_a_type_error_for_a_url_it_cannot_redirect_to_and_th
             "true Invalid URL: ftp://files.example.com/ (only http and https can be redirected to)"
         ))
     );
+    let long = format!(
+        "true Invalid URL: ftp://{}.example/ (only http and https can be redirected to)",
+        "a".repeat(300)
+    );
+    assert_eq!(
+        claim(&outcome, "id_token", "https://detour.test/long"),
+        Some(&json!(long))
+    );
+    assert_eq!(
+        claim(&outcome, "id_token", "https://detour.test/nul"),
+        Some(&json!("true Invalid URL: x\u{0}y"))
+    );
+}
+
+#[tokio::test]
+async fn a_render_whose_command_cannot_be_written_leaves_nothing_behind() {
+    let outcome = run("render_unwritable", 1).await;
+    assert_eq!(outcome["outcome"], "redirect", "{outcome:#}");
 }
 
 #[tokio::test]
@@ -359,6 +377,8 @@ async fn array_claim_values_are_written_as_json_stringify_writes_them() {
     assert_eq!(id("mixed"), Some(json!(["a", 1, null, {"b": true}])));
     assert_eq!(id("sparse"), Some(json!([null, "x"])));
     assert_eq!(id("hooked"), Some(json!("hooked 2")));
+    assert_eq!(id("chain"), Some(json!("up the chain")));
+    assert_eq!(id("proxy"), Some(json!(["a", "b"])));
 }
 
 #[tokio::test]
