@@ -68,35 +68,32 @@ pub fn set_url(href: &str, field: &str, value: &str) -> String {
 /// any parameter of the same name. The URL, or the message of the
 /// `TypeError` the Action gets.
 pub fn build_url(url: &str, query: &str) -> Result<String, String> {
-    {
-        let mut parsed = url::Url::parse(url).map_err(|_| format!("Invalid URL: {url}"))?;
-        if parsed.scheme() != "https" && parsed.scheme() != "http" {
-            return Err(format!(
-                "Invalid URL: {url} (only http and https can be redirected to)"
-            ));
-        }
-        // Half a surrogate pair in a value (JSON.stringify escapes it) is
-        // sent as U+FFFD, not refused as if the query were not an object.
-        let query: Map<String, Value> =
-            serde_json::from_str(&super::surrogates::well_formed(query))
-                .map_err(|_| "sendUserTo: options.query must be an object".to_owned())?;
-        if !query.is_empty() {
-            let mut pairs: Vec<(String, String)> = parsed
-                .query_pairs()
-                .filter(|(k, _)| !query.contains_key(k.as_ref()))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            for (k, v) in &query {
-                let v = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                pairs.push((k.clone(), v));
-            }
-            parsed.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-        Ok(parsed.to_string())
+    let mut parsed = url::Url::parse(url).map_err(|_| format!("Invalid URL: {url}"))?;
+    if parsed.scheme() != "https" && parsed.scheme() != "http" {
+        return Err(format!(
+            "Invalid URL: {url} (only http and https can be redirected to)"
+        ));
     }
+    // Half a surrogate pair in a value (JSON.stringify escapes it) is
+    // sent as U+FFFD, not refused as if the query were not an object.
+    let query: Map<String, Value> = serde_json::from_str(&super::surrogates::well_formed(query))
+        .map_err(|_| "sendUserTo: options.query must be an object".to_owned())?;
+    if !query.is_empty() {
+        let mut pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| !query.contains_key(k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        for (k, v) in &query {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            pairs.push((k.clone(), v));
+        }
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    Ok(parsed.to_string())
 }
 
 /// `sendUserTo`'s command as the JSON text the prelude records: written
