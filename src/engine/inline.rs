@@ -67,6 +67,8 @@ struct Local {
     skip: Vec<u32>,
     /// Per Action, how long its last load on this worker took.
     loads: Vec<Duration>,
+    /// Per Action, whether its last execution here ended past its cutoff.
+    late: Vec<bool>,
 }
 
 thread_local! {
@@ -139,6 +141,7 @@ impl Inline {
                 engine: Engine::inline(&self.settings, self.sources.len()),
                 skip: vec![0; self.sources.len()],
                 loads: vec![Duration::ZERO; self.sources.len()],
+                late: vec![false; self.sources.len()],
             },
         };
         LEASED.set(true);
@@ -168,10 +171,11 @@ impl Inline {
                 return Ran::All;
             };
             let index = execution.action;
-            let (Some(source), Some(skip), Some(load)) = (
+            let (Some(source), Some(skip), Some(load), Some(late)) = (
                 self.sources.get(index),
                 local.skip.get_mut(index),
                 local.loads.get_mut(index),
+                local.late.get_mut(index),
             ) else {
                 return Ran::Until(Some(execution));
             };
@@ -199,13 +203,18 @@ impl Inline {
                 .await;
             // Past the cutoff is read from the clock too: one long call (a
             // huge JSON.parse) can end past it with no interrupt after it.
+            // Only twice in a row, though: on a busy host the thread may
+            // have been descheduled meanwhile, which says nothing about the
+            // Action (the interrupt judges by CPU time: pacer.rs).
             // A runtime thrown away here (the execution waited, ran out of
             // memory, left endless work) is loaded again by the Action's
             // next execution on this worker: not on every login when that
             // takes longer than an execution may.
+            let late_twice = std::mem::replace(late, Instant::now() >= cutoff) && *late;
             let reload_is_long = !local.engine.is_loaded(index) && *load > BUDGET;
-            if matches!(ran, Err(HandOver::Overran)) || Instant::now() >= cutoff || reload_is_long {
+            if matches!(ran, Err(HandOver::Overran)) || late_twice || reload_is_long {
                 *skip = COOLDOWN;
+                *late = false;
                 // The only trace of it: an Action that cools down often
                 // on every worker never saves the hop.
                 tracing::debug!(action = %source.name, "the engine threads take the Action's next executions on this HTTP worker");
