@@ -39,8 +39,8 @@ pub const SLICE: Duration = Duration::from_millis(1);
 /// Slices of sleep after a slice of CPU while other logins are being
 /// handled: 29 leaves a looping execution a thirtieth of a core.
 pub const PAUSE_SLICES: u32 = 29;
-/// Windows of its budget an inline execution may run before it is
-/// stopped, however little CPU time the busy host gave it in them.
+/// Windows of its budget an inline execution may run past its cutoff
+/// before it is stopped, however little CPU time the busy host gave it.
 pub const INLINE_WINDOWS: u32 = 4;
 
 /// How long to pause after a slice, for an execution that has used `cpu`
@@ -141,10 +141,11 @@ impl Pacer {
     /// clock) at `now` stops. On a busy host the worker thread may have
     /// been descheduled for most of that time, which says nothing about
     /// the Action: handing it over would send its next executions through
-    /// the engine threads for nothing (measured: 16–25 times in an 8 s
-    /// run, and about 12 % more CPU per login in A). So it gets another
+    /// the engine threads for nothing (such cooldowns, with the late ends
+    /// inline.rs counts, cost A 131 against 111 µs of CPU per login:
+    /// docs/performance.md, item 50). So it gets another
     /// window of its budget, and stops once it used at least half of one
-    /// window in CPU time, or after [`INLINE_WINDOWS`] windows.
+    /// window in CPU time, or after [`INLINE_WINDOWS`] more windows.
     fn past_cutoff(&self, now: Instant) -> bool {
         let cpu = thread_cpu_time();
         let window = self.window.get();
