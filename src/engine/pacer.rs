@@ -141,9 +141,8 @@ impl Pacer {
     /// clock) at `now` stops. On a busy host the worker thread may have
     /// been descheduled for most of that time, which says nothing about
     /// the Action: handing it over would send its next executions through
-    /// the engine threads for nothing (such cooldowns, with the late ends
-    /// inline.rs counts, cost A 131 against 111 µs of CPU per login:
-    /// docs/performance.md, item 50). So it gets another
+    /// the engine threads for nothing (15–25 times in a run of the
+    /// benchmark here: docs/performance.md, item 50). So it gets another
     /// window of its budget, and stops once it used at least half of one
     /// window in CPU time, or after [`INLINE_WINDOWS`] more windows.
     fn past_cutoff(&self, now: Instant) -> bool {
