@@ -28,26 +28,22 @@ echo "building (release)…" >&2
 # faster client turns L into a server-bound run, and LL/L then measured
 # 80-87 % instead of 90-98 % against the same server (docs/performance.md,
 # Session 8). The measuring tool stays the same when the server's build
-# changes. Cargo keeps both builds of the shared crates side by side.
+# changes. The client has a target directory of its own: building it in
+# the default one rebuilds the package's binary there without LTO, and a
+# later `compare.py` (which runs target/release/detour) then measured
+# that build, not the shipped one (docs/performance.md, item 50).
 executable() { # build json, target kind, name
   printf '%s\n' "$1" | grep "\"kind\":\[\"$2\"\]" | grep "\"name\":\"$3\"" \
     | sed -E 's/.*"executable":"([^"]+)".*/\1/' | tail -1
 }
-shipped=$(mktemp)
-trap 'rm -f "$shipped"' EXIT
 server_json=$(cargo build --release --locked --bin detour \
   --message-format=json-render-diagnostics)
-built=$(executable "$server_json" bin detour)
-[ -x "$built" ] || { echo "build produced no detour binary" >&2; exit 1; }
-# Kept aside: building the bench builds the package's binary again, with
-# LTO off, at the same path.
-cp "$built" "$shipped"
-chmod 755 "$shipped"
+detour_bin=$(executable "$server_json" bin detour)
 client_json=$(CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-  cargo build --release --locked --bench load --message-format=json-render-diagnostics)
-detour_bin=$shipped
+  cargo build --release --locked --bench load --target-dir target/load-client \
+  --message-format=json-render-diagnostics)
 load_bin=$(executable "$client_json" bench load)
-[ -x "$load_bin" ] || { echo "build produced no load generator" >&2; exit 1; }
+[ -x "$detour_bin" ] && [ -x "$load_bin" ] || { echo "build produced no binaries" >&2; exit 1; }
 
 work=$(mktemp -d)
 pids=()
@@ -55,7 +51,6 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
-  rm -f "$shipped"
 }
 trap cleanup EXIT
 
