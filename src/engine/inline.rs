@@ -63,12 +63,19 @@ pub enum Ran {
 struct Local {
     id: u64,
     engine: Engine,
-    /// Per Action, executions still to send to the engine threads.
-    skip: Vec<u32>,
-    /// Per Action, how long its last load on this worker took.
-    loads: Vec<Duration>,
-    /// Per Action, whether its last execution here ended past its cutoff.
-    late: Vec<bool>,
+    /// Per Action, by index.
+    actions: Vec<OnWorker>,
+}
+
+/// What a worker knows of one Action's executions there.
+#[derive(Clone, Copy, Default)]
+struct OnWorker {
+    /// Executions still to send to the engine threads.
+    skip: u32,
+    /// How long its last load on this worker took.
+    load: Duration,
+    /// Whether its last execution here ended past its cutoff.
+    late: bool,
 }
 
 thread_local! {
@@ -139,9 +146,7 @@ impl Inline {
             _ => Local {
                 id: self.id,
                 engine: Engine::inline(&self.settings, self.sources.len()),
-                skip: vec![0; self.sources.len()],
-                loads: vec![Duration::ZERO; self.sources.len()],
-                late: vec![false; self.sources.len()],
+                actions: vec![OnWorker::default(); self.sources.len()],
             },
         };
         LEASED.set(true);
@@ -171,12 +176,9 @@ impl Inline {
                 return Ran::All;
             };
             let index = execution.action;
-            let (Some(source), Some(skip), Some(load), Some(late)) = (
-                self.sources.get(index),
-                local.skip.get_mut(index),
-                local.loads.get_mut(index),
-                local.late.get_mut(index),
-            ) else {
+            let (Some(source), Some(OnWorker { skip, load, late })) =
+                (self.sources.get(index), local.actions.get_mut(index))
+            else {
                 return Ran::Until(Some(execution));
             };
             if *skip > 0 {
